@@ -1,0 +1,17 @@
+"""gdlinreg: gradient-descent linear regression, from the textbook update to an engineered solver.
+
+The NumPy core is :func:`gradient_descent`; :class:`GDLinearRegressor` is its scikit-learn
+estimator.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._estimator import GDLinearRegressor
+from ._solver import DivergenceError, GDResult, gradient_descent
+
+try:
+    __version__ = version("gdlinreg")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["DivergenceError", "GDLinearRegressor", "GDResult", "__version__", "gradient_descent"]

@@ -1,0 +1,255 @@
+"""The objective forms the solver iterates on, and the coordinates they live in.
+
+The solver only asks an objective for ``value_and_gradient(theta)``, ``hessian_product(v)`` (for
+the quadratic losses) and ``lipschitz``. Two forms answer:
+
+* :class:`GramObjective` keeps the weighted, centred sufficient statistics of ``[X | Y]``, built
+  in one blocked pass over the rows; each step then costs O(d^2) whatever n is.
+* :class:`DataObjective` passes over X for every gradient (large d, and any loss).
+
+Both see the parameters through one affine change of coordinates, :class:`Coordinates`:
+``z = (x - offset) / scale`` (with a column of ones appended when the intercept is a
+coordinate) and ``t = y - y_offset``. Textbook GD uses the identity with an appended one;
+the engineered solvers use centred, standardised columns, which decouples the intercept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_BLOCK_ROWS = 2048
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Weighted moments of the joined columns ``Z = [X | Y]``.
+
+    ``scatter`` is :math:`\\sum_i s_i (z_i - \\bar z)(z_i - \\bar z)^\\top`, unnormalised; only
+    its diagonal when the statistics were built with ``full=False``.
+    """
+
+    weight_sum: float
+    mean: np.ndarray
+    scatter: np.ndarray
+
+    def merge(self, other: Moments) -> Moments:
+        # Chan et al.'s pairwise update: merging centred blocks keeps every digit that the
+        # spread has, where the raw sum X'X - n*mu*mu' would cancel them away under large offsets.
+        if other.weight_sum == 0:
+            return self
+        if self.weight_sum == 0:
+            return other
+        total = self.weight_sum + other.weight_sum
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.weight_sum / total)
+        coupling = self.weight_sum * other.weight_sum / total
+        cross = np.outer(delta, delta) if self.scatter.ndim == 2 else delta * delta
+        return Moments(total, mean, self.scatter + other.scatter + coupling * cross)
+
+
+def moments(X, Y, sample_weight, *, full=True, block_rows=_BLOCK_ROWS) -> Moments:
+    """Weighted centred moments of ``[X | Y]`` in one pass over row blocks.
+
+    Each block is centred on its own weighted mean and merged with :meth:`Moments.merge`; only
+    one block of rows is ever copied (to float64). ``full=False`` keeps the variances only.
+    """
+    n = X.shape[0]
+    acc = None
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        block = np.hstack([X[start:stop], Y[start:stop]]).astype(np.float64, copy=False)
+        s = sample_weight[start:stop]
+        w_sum = float(s.sum())
+        if w_sum == 0:
+            continue
+        mean = (s @ block) / w_sum
+        centred = block - mean
+        if full:
+            scatter = centred.T @ (centred * s[:, None])
+        else:
+            scatter = s @ np.square(centred)
+        part = Moments(w_sum, mean, scatter)
+        acc = part if acc is None else acc.merge(part)
+    return acc
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """The affine map between the solver's parameters ``theta`` (p, k) and ``(coef, intercept)``.
+
+    ``theta[:d] = scale * coef``; ``theta[d]`` is the intercept when ``augment``; otherwise the
+    intercept is the one that fits the offsets exactly: ``y_offset - offset @ coef``.
+    """
+
+    offset: np.ndarray
+    scale: np.ndarray
+    y_offset: np.ndarray
+    augment: bool
+
+    @property
+    def n_params(self) -> int:
+        return self.offset.shape[0] + int(self.augment)
+
+    def to_user(self, theta):
+        """Return ``(coef (..., d, k), intercept (..., k))`` for ``theta`` (..., p, k)."""
+        d = self.offset.shape[0]
+        coef = theta[..., :d, :] / self.scale[:, None]
+        intercept = self.y_offset - np.einsum("j,...jk->...k", self.offset, coef)
+        if self.augment:
+            intercept = intercept + theta[..., d, :]
+        return coef, intercept
+
+    def step_to_user(self, step):
+        """The linear part of :meth:`to_user`, for a change ``step`` of theta."""
+        d = self.offset.shape[0]
+        coef = step[..., :d, :] / self.scale[:, None]
+        intercept = -np.einsum("j,...jk->...k", self.offset, coef)
+        if self.augment:
+            intercept = intercept + step[..., d, :]
+        return coef, intercept
+
+    def from_user(self, coef, intercept):
+        """Inverse of :meth:`to_user` (the intercept is ignored when it is not a coordinate)."""
+        # A constant column (scale inf) has no coefficient to start from.
+        finite = np.isfinite(self.scale)[:, None]
+        theta = np.where(finite, coef * np.where(finite, self.scale[:, None], 0.0), 0.0)
+        if self.augment:
+            b = intercept - self.y_offset + self.offset @ coef
+            theta = np.vstack([theta, b[None, :]])
+        return theta
+
+
+class GramObjective:
+    """Quadratic objective :math:`c\\sum_k(\\theta_k^\\top A\\theta_k - 2\\theta_k^\\top B_k
+    + T_{kk})` from sufficient statistics, with :math:`A = \\sum_i p_i z_i z_i^\\top`,
+    :math:`B = \\sum_i p_i z_i t_i^\\top` and :math:`T = \\sum_i p_i t_i t_i^\\top`.
+
+    ``value_and_gradient`` accepts a stack of parameters (..., p, k), which lets fixed-step
+    gradient descent evaluate a whole block of iterates at once.
+    """
+
+    def __init__(self, stats: Moments, n_features: int, coords: Coordinates, loss):
+        d = n_features
+        cov = stats.scatter / stats.weight_sum
+        dx = stats.mean[:d] - coords.offset
+        dy = stats.mean[d:] - coords.y_offset
+        inv = 1.0 / coords.scale
+        a = (cov[:d, :d] + np.outer(dx, dx)) * np.outer(inv, inv)
+        b = (cov[:d, d:] + np.outer(dx, dy)) * inv[:, None]
+        if coords.augment:
+            a = np.block([[a, (dx * inv)[:, None]], [(dx * inv)[None, :], np.ones((1, 1))]])
+            b = np.vstack([b, dy[None, :]])
+        self.A, self.B = a, b
+        self.t_sum = float(np.trace(cov[d:, d:]) + dy @ dy)
+        self.factor = loss.factor
+
+    def value_and_gradient(self, theta):
+        grad_half = self.A @ theta - self.B
+        # theta'A theta - 2 theta'B = theta'(A theta - B) - theta'B
+        quad = np.sum(theta * (grad_half - self.B), axis=(-2, -1))
+        value = self.factor * (quad + self.t_sum)
+        return value, (2.0 * self.factor) * grad_half
+
+    def hessian_product(self, v):
+        return (2.0 * self.factor) * (self.A @ v)
+
+    @property
+    def lipschitz(self) -> float:
+        return 2.0 * self.factor * _largest_eigenvalue(self.A)
+
+    def fixed_step_block(self, step: float, length: int):
+        """Operators of ``length`` fixed steps: ``theta_j = P[j] @ theta_0 + S[j]``, j = 1..length.
+
+        One gradient step is the affine map ``theta -> M theta + u`` with
+        ``M = I - step * H`` and ``u = step * 2c * B``; its powers are formed once per fit.
+        """
+        p = self.A.shape[0]
+        m = np.eye(p) - step * (2.0 * self.factor) * self.A
+        u = step * (2.0 * self.factor) * self.B
+        powers = np.empty((length, p, p))
+        shifts = np.empty((length, *u.shape))
+        powers[0], shifts[0] = m, u
+        for j in range(1, length):
+            powers[j] = m @ powers[j - 1]
+            shifts[j] = m @ shifts[j - 1] + u
+        return powers, shifts
+
+
+class DataObjective:
+    """Objective evaluated from X itself: one blocked pass over X per gradient, for any loss.
+
+    Each row block is read once for both ``Z theta`` and ``Z' r``; float32 blocks are promoted
+    to float64 one block at a time, so no copy of X is ever made.
+    """
+
+    def __init__(self, X, Y, weights, coords: Coordinates, loss, block_rows=_BLOCK_ROWS):
+        self.X, self.Y, self.weights, self.coords, self.loss = X, Y, weights, coords, loss
+        self.block_rows = block_rows
+
+    def _pass(self, theta, residual_fn):
+        """Accumulate ``sum_block Z_b' f(Z_b theta)`` and the sum of f's second output."""
+        d = self.X.shape[1]
+        w = theta[:d] / self.coords.scale[:, None]
+        w = np.where(np.isfinite(w), w, 0.0)
+        shift = self.coords.offset @ w - (theta[d] if self.coords.augment else 0.0)
+        total, g_x, g_1 = 0.0, np.zeros_like(w), np.zeros(theta.shape[1])
+        for start in range(0, self.X.shape[0], self.block_rows):
+            rows = slice(start, start + self.block_rows)
+            block = self.X[rows].astype(np.float64, copy=False)
+            weighted, value = residual_fn(block @ w - shift, rows)
+            total += value
+            g_x += block.T @ weighted
+            g_1 += weighted.sum(axis=0)
+        scale = np.where(np.isfinite(self.coords.scale), self.coords.scale, np.inf)
+        grad = (g_x - np.outer(self.coords.offset, g_1)) / scale[:, None]
+        if self.coords.augment:
+            grad = np.vstack([grad, g_1[None, :]])
+        return total, grad
+
+    def value_and_gradient(self, theta):
+        def residual_fn(pred, rows):
+            r = pred - (self.Y[rows] - self.coords.y_offset)
+            p = self.weights[rows]
+            return self.loss.derivative(r) * p[:, None], self.loss.value(r, p)
+
+        return self._pass(theta, residual_fn)
+
+    def hessian_product(self, v):
+        # Z v is linear in v (the offsets live inside Z), so the same pass serves.
+        c = self.loss.curvature
+        return self._pass(v, lambda zv, rows: (c * zv * self.weights[rows][:, None], 0.0))[1]
+
+    @property
+    def lipschitz(self) -> float:
+        p = self.coords.n_params
+        return _power_iteration(lambda v: self.hessian_product(v[:, None])[:, 0], p)
+
+
+def _largest_eigenvalue(a) -> float:
+    # A small symmetric matrix: its exact top eigenvalue costs microseconds. A large one gets
+    # power iterations, which never form a factorisation.
+    if a.shape[0] <= 256:
+        return float(np.linalg.eigvalsh(a)[-1]) if a.size else 0.0
+    return _power_iteration(lambda v: a @ v, a.shape[0])
+
+
+def _power_iteration(matvec, p, *, rtol=1e-6, max_iter=500) -> float:
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal(p) + 1.0
+    v /= np.linalg.norm(v)
+    estimate = 0.0
+    for _ in range(max_iter):
+        w = matvec(v)
+        norm = float(np.linalg.norm(w))
+        if norm == 0.0:
+            return 0.0
+        rayleigh = float(v @ w)
+        v = w / norm
+        if abs(rayleigh - estimate) <= rtol * abs(rayleigh):
+            # For unit v, |A v| lies between the Rayleigh quotient and the top eigenvalue, so
+            # it is the closer of the two estimates.
+            return norm
+        estimate = rayleigh
+    return norm

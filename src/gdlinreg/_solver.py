@@ -1,0 +1,425 @@
+"""``gradient_descent``: the NumPy core under :class:`~gdlinreg.GDLinearRegressor`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._objective import Coordinates, DataObjective, GramObjective, moments
+from .losses import get_loss
+
+__all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
+
+#: Solvers: textbook "gd", conjugate gradients "cg", Nesterov-accelerated "agd", and "auto".
+SOLVERS = ("auto", "gd", "cg", "agd")
+
+# Blocks of fixed steps evaluated at once; the affine-power trick pays only for small problems,
+# whose cost is otherwise Python's per-call overhead, not arithmetic.
+_BLOCK_STEPS = 512
+_MAX_PARAMS_FOR_POWERS = 16
+# Gram form while its d x d statistics stay small; beyond, one pass over X per gradient.
+_MAX_FEATURES_FOR_GRAM = 2000
+# A loss this many times above its start (or non-finite) means the iteration diverges.
+_DIVERGENCE_FACTOR = 1e4
+
+
+class DivergenceError(ValueError):
+    """Raised when the learning rate makes the iteration blow up.
+
+    ``loss_history`` holds the objective for every step before the blow-up was detected, for
+    plots of what divergence looks like.
+    """
+
+    def __init__(self, message: str, loss_history: np.ndarray):
+        super().__init__(message)
+        self.loss_history = loss_history
+
+
+@dataclass(frozen=True)
+class GDResult:
+    """The outcome of :func:`gradient_descent`.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept : float or ndarray of shape (n_targets,)
+    n_iter : int
+        Steps taken (iterations of the solver).
+    converged : bool
+        True only if the ``tol`` criterion was met; always False with ``tol=None``.
+    message : str
+        Why the iteration stopped.
+    loss_history : ndarray of shape (n_iter,)
+        The objective after every step.
+    learning_rate : float
+        The fixed step of "gd" and "agd"; for "cg" (whose steps come from exact line searches)
+        the step 1/L that plain gradient descent would use on the same problem.
+    solver : str
+        The solver that ran ("gd", "cg" or "agd").
+    coef_path, intercept_path : ndarray or None
+        With ``return_path=True``: the start and every iterate, shape (n_iter + 1, ...).
+    """
+
+    coef: np.ndarray
+    intercept: float | np.ndarray
+    n_iter: int
+    converged: bool
+    message: str
+    loss_history: np.ndarray
+    learning_rate: float
+    solver: str
+    coef_path: np.ndarray | None = None
+    intercept_path: np.ndarray | None = None
+
+
+def gradient_descent(
+    X,
+    y,
+    *,
+    loss="half_mse",
+    learning_rate="auto",
+    max_iter=1000,
+    tol=1e-10,
+    fit_intercept=True,
+    solver="auto",
+    sample_weight=None,
+    coef_init=None,
+    intercept_init=None,
+    return_path=False,
+    precompute="auto",
+    verbose=0,
+) -> GDResult:
+    """Fit a linear model by first-order minimisation of ``loss``; NumPy only.
+
+    Parameters are those of :class:`~gdlinreg.GDLinearRegressor`, plus ``sample_weight``,
+    ``coef_init``, ``intercept_init`` (as in its ``fit``), ``return_path`` (keep every iterate)
+    and ``precompute`` (True: Gram form, False: data form, "auto": Gram form up to 2000
+    features for the quadratic losses).
+
+    Returns
+    -------
+    GDResult
+
+    Raises
+    ------
+    DivergenceError
+        If a numeric ``learning_rate`` makes the iteration diverge; the message gives the
+        largest stable step for this data and loss.
+
+    Examples
+    --------
+    The tutorial's five points, its start and step, 1000 textbook steps:
+
+    >>> from gdlinreg import gradient_descent
+    >>> from gdlinreg.datasets import load_seed_example
+    >>> X, y = load_seed_example()
+    >>> res = gradient_descent(X, y, solver="gd", learning_rate=0.01, max_iter=1000, tol=None,
+    ...                        coef_init=[0.48], intercept_init=0.75)
+    >>> res.n_iter, res.coef.round(4), round(res.intercept, 4)
+    (1000, array([0.8557]), 0.399)
+    >>> gradient_descent(X, y).coef.round(12)  # the default solver: least squares
+    array([0.8])
+    """
+    X, Y, one_target, weights = _check_arrays(X, y, sample_weight)
+    loss_fn = get_loss(loss)
+    solver = _check_solver(solver, learning_rate, loss_fn)
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
+    if tol is not None and not (np.isscalar(tol) and tol >= 0):
+        raise ValueError(f"tol must be a float >= 0, or None to run exactly max_iter steps; "
+                         f"got {tol!r}.")
+    n, d = X.shape
+    k = Y.shape[1]
+    use_gram = _use_gram(precompute, loss_fn, d)
+    stats = moments(X, Y, weights, full=use_gram)
+    x_spread, y_spread, coords = _coordinates(stats, d, solver, fit_intercept)
+    if use_gram:
+        objective = GramObjective(stats, d, coords, loss_fn)
+    else:
+        objective = DataObjective(X, Y, weights / weights.sum(), coords, loss_fn)
+
+    coef0, intercept0 = _initial(coef_init, intercept_init, d, k, one_target)
+    theta = coords.from_user(coef0, intercept0)
+    lipschitz = max(objective.lipschitz, np.finfo(float).tiny)
+    step = 1.0 / lipschitz if learning_rate == "auto" else float(learning_rate)
+
+    if solver == "cg":
+        blocks = _cg_iterates(objective, theta)
+    elif solver == "agd":
+        blocks = _agd_iterates(objective, theta, step)
+    else:
+        fast = isinstance(objective, GramObjective) and coords.n_params <= _MAX_PARAMS_FOR_POWERS
+        blocks = _gd_iterates(objective, theta, step, fast)
+
+    floor = 16 * np.finfo(float).eps * np.maximum(y_spread, np.finfo(float).tiny)
+
+    def stop_test(thetas, grads):
+        dw, db = coords.step_to_user(grads / lipschitz)
+        w, b = coords.to_user(thetas)
+        v = np.abs(w * x_spread[:, None]).max(axis=-2)
+        dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
+        ok = (dv <= tol * v + floor) & (np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor)
+        return ok.all(axis=-1)
+
+    value0, _ = objective.value_and_gradient(theta)
+    bound = (2.0 if solver == "gd" else 1.0) / lipschitz
+    with np.errstate(all="ignore"):
+        run = _drive(
+            blocks, max_iter=max_iter, tol=tol, stop_test=stop_test if tol is not None else None,
+            limit=_DIVERGENCE_FACTOR * max(value0, 1e-6 * loss_fn.factor * y_spread @ y_spread),
+            keep_path=return_path, verbose=verbose,
+        )
+    thetas, losses, converged, diverged_at = run
+    if diverged_at is not None:
+        raise DivergenceError(
+            f"learning_rate={step:.6g} makes {solver!r} diverge: the {loss_fn.name} loss went "
+            f"from {value0:.4g} to {diverged_at:.4g} in {len(losses) + 1} steps. The largest "
+            f"stable step for this data and loss is {bound:.6g} "
+            f"({'2/L' if solver == 'gd' else '1/L'}, L = {lipschitz:.6g} being the largest "
+            "eigenvalue of the loss Hessian); use a smaller learning_rate or "
+            "learning_rate='auto'.",
+            losses,
+        )
+    n_iter = len(losses)
+    if tol is None:
+        message = f"ran max_iter={max_iter} steps (tol=None: no stopping test)"
+    elif converged:
+        message = f"converged: the step 1/L * gradient is below tol={tol:g} after {n_iter} steps"
+    elif n_iter < max_iter:
+        message = (f"stalled after {n_iter} steps: rounding errors dominate before the "
+                   f"tol={tol:g} criterion is met (the problem is too ill-conditioned for it)")
+    else:
+        message = f"max_iter={max_iter} steps ran before the tol={tol:g} criterion was met"
+
+    out = X.dtype if X.dtype == np.float32 else np.float64
+    coef, intercept = coords.to_user(thetas[-1] if n_iter else theta)
+    coef_path = intercept_path = None
+    if return_path:
+        path = np.concatenate([theta[None], thetas]) if n_iter else theta[None]
+        cp, ip = coords.to_user(path)
+        coef_path, intercept_path = _shape(cp, ip, one_target, out)
+    coef, intercept = _shape(coef, intercept, one_target, out)
+    return GDResult(
+        coef=coef, intercept=intercept, n_iter=n_iter, converged=bool(converged),
+        message=message, loss_history=np.asarray(losses, dtype=np.float64),
+        learning_rate=float(step), solver=solver,
+        coef_path=coef_path, intercept_path=intercept_path,
+    )
+
+
+def _drive(blocks, *, max_iter, tol, stop_test, limit, keep_path, verbose):
+    """Consume blocks of iterates: count steps, stop on ``tol``, catch divergence, record."""
+    losses, kept = [], []
+    done, converged = 0, False
+    every = max(1, max_iter // 10)
+    last = None
+    for thetas, values, grads in blocks:
+        take = min(len(values), max_iter - done)
+        thetas, values, grads = thetas[:take], np.asarray(values[:take]), grads[:take]
+        bad = ~np.isfinite(values) | (values > limit)
+        if bad.any():
+            first = int(np.argmax(bad))
+            losses.extend(values[:first].tolist())
+            return None, np.asarray(losses), False, float(values[first])
+        if stop_test is not None:
+            ok = stop_test(thetas, grads)
+            if ok.any():
+                cut = int(np.argmax(ok)) + 1
+                thetas, values, grads, converged = thetas[:cut], values[:cut], grads[:cut], True
+        if verbose:
+            for i in range(len(values)):
+                if (done + i + 1) % every == 0 or (converged and i == len(values) - 1):
+                    gnorm = float(np.sqrt(np.sum(grads[i] ** 2)))
+                    print(f"step {done + i + 1:>8d}  loss {values[i]:.10g}  |grad| {gnorm:.3e}")
+        losses.extend(values.tolist())
+        if keep_path:
+            kept.append(thetas)
+        last = thetas[-1:]
+        done += len(values)
+        if converged or done >= max_iter:
+            break
+    thetas = np.concatenate(kept) if keep_path else last
+    return thetas, np.asarray(losses), converged, None
+
+
+def _gd_iterates(objective, theta, step, fast):
+    """Textbook gradient descent, ``theta <- theta - step * grad J(theta)``."""
+    if fast:
+        powers, shifts = objective.fixed_step_block(step, _BLOCK_STEPS)
+        while True:
+            thetas = powers @ theta + shifts
+            values, grads = objective.value_and_gradient(thetas)
+            yield thetas, values, grads
+            theta = thetas[-1]
+    _, grad = objective.value_and_gradient(theta)
+    while True:
+        theta = theta - step * grad
+        value, grad = objective.value_and_gradient(theta)
+        yield theta[None], [value], grad[None]
+
+
+def _cg_iterates(objective, theta):
+    """Conjugate gradients (Polak-Ribiere+, fresh gradients), one target per column.
+
+    Ends early when even a steepest-descent step cannot lower the objective: rounding then
+    dominates and the ``tol`` asked for is out of reach in this precision.
+    """
+    value, grad = objective.value_and_gradient(theta)
+    slack = 64 * np.finfo(float).eps * abs(value)
+    direction = -grad
+    gg = np.sum(grad * grad, axis=0)
+    zero = np.zeros_like(gg)
+    restarted = True
+    while True:
+        curv = np.sum(direction * objective.hessian_product(direction), axis=0)
+        # Exact line search along the direction; a column already at its minimum stays put.
+        alpha = np.divide(gg, curv, out=zero.copy(), where=curv > 0)
+        trial = theta + alpha * direction
+        trial_value, new = objective.value_and_gradient(trial)
+        if not trial_value <= value + slack:
+            if restarted:
+                return
+            direction, restarted = -grad, True
+            continue
+        theta, value, restarted = trial, trial_value, False
+        # Recomputing the gradient (not updating it by recurrence) keeps the iteration honest
+        # once rounding dominates; PR+ then restarts by itself when directions lose conjugacy.
+        beta = np.divide(np.sum(new * (new - grad), axis=0), gg, out=zero.copy(), where=gg > 0)
+        direction = -new + np.maximum(beta, 0.0) * direction
+        grad, gg = new, np.sum(new * new, axis=0)
+        yield theta[None], [value], grad[None]
+
+
+def _agd_iterates(objective, theta, step):
+    """Nesterov's accelerated gradient with adaptive (gradient) restart."""
+    ahead, t = theta, 1.0
+    while True:
+        _, g_ahead = objective.value_and_gradient(ahead)
+        new = ahead - step * g_ahead
+        # O'Donoghue & Candes: restart the momentum when it points uphill.
+        if np.sum(g_ahead * (new - theta)) > 0:
+            t = 1.0
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        ahead = new + ((t - 1.0) / t_next) * (new - theta)
+        theta, t = new, t_next
+        value, grad = objective.value_and_gradient(theta)
+        yield theta[None], [value], grad[None]
+
+
+def _check_solver(solver, learning_rate, loss_fn):
+    if solver not in SOLVERS:
+        raise ValueError(f"solver={solver!r} is not a known solver; use one of {SOLVERS}.")
+    if isinstance(learning_rate, str):
+        if learning_rate != "auto":
+            raise ValueError(
+                f"learning_rate={learning_rate!r} is not valid; use a float > 0 or 'auto'."
+            )
+    elif not (np.isscalar(learning_rate) and np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a float > 0 or 'auto'; got {learning_rate!r}.")
+    if solver == "cg" and learning_rate != "auto":
+        raise ValueError("solver='cg' chooses its own steps by exact line search; use "
+                         "learning_rate='auto' with it, or solver='agd' for a fixed step.")
+    if solver == "auto":
+        return "cg" if learning_rate == "auto" and loss_fn.is_quadratic else "agd"
+    return solver
+
+
+def _use_gram(precompute, loss_fn, d):
+    if precompute == "auto":
+        return loss_fn.is_quadratic and d <= _MAX_FEATURES_FOR_GRAM
+    if precompute is True and not loss_fn.is_quadratic:
+        raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
+    if not isinstance(precompute, bool):
+        raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
+    return precompute
+
+
+def _coordinates(stats, d, solver, fit_intercept):
+    """Spread of each column (for the stopping test) and the solver's coordinates."""
+    var = np.diagonal(stats.scatter) / stats.weight_sum if stats.scatter.ndim == 2 else (
+        stats.scatter / stats.weight_sum)
+    mean = stats.mean
+    second = var if fit_intercept else var + mean * mean
+    spread = np.sqrt(second)
+    x_spread = spread[:d]
+    # A column whose spread is rounding noise is constant: it gets no coefficient (scale inf),
+    # instead of a huge one fitted to noise (the bound is scikit-learn's _is_constant_feature).
+    eps = np.finfo(np.float64).eps
+    constant = var[:d] <= stats.weight_sum * eps * var[:d] + (stats.weight_sum * mean[:d] * eps) ** 2
+    if not fit_intercept:
+        constant = x_spread == 0
+    y_offset = mean[d:] if fit_intercept else np.zeros(mean.size - d)
+    if solver == "gd":
+        coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
+    else:
+        scale = np.where(constant, np.inf, x_spread)
+        coords = Coordinates(mean[:d] if fit_intercept else np.zeros(d), scale, y_offset, False)
+    return np.where(constant, 0.0, x_spread), spread[d:], coords
+
+
+def _check_arrays(X, y, sample_weight):
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D. For one "
+                         "feature use X.reshape(-1, 1).")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X needs at least 1 sample and 1 feature; got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    Y = np.asarray(y)
+    if Y.dtype.kind not in "fiub":
+        raise ValueError(f"y must hold real numbers; got dtype {Y.dtype}.")
+    if Y.ndim not in (1, 2) or Y.shape[0] != X.shape[0] or (Y.ndim == 2 and Y.shape[1] < 1):
+        raise ValueError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_targets) to "
+                         f"match X; got {Y.shape}.")
+    one_target = Y.ndim == 1
+    Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
+    for name, a in (("X", X), ("y", Y)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
+    if sample_weight is None:
+        weights = np.ones(X.shape[0])
+    else:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        if weights.ndim == 0:
+            weights = np.full(X.shape[0], float(weights))
+        if weights.shape != (X.shape[0],):
+            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got "
+                             f"{weights.shape}.")
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise ValueError("sample_weight must be finite and >= 0.")
+        if weights.sum() <= 0:
+            raise ValueError("sample_weight is all zero: give at least one sample a positive "
+                             "weight.")
+    return X, Y, one_target, weights
+
+
+def _initial(coef_init, intercept_init, d, k, one_target):
+    coef = np.zeros((d, k))
+    if coef_init is not None:
+        c = np.asarray(coef_init, dtype=np.float64)
+        expected = (d,) if one_target else (k, d)
+        if c.shape != expected or not np.isfinite(c).all():
+            raise ValueError(f"coef_init must be finite with shape {expected}; got {c.shape}.")
+        coef = c.reshape(-1, d).T.copy()
+    intercept = np.zeros(k)
+    if intercept_init is not None:
+        b = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
+        if b.size not in (1, k) or not np.isfinite(b).all():
+            raise ValueError(f"intercept_init must be a finite float or have shape ({k},).")
+        intercept = np.broadcast_to(b, (k,)).copy()
+    return coef, intercept
+
+
+def _shape(coef, intercept, one_target, dtype):
+    """(..., d, k) and (..., k) into scikit-learn's shapes and the input's float dtype."""
+    coef = np.swapaxes(coef, -1, -2).astype(dtype)
+    intercept = np.asarray(intercept).astype(dtype)
+    if one_target:
+        coef, intercept = coef[..., 0, :], intercept[..., 0]
+        if intercept.ndim == 0:
+            intercept = intercept.dtype.type(intercept)
+    return coef, intercept
