@@ -66,10 +66,7 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=_BLOCK_ROWS) -> Moment
             continue
         mean = (s @ block) / w_sum
         centred = block - mean
-        if full:
-            scatter = centred.T @ (centred * s[:, None])
-        else:
-            scatter = s @ np.square(centred)
+        scatter = centred.T @ (centred * s[:, None]) if full else s @ np.square(centred)
         part = Moments(w_sum, mean, scatter)
         acc = part if acc is None else acc.merge(part)
     return acc

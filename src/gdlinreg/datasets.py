@@ -30,8 +30,16 @@ def load_seed_example():
     return X, y
 
 
-def make_problem(n_samples=100, n_features=3, *, n_targets=None, offset=0.0, scale=1.0,
-                 noise=0.1, random_state=None):
+def make_problem(
+    n_samples=100,
+    n_features=3,
+    *,
+    n_targets=None,
+    offset=0.0,
+    scale=1.0,
+    noise=0.1,
+    random_state=None,
+):
     """A random linear problem ``y = X w + b + noise``, returned as ``(X, y, coef, intercept)``.
 
     ``offset`` and ``scale`` shift and stretch every column of X (large offsets make the

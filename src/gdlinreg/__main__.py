@@ -1,0 +1,78 @@
+"""``python -m gdlinreg``: the tutorial's experiment on its five points, in plain text."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ._solver import gradient_descent
+from .datasets import SEED_LEARNING_RATE, SEED_START, SEED_STEPS, load_seed_example
+from .losses import LOSSES
+
+
+def experiment(steps=SEED_STEPS, learning_rate=SEED_LEARNING_RATE, start=SEED_START):
+    """Textbook GD on the seed data for each loss, beside :func:`numpy.linalg.lstsq`.
+
+    Returns rows ``(loss, steps, slope, intercept, loss value)``; ``steps`` is 0 for the start
+    and ``"lstsq"`` for the least-squares line.
+    """
+    X, y = load_seed_example()
+    weights = np.full(len(y), 1.0 / len(y))
+    (slope, intercept), *_ = np.linalg.lstsq(np.hstack([X, np.ones_like(X)]), y, rcond=None)
+
+    def value(name, m, b):
+        return LOSSES[name]().value((m * X[:, 0] + b - y)[:, None], weights)
+
+    rows = []
+    for name in LOSSES:
+        res = gradient_descent(
+            X,
+            y,
+            loss=name,
+            solver="gd",
+            learning_rate=learning_rate,
+            max_iter=max(steps),
+            tol=None,
+            coef_init=[start[0]],
+            intercept_init=start[1],
+            return_path=True,
+        )
+        rows.append((name, 0, start[0], start[1], value(name, *start)))
+        for k in steps:
+            rows.append(
+                (name, k, res.coef_path[k, 0], res.intercept_path[k], res.loss_history[k - 1])
+            )
+        rows.append((name, "lstsq", slope, intercept, value(name, slope, intercept)))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="gdlinreg",
+        description="Reproduce the tutorial's gradient-descent experiment on its five points.",
+    )
+    parser.add_argument("--learning-rate", type=float, default=SEED_LEARNING_RATE)
+    parser.add_argument("--steps", type=int, nargs="+", default=list(SEED_STEPS))
+    args = parser.parse_args(argv)
+    rows = experiment(sorted(args.steps), args.learning_rate)
+    X, y = load_seed_example()
+    print("gdlinreg: textbook gradient descent on the tutorial's five points")
+    print(f"x = {X.ravel().tolist()}, y = {y.tolist()}")
+    print(f"start (slope, intercept) = {SEED_START}, learning rate = {args.learning_rate}")
+    print()
+    print(f"{'loss':<10}{'steps':>10}{'slope':>14}{'intercept':>14}{'loss value':>14}")
+    for name, k, m, b, value in rows:
+        steps = f"{k:,d}" if isinstance(k, int) else k
+        print(f"{name:<10}{steps:>10}{m:>14.8f}{b:>14.8f}{value:>14.8f}")
+    print()
+    print(
+        "Both losses are minimised by the least-squares line: MSE is exactly twice half-MSE, "
+        "so\nthe factor 2 moves no minimum. It only doubles MSE's gradient, so at the same "
+        "learning\nrate MSE steps twice as far and gets closer after 10, 100 or 1000 steps; "
+        "run long\nenough, both agree with least squares to rounding."
+    )
+
+
+if __name__ == "__main__":
+    main()
