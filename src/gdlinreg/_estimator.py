@@ -206,9 +206,9 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, coef_init, intercept_init):
-        X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True
-        )
+        # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
+        X, y = validate_data(self, X, y, dtype="numeric", multi_output=True, y_numeric=True)
+        X = _as_float(X)
         if self.warm_start and hasattr(self, "coef_") and coef_init is None:
             expected = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
             if np.shape(self.coef_) != expected:
@@ -271,7 +271,7 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = _as_float(validate_data(self, X, reset=False, dtype="numeric"))
         return X @ self.coef_.T + self.intercept_
 
     def __sklearn_tags__(self):
@@ -279,3 +279,7 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = False
         return tags
+
+
+def _as_float(X):
+    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)

@@ -1,7 +1,8 @@
 """The objective forms the solver iterates on, and the coordinates they live in.
 
 The solver only asks an objective for ``value_and_gradient(theta)``, ``hessian_product(v)`` (for
-the quadratic losses) and ``lipschitz``. Two forms answer:
+the quadratic losses) and ``lipschitz(rtol)``, the largest eigenvalue of the Hessian (the
+curvature bound L). Two forms answer:
 
 * :class:`GramObjective` keeps the weighted, centred sufficient statistics of ``[X | Y]``, built
   in one blocked pass over the rows; each step then costs O(d^2) whatever n is.
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _BLOCK_ROWS = 2048
+# Up to this many parameters, an exact symmetric eigensolve is cheaper than power iterations.
+_EXACT_EIGEN_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,8 @@ class GramObjective:
     def hessian_product(self, v):
         return (2.0 * self.factor) * (self.A @ v)
 
-    @property
-    def lipschitz(self) -> float:
-        return 2.0 * self.factor * _largest_eigenvalue(self.A)
+    def lipschitz(self, rtol=1e-3) -> float:
+        return 2.0 * self.factor * _largest_eigenvalue(self.A, rtol)
 
     def fixed_step_block(self, step: float, length: int):
         """Operators of ``length`` fixed steps: ``theta_j = P[j] @ theta_0 + S[j]``, j = 1..length.
@@ -218,21 +220,29 @@ class DataObjective:
         c = self.loss.curvature
         return self._pass(v, lambda zv, rows: (c * zv * self.weights[rows][:, None], 0.0))[1]
 
-    @property
-    def lipschitz(self) -> float:
+    def lipschitz(self, rtol=1e-3) -> float:
         p = self.coords.n_params
-        return _power_iteration(lambda v: self.hessian_product(v[:, None])[:, 0], p)
+        if rtol < 1e-3 and p <= _EXACT_EIGEN_MAX:
+            # Precision asked for and few parameters: the whole Hessian costs one pass.
+            return float(np.linalg.eigvalsh(self.hessian_product(np.eye(p)))[-1])
+        return _power_iteration(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
 
 
-def _largest_eigenvalue(a) -> float:
+def _largest_eigenvalue(a, rtol) -> float:
     # A small symmetric matrix: its exact top eigenvalue costs microseconds. A large one gets
     # power iterations, which never form a factorisation.
-    if a.shape[0] <= 256:
+    if a.shape[0] <= _EXACT_EIGEN_MAX:
         return float(np.linalg.eigvalsh(a)[-1]) if a.size else 0.0
-    return _power_iteration(lambda v: a @ v, a.shape[0])
+    return _power_iteration(lambda v: a @ v, a.shape[0], rtol=rtol)
 
 
-def _power_iteration(matvec, p, *, rtol=1e-6, max_iter=500) -> float:
+def _power_iteration(matvec, p, *, rtol, max_iter=None) -> float:
+    """Estimate of the top eigenvalue, stopping when the Rayleigh quotient settles to rtol.
+
+    Convergence is only geometric in the eigengap, so the default budget grows as rtol
+    shrinks: a step size needs about 3 digits, an error message that quotes 2/L more.
+    """
+    max_iter = max_iter or int(100 * np.log10(1 / rtol))
     rng = np.random.default_rng(0)
     v = rng.standard_normal(p) + 1.0
     v /= np.linalg.norm(v)

@@ -31,9 +31,13 @@ class DivergenceError(ValueError):
     plots of what divergence looks like.
     """
 
-    def __init__(self, message: str, loss_history: np.ndarray):
+    def __init__(self, message: str, loss_history: np.ndarray | None = None):
         super().__init__(message)
         self.loss_history = loss_history
+
+    def __reduce__(self):
+        # Picklable with its history, so a divergence inside joblib workers reaches the caller.
+        return type(self), (self.args[0], self.loss_history)
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,9 @@ def gradient_descent(
     X, Y, one_target, weights = _check_arrays(X, y, sample_weight)
     loss_fn = get_loss(loss)
     solver = _check_solver(solver, learning_rate, loss_fn)
-    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+    if isinstance(max_iter, bool) or not (
+        isinstance(max_iter, (int, np.integer)) and max_iter >= 1
+    ):
         raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
     if tol is not None and not (np.isscalar(tol) and tol >= 0):
         raise ValueError(
@@ -141,7 +147,7 @@ def gradient_descent(
 
     coef0, intercept0 = _initial(coef_init, intercept_init, d, k, one_target)
     theta = coords.from_user(coef0, intercept0)
-    lipschitz = max(objective.lipschitz, np.finfo(float).tiny)
+    lipschitz = max(objective.lipschitz(), np.finfo(float).tiny)
     step = 1.0 / lipschitz if learning_rate == "auto" else float(learning_rate)
 
     if solver == "cg":
@@ -162,8 +168,10 @@ def gradient_descent(
         ok = (dv <= tol * v + floor) & (np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor)
         return ok.all(axis=-1)
 
-    value0, _ = objective.value_and_gradient(theta)
-    bound = (2.0 if solver == "gd" else 1.0) / lipschitz
+    value0, grad0 = objective.value_and_gradient(theta)
+    at_solution = tol is not None and bool(stop_test(theta, grad0))
+    if at_solution:
+        blocks = iter(())  # zero steps: the start already meets tol
     with np.errstate(all="ignore"):
         run = _drive(
             blocks,
@@ -175,7 +183,11 @@ def gradient_descent(
             verbose=verbose,
         )
     thetas, losses, converged, diverged_at = run
+    converged = converged or at_solution
     if diverged_at is not None:
+        # Quote the bound to more digits than the step needed.
+        lipschitz = max(objective.lipschitz(rtol=1e-10), np.finfo(float).tiny)
+        bound = (2.0 if solver == "gd" else 1.0) / lipschitz
         raise DivergenceError(
             f"learning_rate={step:.6g} makes {solver!r} diverge: the {loss_fn.name} loss went "
             f"from {value0:.4g} to {diverged_at:.4g} in {len(losses) + 1} steps. The largest "
@@ -203,6 +215,7 @@ def gradient_descent(
     coef_path = intercept_path = None
     if return_path:
         path = np.concatenate([theta[None], thetas]) if n_iter else theta[None]
+
         cp, ip = coords.to_user(path)
         coef_path, intercept_path = _shape(cp, ip, one_target, out)
     coef, intercept = _shape(coef, intercept, one_target, out)
@@ -251,8 +264,9 @@ def _drive(blocks, *, max_iter, tol, stop_test, limit, keep_path, verbose):
         done += len(values)
         if converged or done >= max_iter:
             break
-    thetas = np.concatenate(kept) if keep_path else last
-    return thetas, np.asarray(losses), converged, None
+    if keep_path:
+        last = np.concatenate(kept) if kept else None
+    return last, np.asarray(losses), converged, None
 
 
 def _gd_iterates(objective, theta, step, fast):
@@ -411,8 +425,12 @@ def _check_arrays(X, y, sample_weight):
             weights = np.full(X.shape[0], float(weights))
         if weights.shape != (X.shape[0],):
             raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}.")
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise ValueError("sample_weight must be finite and >= 0.")
+        if not np.isfinite(weights).all():
+            raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
+        if (weights < 0).any():
+            raise ValueError(
+                f"sample_weight must be >= 0; got {int((weights < 0).sum())} negative weight(s)."
+            )
         if weights.sum() <= 0:
             raise ValueError(
                 "sample_weight is all zero: give at least one sample a positive weight."
@@ -425,14 +443,19 @@ def _initial(coef_init, intercept_init, d, k, one_target):
     if coef_init is not None:
         c = np.asarray(coef_init, dtype=np.float64)
         expected = (d,) if one_target else (k, d)
-        if c.shape != expected or not np.isfinite(c).all():
-            raise ValueError(f"coef_init must be finite with shape {expected}; got {c.shape}.")
+        if c.shape != expected:
+            raise ValueError(f"coef_init must have shape {expected}; got {c.shape}.")
+        if not np.isfinite(c).all():
+            raise ValueError("coef_init contains NaN or infinity; pass finite values.")
         coef = c.reshape(-1, d).T.copy()
     intercept = np.zeros(k)
     if intercept_init is not None:
         b = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
         if b.size not in (1, k) or not np.isfinite(b).all():
-            raise ValueError(f"intercept_init must be a finite float or have shape ({k},).")
+            raise ValueError(
+                f"intercept_init must be a finite float or an array of shape "
+                f"({k},); got {intercept_init!r}."
+            )
         intercept = np.broadcast_to(b, (k,)).copy()
     return coef, intercept
 

@@ -1,0 +1,395 @@
+"""Bad inputs and parameters: each one raises a clear error, in the estimator and in the core.
+
+Every case names what ``GDLinearRegressor.fit`` must raise and what ``gradient_descent`` must
+raise for the same data and parameters (the core validates without scikit-learn, so its
+messages are its own). The regexes require the message to name the parameter or the problem.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import NotFittedError
+
+from gdlinreg import DivergenceError, GDLinearRegressor, gradient_descent
+
+N, D = 20, 3
+_rng = np.random.default_rng(0)
+X_OK = _rng.standard_normal((N, D))
+Y_OK = X_OK @ np.array([1.0, 2.0, 3.0]) + 0.5 + 0.1 * _rng.standard_normal(N)
+
+
+def _with(a, index, value):
+    a = a.astype(np.result_type(a, type(value))).copy()
+    a[index] = value
+    return a
+
+
+def case(id, *, X=X_OK, y=Y_OK, params=None, fit=None, est=None, core=None):
+    """One bad input. ``est``/``core``: (exception, regex) for the estimator and the core."""
+    core = est if core is None else core
+    return pytest.param(X, y, params or {}, fit or {}, est, core, id=id)
+
+
+PARAM = "The '{}' parameter of GDLinearRegressor must be"
+
+CASES = [
+    # --- data
+    case(
+        "nan-in-X",
+        X=_with(X_OK, (2, 1), np.nan),
+        est=(ValueError, "Input X contains NaN"),
+        core=(ValueError, "X contains NaN or infinity; remove or impute"),
+    ),
+    case(
+        "inf-in-X",
+        X=_with(X_OK, (0, 0), -np.inf),
+        est=(ValueError, "Input X contains infinity"),
+        core=(ValueError, "X contains NaN or infinity"),
+    ),
+    case(
+        "nan-in-y",
+        y=_with(Y_OK, 4, np.nan),
+        est=(ValueError, "Input y contains NaN"),
+        core=(ValueError, "y contains NaN or infinity"),
+    ),
+    case(
+        "inf-in-y",
+        y=_with(Y_OK, 4, np.inf),
+        est=(ValueError, "Input y contains infinity"),
+        core=(ValueError, "y contains NaN or infinity"),
+    ),
+    case(
+        "empty-X",
+        X=np.empty((0, D)),
+        y=np.empty(0),
+        est=(ValueError, r"0 sample\(s\) \(shape=\(0, 3\)\) while a minimum of 1 is required"),
+        core=(ValueError, r"X needs at least 1 sample and 1 feature; got shape \(0, 3\)"),
+    ),
+    case(
+        "zero-features",
+        X=np.empty((N, 0)),
+        est=(ValueError, r"0 feature\(s\) \(shape=\(20, 0\)\) while a minimum of 1 is required"),
+        core=(ValueError, r"X needs at least 1 sample and 1 feature; got shape \(20, 0\)"),
+    ),
+    case(
+        "y-shorter-than-X",
+        y=Y_OK[:-1],
+        est=(ValueError, r"inconsistent numbers of samples: \[20, 19\]"),
+        core=(ValueError, r"y must have shape \(20,\) or \(20, n_targets\).*got \(19,\)"),
+    ),
+    case(
+        "y-3d",
+        y=Y_OK.reshape(N, 1, 1),
+        est=(ValueError, "dim 3"),
+        core=(ValueError, r"y must have shape \(20,\) or \(20, n_targets\)"),
+    ),
+    case(
+        "X-3d",
+        X=X_OK.reshape(N, D, 1),
+        est=(ValueError, "Found array with dim 3"),
+        core=(ValueError, "X must be 2-D, .* got 3-D"),
+    ),
+    case(
+        "X-1d",
+        X=X_OK[:, 0],
+        est=(ValueError, r"(?s)Expected 2D array, got 1D array.*reshape\(-1, 1\)"),
+        core=(ValueError, r"X must be 2-D.*got 1-D.*X.reshape\(-1, 1\)"),
+    ),
+    case(
+        "X-strings",
+        X=np.full((N, D), "abc"),
+        est=(ValueError, "dtype='numeric' is not compatible with arrays of bytes/strings"),
+        core=(ValueError, "X must hold real numbers; got dtype <U3"),
+    ),
+    case(
+        "X-object-with-strings",
+        X=np.array([["a", 1.0, 2.0]] * N, dtype=object),
+        est=(ValueError, "could not convert string to float: 'a'"),
+        core=(ValueError, "X must hold real numbers; got dtype object"),
+    ),
+    case(
+        "X-complex",
+        X=X_OK + 1j,
+        est=(ValueError, "Complex data not supported"),
+        core=(ValueError, "X must hold real numbers; got dtype complex128"),
+    ),
+    case(
+        "y-strings",
+        y=np.full(N, "abc"),
+        est=(ValueError, "y must hold real numbers"),
+    ),
+    # --- sample weights
+    case(
+        "negative-sample-weight",
+        fit={"sample_weight": _with(np.ones(N), 3, -1.0)},
+        est=(ValueError, r"sample_weight must be >= 0; got 1 negative weight"),
+    ),
+    case(
+        "all-zero-sample-weight",
+        fit={"sample_weight": np.zeros(N)},
+        est=(ValueError, "sample_weight is all zero: give at least one sample a positive"),
+    ),
+    case(
+        "nan-sample-weight",
+        fit={"sample_weight": _with(np.ones(N), 0, np.nan)},
+        est=(ValueError, "sample_weight contains NaN or infinity; pass finite weights"),
+    ),
+    case(
+        "inf-sample-weight",
+        fit={"sample_weight": _with(np.ones(N), 0, np.inf)},
+        est=(ValueError, "sample_weight contains NaN or infinity"),
+    ),
+    case(
+        "sample-weight-wrong-length",
+        fit={"sample_weight": np.ones(N - 1)},
+        est=(ValueError, r"sample_weight must have shape \(20,\); got \(19,\)"),
+    ),
+    # --- parameters
+    case(
+        "unknown-loss",
+        params={"loss": "l1"},
+        est=(ValueError, PARAM.format("loss") + r".*'half_mse'.*Got 'l1'"),
+        core=(ValueError, r"loss='l1' is not a known loss; use one of \['half_mse', 'mse'\]"),
+    ),
+    case(
+        "unknown-solver",
+        params={"solver": "sgd"},
+        est=(ValueError, PARAM.format("solver") + r".*Got 'sgd'"),
+        core=(ValueError, r"solver='sgd' is not a known solver; use one of"),
+    ),
+    *[
+        case(
+            f"learning-rate-{value}",
+            params={"learning_rate": value},
+            est=(ValueError, PARAM.format("learning_rate") + r" a float in the range \(0.0, inf\)"),
+            core=(ValueError, r"learning_rate must be a float > 0 or 'auto'"),
+        )
+        for value in (0, 0.0, -0.1, float("nan"), float("inf"))
+    ],
+    case(
+        "learning-rate-fast",
+        params={"learning_rate": "fast"},
+        est=(ValueError, PARAM.format("learning_rate") + r".*Got 'fast'"),
+        core=(ValueError, r"learning_rate='fast' is not valid; use a float > 0 or 'auto'"),
+    ),
+    case(
+        "learning-rate-with-cg",
+        params={"learning_rate": 0.1, "solver": "cg"},
+        est=(ValueError, r"solver='cg' chooses its own steps.*learning_rate='auto'"),
+    ),
+    *[
+        case(
+            f"max-iter-{value!r}",
+            params={"max_iter": value},
+            est=(ValueError, PARAM.format("max_iter") + r" an int in the range \[1, inf\)"),
+            core=(ValueError, r"max_iter must be an integer >= 1"),
+        )
+        for value in (0, -5, 10.0, 2.5)
+    ],
+    *[
+        case(
+            f"tol-{value}",
+            params={"tol": value},
+            est=(ValueError, PARAM.format("tol") + r" a float in the range \[0.0, inf\) or None"),
+            core=(ValueError, r"tol must be a float >= 0, or None"),
+        )
+        for value in (-1e-3, float("nan"))
+    ],
+    case(
+        "precompute-unknown",
+        params={"precompute": "yes"},
+        est=(ValueError, PARAM.format("precompute")),
+        core=(ValueError, r"precompute must be 'auto', True or False; got 'yes'"),
+    ),
+    # --- starting point
+    case(
+        "coef-init-wrong-shape",
+        fit={"coef_init": np.zeros(D - 1)},
+        est=(ValueError, r"coef_init must have shape \(3,\); got \(2,\)"),
+    ),
+    case(
+        "coef-init-2d-for-1d-y",
+        fit={"coef_init": np.zeros((1, D))},
+        est=(ValueError, r"coef_init must have shape \(3,\); got \(1, 3\)"),
+    ),
+    case(
+        "coef-init-nan",
+        fit={"coef_init": _with(np.zeros(D), 1, np.nan)},
+        est=(ValueError, r"coef_init contains NaN or infinity; pass finite values"),
+    ),
+    case(
+        "intercept-init-wrong-shape",
+        fit={"intercept_init": np.zeros(2)},
+        est=(ValueError, r"intercept_init must be a finite float or an array of shape \(1,\); got array"),
+    ),
+    # --- divergence
+    case(
+        "divergent-learning-rate-gd",
+        params={"learning_rate": 10.0, "solver": "gd"},
+        est=(
+            DivergenceError,
+            r"learning_rate=10 makes 'gd' diverge.*largest stable step for this data and loss "
+            r"is [0-9.]+ \(2/L.*use a smaller learning_rate or learning_rate='auto'",
+        ),
+    ),
+    case(
+        "divergent-learning-rate-agd",
+        params={"learning_rate": 10.0},
+        est=(DivergenceError, r"learning_rate=10 makes 'agd' diverge.*largest stable step"),
+    ),
+]
+
+
+def _copies(*arrays):
+    return [copy.deepcopy(a) for a in arrays]
+
+
+def _assert_unchanged(originals, arrays):
+    for original, array in zip(originals, arrays, strict=True):
+        if isinstance(original, np.ndarray):
+            assert array.dtype == original.dtype
+            assert array.shape == original.shape
+        assert_array_equal(array, original)
+
+
+@pytest.mark.parametrize("X, y, params, fit_kw, est_error, core_error", CASES)
+def test_estimator_error(X, y, params, fit_kw, est_error, core_error):
+    inputs = [X, y, *fit_kw.values()]
+    originals = _copies(*inputs)
+    exc, regex = est_error
+    with pytest.raises(exc, match=regex):
+        GDLinearRegressor(**params).fit(X, y, **fit_kw)
+    _assert_unchanged(originals, inputs)
+
+
+@pytest.mark.parametrize("X, y, params, fit_kw, est_error, core_error", CASES)
+def test_gradient_descent_error(X, y, params, fit_kw, est_error, core_error):
+    inputs = [X, y, *fit_kw.values()]
+    originals = _copies(*inputs)
+    exc, regex = core_error
+    with pytest.raises(exc, match=regex):
+        gradient_descent(X, y, **params, **fit_kw)
+    _assert_unchanged(originals, inputs)
+
+
+def test_divergence_error_is_a_value_error_with_the_losses_so_far():
+    with pytest.raises(ValueError, match="diverge") as info:
+        gradient_descent(X_OK, Y_OK, solver="gd", learning_rate=10.0, tol=None)
+    assert isinstance(info.value, DivergenceError)
+    assert info.value.loss_history.ndim == 1
+    assert np.isfinite(info.value.loss_history).all()
+
+
+def test_estimator_rejects_numeric_strings():
+    # Strings that hold numbers are refused, not parsed: as LinearRegression and the core do.
+    with pytest.raises(ValueError, match=r"(real numbers|strings)"):
+        GDLinearRegressor().fit(X_OK.astype(str), Y_OK)
+
+
+# ----------------------------------------------------------------------------- predict
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError, match=r"not fitted yet.*Call 'fit'"):
+        GDLinearRegressor().predict(X_OK)
+
+
+@pytest.mark.parametrize(
+    "X, regex",
+    [
+        pytest.param(X_OK[:, :2], "X has 2 features, but GDLinearRegressor is expecting 3", id="2"),
+        pytest.param(np.c_[X_OK, X_OK], "X has 6 features, but .* expecting 3", id="6"),
+        pytest.param(_with(X_OK, (1, 1), np.nan), "Input X contains NaN", id="nan"),
+        pytest.param(X_OK[:, 0], r"Expected 2D array, got 1D array", id="1d"),
+        pytest.param(X_OK + 1j, "Complex data not supported", id="complex"),
+    ],
+)
+def test_predict_bad_X(X, regex):
+    est = GDLinearRegressor().fit(X_OK, Y_OK)
+    original = X.copy()
+    with pytest.raises(ValueError, match=regex):
+        est.predict(X)
+    assert_array_equal(X, original)
+
+
+# ----------------------------------------------------------------------------- immutability
+
+
+def _inputs(kind):
+    """(X, y, fit kwargs) in layouts and dtypes that tempt an in-place conversion."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 3)) + 5.0
+    y = X @ [1.0, -1.0, 2.0] + rng.standard_normal(30)
+    if kind == "float32":
+        X = X.astype(np.float32)
+    elif kind == "fortran":
+        X = np.asfortranarray(X)
+    elif kind == "int":
+        X = np.round(X * 10).astype(np.int64)
+    elif kind == "multi-output":
+        y = np.c_[y, -y, 2 * y]
+    elif kind == "weighted":
+        return X, y, {"sample_weight": rng.uniform(0.0, 2.0, 30)}
+    elif kind == "int-weights":
+        return X, y, {"sample_weight": rng.integers(1, 4, 30)}
+    elif kind == "coef-init":
+        return X, y, {"coef_init": np.array([0.5, 0.5, 0.5]), "intercept_init": np.array(1.0)}
+    return X, y, {}
+
+
+KINDS = ["float64", "float32", "fortran", "int", "multi-output", "weighted", "int-weights"]
+KINDS += ["coef-init"]
+SETTINGS = [
+    {},
+    {"solver": "gd", "learning_rate": 1e-4, "tol": None, "max_iter": 50},
+    {"solver": "agd", "learning_rate": 0.2, "precompute": False},
+    {"fit_intercept": False, "store_path": True},
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("settings", SETTINGS, ids=["default", "gd", "agd-data", "no-intercept"])
+def test_fit_does_not_modify_inputs(kind, settings):
+    X, y, fit_kw = _inputs(kind)
+    inputs = [X, y, *fit_kw.values()]
+    originals = _copies(*inputs)
+    flags = [a.flags.c_contiguous for a in inputs]
+    GDLinearRegressor(**settings).fit(X, y, **fit_kw)
+    _assert_unchanged(originals, inputs)
+    gradient_descent(X, y, **settings_for_core(settings), **fit_kw)
+    _assert_unchanged(originals, inputs)
+    assert [a.flags.c_contiguous for a in inputs] == flags
+
+
+def settings_for_core(settings):
+    out = dict(settings)
+    if "store_path" in out:
+        out["return_path"] = out.pop("store_path")
+    return out
+
+
+def test_warm_start_and_predict_do_not_modify_inputs_or_state_arrays():
+    X, y, _ = _inputs("float64")
+    est = GDLinearRegressor(warm_start=True).fit(X, y)
+    coef = est.coef_  # the warm start reads it: it must not be written into
+    coef_copy = coef.copy()
+    X2, y2 = X.copy(), y.copy()
+    est.fit(X, y + 1.0)
+    assert_array_equal(coef, coef_copy)
+    est.predict(X)
+    assert_array_equal(X, X2)
+    assert_array_equal(y, y2)
+
+
+def test_dataframe_inputs_are_not_modified():
+    pd = pytest.importorskip("pandas")
+    X, y, _ = _inputs("float64")
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    series = pd.Series(y, name="y")
+    df_copy, series_copy = df.copy(deep=True), series.copy(deep=True)
+    est = GDLinearRegressor().fit(df, series, sample_weight=np.ones(30))
+    est.predict(df)
+    pd.testing.assert_frame_equal(df, df_copy)
+    pd.testing.assert_series_equal(series, series_copy)
