@@ -222,7 +222,10 @@ CASES = [
     case(
         "intercept-init-wrong-shape",
         fit={"intercept_init": np.zeros(2)},
-        est=(ValueError, r"intercept_init must be a finite float or an array of shape \(1,\); got array"),
+        est=(
+            ValueError,
+            r"intercept_init must be a finite float or an array of shape \(1,\); got array",
+        ),
     ),
     # --- divergence
     case(
