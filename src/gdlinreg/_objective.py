@@ -30,12 +30,14 @@ class Moments:
     """Weighted moments of the joined columns ``Z = [X | Y]``.
 
     ``scatter`` is :math:`\\sum_i s_i (z_i - \\bar z)(z_i - \\bar z)^\\top`, unnormalised; only
-    its diagonal when the statistics were built with ``full=False``.
+    its diagonal when the statistics were built with ``full=False``. ``shift`` is the value
+    subtracted before centring (its distance to the mean bounds the rounding in ``scatter``).
     """
 
     weight_sum: float
     mean: np.ndarray
     scatter: np.ndarray
+    shift: np.ndarray | float = 0.0
 
     def merge(self, other: Moments) -> Moments:
         # Chan et al.'s pairwise update: merging centred blocks keeps every digit that the
@@ -55,24 +57,32 @@ class Moments:
 def moments(X, Y, sample_weight, *, full=True, block_rows=_BLOCK_ROWS) -> Moments:
     """Weighted centred moments of ``[X | Y]`` in one pass over row blocks.
 
-    Each block is centred on its own weighted mean and merged with :meth:`Moments.merge`; only
-    one block of rows is ever copied (to float64). ``full=False`` keeps the variances only.
+    Every value is first shifted by the first row (the "shifted data" algorithm), so that the
+    block means that are merged are small numbers known to full relative precision. Each block
+    is centred on its own weighted mean, corrected once (the corrected two-pass algorithm:
+    the mean of the centred block is the rounding error of the first mean) and merged with
+    :meth:`Moments.merge`. Only one block of rows is ever copied, to float64.
+    ``full=False`` keeps the variances only.
     """
     n = X.shape[0]
+    shift = np.concatenate([X[0], Y[0]]).astype(np.float64)
     acc = None
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
-        block = np.hstack([X[start:stop], Y[start:stop]]).astype(np.float64, copy=False)
         s = sample_weight[start:stop]
         w_sum = float(s.sum())
         if w_sum == 0:
             continue
+        block = np.hstack([X[start:stop], Y[start:stop]]).astype(np.float64, copy=False)
+        block -= shift
         mean = (s @ block) / w_sum
-        centred = block - mean
-        scatter = centred.T @ (centred * s[:, None]) if full else s @ np.square(centred)
-        part = Moments(w_sum, mean, scatter)
+        block -= mean
+        correction = (s @ block) / w_sum
+        block -= correction
+        scatter = block.T @ (block * s[:, None]) if full else s @ np.square(block)
+        part = Moments(w_sum, mean + correction, scatter)
         acc = part if acc is None else acc.merge(part)
-    return acc
+    return Moments(acc.weight_sum, acc.mean + shift, acc.scatter, shift)
 
 
 @dataclass(frozen=True)

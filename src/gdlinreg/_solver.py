@@ -158,15 +158,7 @@ def gradient_descent(
         fast = isinstance(objective, GramObjective) and coords.n_params <= _MAX_PARAMS_FOR_POWERS
         blocks = _gd_iterates(objective, theta, step, fast)
 
-    floor = 16 * np.finfo(float).eps * np.maximum(y_spread, np.finfo(float).tiny)
-
-    def stop_test(thetas, grads):
-        dw, db = coords.step_to_user(grads / lipschitz)
-        w, b = coords.to_user(thetas)
-        v = np.abs(w * x_spread[:, None]).max(axis=-2)
-        dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
-        ok = (dv <= tol * v + floor) & (np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor)
-        return ok.all(axis=-1)
+    stop_test = _stop_test(coords, stats.mean[:d], x_spread, y_spread, lipschitz, tol)
 
     value0, grad0 = objective.value_and_gradient(theta)
     at_solution = tol is not None and bool(stop_test(theta, grad0))
@@ -231,6 +223,35 @@ def gradient_descent(
         coef_path=coef_path,
         intercept_path=intercept_path,
     )
+
+
+def _stop_test(coords, x_mean, x_spread, y_spread, lipschitz, tol):
+    """The ``tol`` criterion, vectorised over stacked iterates; see ``GDLinearRegressor``.
+
+    The safe step ``grad / L`` is mapped to the user's coefficients and intercept and measured
+    in units of y. Each test also allows the rounding floor of what it measures, so that any
+    ``tol >= 0`` is attainable (``tol=0`` means "to rounding"): the gradient carries an error of
+    a few eps times the coefficients, and the intercept, recovered as ``mean(y) - mean(x) @ w``,
+    that error amplified by ``|mean(x)| / std(x)``.
+    """
+    eps = np.finfo(np.float64).eps
+    noise = 16 * eps * np.sqrt(x_spread.size)
+    spread = np.where(x_spread > 0, x_spread, np.inf)
+    amplification = 1.0 + np.sum(np.abs(x_mean) / spread)
+    y_floor = eps * y_spread
+
+    def test(thetas, grads):
+        dw, db = coords.step_to_user(grads / lipschitz)
+        w, b = coords.to_user(thetas)
+        v = np.abs(w * x_spread[:, None]).max(axis=-2)
+        dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
+        ok_coef = dv <= (tol + noise) * v + y_floor
+        ok_intercept = np.abs(db) <= (
+            tol * np.maximum(np.abs(b), v) + noise * amplification * v + y_floor
+        )
+        return (ok_coef & ok_intercept).all(axis=-1)
+
+    return test
 
 
 def _drive(blocks, *, max_iter, tol, stop_test, limit, keep_path, verbose):
@@ -375,13 +396,10 @@ def _coordinates(stats, d, solver, fit_intercept):
     spread = np.sqrt(second)
     x_spread = spread[:d]
     # A column whose spread is rounding noise is constant: it gets no coefficient (scale inf),
-    # instead of a huge one fitted to noise (the bound is scikit-learn's _is_constant_feature).
-    eps = np.finfo(np.float64).eps
-    constant = (
-        var[:d] <= stats.weight_sum * eps * var[:d] + (stats.weight_sum * mean[:d] * eps) ** 2
-    )
-    if not fit_intercept:
-        constant = x_spread == 0
+    # instead of a huge one fitted to noise. After shifting, identical values centre to exact
+    # zeros; rounding can only come from the distance between the shift and the mean.
+    noise = 16 * np.finfo(np.float64).eps * np.abs(mean - stats.shift)[:d]
+    constant = var[:d] <= noise * noise if fit_intercept else x_spread == 0
     y_offset = mean[d:] if fit_intercept else np.zeros(mean.size - d)
     if solver == "gd":
         coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
