@@ -60,9 +60,9 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         (each coefficient times its column's standard deviation), is below ``tol`` times the
         largest such coefficient, and the intercept it implies moves by less than ``tol`` times
         the larger of the intercept and that coefficient. The intercept test matters when
-        features have large offsets: the intercept :math:`\bar y - \bar x^\top w` then
+        features have large offsets: the intercept :math:`\\bar y - \\bar x^\\top w` then
         amplifies small coefficient errors. Both tests also allow their rounding floor (a few
-        machine epsilons, amplified for the intercept by :math:`|\bar x| / \mathrm{std}(x)`),
+        machine epsilons, amplified for the intercept by :math:`|\\bar x| / \\mathrm{std}(x)`),
         so every ``tol >= 0`` is attainable and ``tol=0`` means "to rounding". The distance
         to the solution can be up to the condition number times the tested step: the default
         reaches 1e-6 relative accuracy up to condition numbers (of the standardised Gram
