@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import check_arrays, initial_point, to_sklearn_shapes
+from ._methods import agd_iterates, cg_iterates, gd_iterates
 from ._objective import Coordinates, DataObjective, GramObjective, moments
 from .losses import get_loss
 
@@ -14,9 +16,8 @@ __all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
 #: Solvers: textbook "gd", conjugate gradients "cg", Nesterov-accelerated "agd", and "auto".
 SOLVERS = ("auto", "gd", "cg", "agd")
 
-# Blocks of fixed steps evaluated at once; the affine-power trick pays only for small problems,
-# whose cost is otherwise Python's per-call overhead, not arithmetic.
-_BLOCK_STEPS = 512
+# The affine-power trick for fixed steps pays only for small problems, whose cost is
+# otherwise Python's per-call overhead, not arithmetic.
 _MAX_PARAMS_FOR_POWERS = 16
 # Gram form while its d x d statistics stay small; beyond, one pass over X per gradient.
 _MAX_FEATURES_FOR_GRAM = 2000
@@ -125,7 +126,7 @@ def gradient_descent(
     >>> gradient_descent(X, y).coef.round(12)  # the default solver: least squares
     array([0.8])
     """
-    X, Y, one_target, weights = _check_arrays(X, y, sample_weight)
+    X, Y, one_target, weights = check_arrays(X, y, sample_weight)
     loss_fn = get_loss(loss)
     solver = _check_solver(solver, learning_rate, loss_fn)
     if isinstance(max_iter, bool) or not (
@@ -145,18 +146,18 @@ def gradient_descent(
     else:
         objective = DataObjective(X, Y, weights / weights.sum(), coords, loss_fn)
 
-    coef0, intercept0 = _initial(coef_init, intercept_init, d, k, one_target)
+    coef0, intercept0 = initial_point(coef_init, intercept_init, d, k, one_target)
     theta = coords.from_user(coef0, intercept0)
     lipschitz = max(objective.lipschitz(), np.finfo(float).tiny)
     step = 1.0 / lipschitz if learning_rate == "auto" else float(learning_rate)
 
     if solver == "cg":
-        blocks = _cg_iterates(objective, theta)
+        blocks = cg_iterates(objective, theta)
     elif solver == "agd":
-        blocks = _agd_iterates(objective, theta, step)
+        blocks = agd_iterates(objective, theta, step)
     else:
         fast = isinstance(objective, GramObjective) and coords.n_params <= _MAX_PARAMS_FOR_POWERS
-        blocks = _gd_iterates(objective, theta, step, fast)
+        blocks = gd_iterates(objective, theta, step, fast)
 
     stop_test = _stop_test(coords, stats.mean[:d], x_spread, y_spread, lipschitz, tol)
 
@@ -209,8 +210,8 @@ def gradient_descent(
         path = np.concatenate([theta[None], thetas]) if n_iter else theta[None]
 
         cp, ip = coords.to_user(path)
-        coef_path, intercept_path = _shape(cp, ip, one_target, out)
-    coef, intercept = _shape(coef, intercept, one_target, out)
+        coef_path, intercept_path = to_sklearn_shapes(cp, ip, one_target, out)
+    coef, intercept = to_sklearn_shapes(coef, intercept, one_target, out)
     return GDResult(
         coef=coef,
         intercept=intercept,
@@ -290,70 +291,6 @@ def _drive(blocks, *, max_iter, tol, stop_test, limit, keep_path, verbose):
     return last, np.asarray(losses), converged, None
 
 
-def _gd_iterates(objective, theta, step, fast):
-    """Textbook gradient descent, ``theta <- theta - step * grad J(theta)``."""
-    if fast:
-        powers, shifts = objective.fixed_step_block(step, _BLOCK_STEPS)
-        while True:
-            thetas = powers @ theta + shifts
-            values, grads = objective.value_and_gradient(thetas)
-            yield thetas, values, grads
-            theta = thetas[-1]
-    _, grad = objective.value_and_gradient(theta)
-    while True:
-        theta = theta - step * grad
-        value, grad = objective.value_and_gradient(theta)
-        yield theta[None], [value], grad[None]
-
-
-def _cg_iterates(objective, theta):
-    """Conjugate gradients (Polak-Ribiere+, fresh gradients), one target per column.
-
-    Ends early when even a steepest-descent step cannot lower the objective: rounding then
-    dominates and the ``tol`` asked for is out of reach in this precision.
-    """
-    value, grad = objective.value_and_gradient(theta)
-    slack = 64 * np.finfo(float).eps * abs(value)
-    direction = -grad
-    gg = np.sum(grad * grad, axis=0)
-    zero = np.zeros_like(gg)
-    restarted = True
-    while True:
-        curv = np.sum(direction * objective.hessian_product(direction), axis=0)
-        # Exact line search along the direction; a column already at its minimum stays put.
-        alpha = np.divide(gg, curv, out=zero.copy(), where=curv > 0)
-        trial = theta + alpha * direction
-        trial_value, new = objective.value_and_gradient(trial)
-        if not trial_value <= value + slack:
-            if restarted:
-                return
-            direction, restarted = -grad, True
-            continue
-        theta, value, restarted = trial, trial_value, False
-        # Recomputing the gradient (not updating it by recurrence) keeps the iteration honest
-        # once rounding dominates; PR+ then restarts by itself when directions lose conjugacy.
-        beta = np.divide(np.sum(new * (new - grad), axis=0), gg, out=zero.copy(), where=gg > 0)
-        direction = -new + np.maximum(beta, 0.0) * direction
-        grad, gg = new, np.sum(new * new, axis=0)
-        yield theta[None], [value], grad[None]
-
-
-def _agd_iterates(objective, theta, step):
-    """Nesterov's accelerated gradient with adaptive (gradient) restart."""
-    ahead, t = theta, 1.0
-    while True:
-        _, g_ahead = objective.value_and_gradient(ahead)
-        new = ahead - step * g_ahead
-        # O'Donoghue & Candes: restart the momentum when it points uphill.
-        if np.sum(g_ahead * (new - theta)) > 0:
-            t = 1.0
-        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        ahead = new + ((t - 1.0) / t_next) * (new - theta)
-        theta, t = new, t_next
-        value, grad = objective.value_and_gradient(theta)
-        yield theta[None], [value], grad[None]
-
-
 def _check_solver(solver, learning_rate, loss_fn):
     if solver not in SOLVERS:
         raise ValueError(f"solver={solver!r} is not a known solver; use one of {SOLVERS}.")
@@ -407,83 +344,3 @@ def _coordinates(stats, d, solver, fit_intercept):
         scale = np.where(constant, np.inf, x_spread)
         coords = Coordinates(mean[:d] if fit_intercept else np.zeros(d), scale, y_offset, False)
     return np.where(constant, 0.0, x_spread), spread[d:], coords
-
-
-def _check_arrays(X, y, sample_weight):
-    X = np.asarray(X)
-    if X.dtype.kind not in "fiub":
-        raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D. For one "
-            "feature use X.reshape(-1, 1)."
-        )
-    if X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"X needs at least 1 sample and 1 feature; got shape {X.shape}.")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    Y = np.asarray(y)
-    if Y.dtype.kind not in "fiub":
-        raise ValueError(f"y must hold real numbers; got dtype {Y.dtype}.")
-    if Y.ndim not in (1, 2) or Y.shape[0] != X.shape[0] or (Y.ndim == 2 and Y.shape[1] < 1):
-        raise ValueError(
-            f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_targets) to "
-            f"match X; got {Y.shape}."
-        )
-    one_target = Y.ndim == 1
-    Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
-    for name, a in (("X", X), ("y", Y)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
-    if sample_weight is None:
-        weights = np.ones(X.shape[0])
-    else:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        if weights.ndim == 0:
-            weights = np.full(X.shape[0], float(weights))
-        if weights.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}.")
-        if not np.isfinite(weights).all():
-            raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
-        if (weights < 0).any():
-            raise ValueError(
-                f"sample_weight must be >= 0; got {int((weights < 0).sum())} negative weight(s)."
-            )
-        if weights.sum() <= 0:
-            raise ValueError(
-                "sample_weight is all zero: give at least one sample a positive weight."
-            )
-    return X, Y, one_target, weights
-
-
-def _initial(coef_init, intercept_init, d, k, one_target):
-    coef = np.zeros((d, k))
-    if coef_init is not None:
-        c = np.asarray(coef_init, dtype=np.float64)
-        expected = (d,) if one_target else (k, d)
-        if c.shape != expected:
-            raise ValueError(f"coef_init must have shape {expected}; got {c.shape}.")
-        if not np.isfinite(c).all():
-            raise ValueError("coef_init contains NaN or infinity; pass finite values.")
-        coef = c.reshape(-1, d).T.copy()
-    intercept = np.zeros(k)
-    if intercept_init is not None:
-        b = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
-        if b.size not in (1, k) or not np.isfinite(b).all():
-            raise ValueError(
-                f"intercept_init must be a finite float or an array of shape "
-                f"({k},); got {intercept_init!r}."
-            )
-        intercept = np.broadcast_to(b, (k,)).copy()
-    return coef, intercept
-
-
-def _shape(coef, intercept, one_target, dtype):
-    """(..., d, k) and (..., k) into scikit-learn's shapes and the input's float dtype."""
-    coef = np.swapaxes(coef, -1, -2).astype(dtype)
-    intercept = np.asarray(intercept).astype(dtype)
-    if one_target:
-        coef, intercept = coef[..., 0, :], intercept[..., 0]
-        if intercept.ndim == 0:
-            intercept = intercept.dtype.type(intercept)
-    return coef, intercept
