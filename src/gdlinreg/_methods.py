@@ -1,50 +1,110 @@
-"""The iterations: each a generator of blocks ``(thetas, values, gradients)``.
+"""The iterations: each a generator of blocks ``(thetas, values, gradients, steps)``.
 
-A block is one or more consecutive iterates, stacked on a leading axis. The driver in
-``_solver`` counts steps, tests ``tol``, catches divergence and keeps the history, so a method
-here is only its update rule.
+A block is one or more consecutive iterates, stacked on a leading axis, with the objective and
+its (smooth) gradient at each, and the step size that produced it. The driver in ``_solver``
+counts iterations, tests ``tol``, catches divergence, early-stops and keeps the history, so a
+method here is only its update rule. ``problem`` is a :class:`~gdlinreg._problem.Problem`.
 """
+
+from __future__ import annotations
 
 import numpy as np
 
+from ._objective import DataObjective
+from ._problem import Problem
+
 # Fixed steps evaluated at once, when the objective can form their affine operators.
 _BLOCK_STEPS = 512
+# Backtracking halves the trial step at most this many times.
+_MAX_BACKTRACKS = 60
 
 
-def gd_iterates(objective, theta, step, fast):
-    """Textbook gradient descent, ``theta <- theta - step * grad J(theta)``."""
-    if fast:
-        powers, shifts = objective.fixed_step_block(step, _BLOCK_STEPS)
-        while True:
-            thetas = powers @ theta + shifts
-            values, grads = objective.value_and_gradient(thetas)
-            yield thetas, values, grads
-            theta = thetas[-1]
-    _, grad = objective.value_and_gradient(theta)
+def fixed_step_iterates(problem, theta, step):
+    """Plain GD with one fixed step on a small Gram problem, a block of steps at a time.
+
+    A step is the affine map ``theta -> M theta + u``; its powers are formed once, so a block of
+    512 steps costs a few batched products instead of 512 rounds of Python overhead.
+    """
+    powers, shifts = problem.objective.fixed_step_block(step, _BLOCK_STEPS)
+    steps = np.full(_BLOCK_STEPS, step)
     while True:
-        theta = theta - step * grad
-        value, grad = objective.value_and_gradient(theta)
-        yield theta[None], [value], grad[None]
+        thetas = powers @ theta + shifts
+        values, grads = problem.value_and_gradient(thetas)
+        yield thetas, values, grads, steps
+        theta = thetas[-1]
 
 
-def cg_iterates(objective, theta):
-    """Conjugate gradients (Polak-Ribiere+, fresh gradients), one target per column.
+def gd_iterates(
+    problem, theta, base, schedule, *, momentum=0.0, nesterov=False, line_search=False, t0=0
+):
+    r"""(Proximal) gradient descent ``theta <- prox(theta - a_t grad J(theta))`` with the step
+    ``a_t = base * schedule(t)``, and optional momentum :math:`\mu`: heavy-ball
+    ``theta <- prox(theta - a_t grad J(theta) + mu v)`` or Nesterov's
+    ``theta <- prox(theta + mu v - a_t grad J(theta + mu v))``, ``v`` being the last move.
+    With ``line_search`` (no momentum) the step is backtracked from ``a_t`` until the
+    (proximal) Armijo condition holds."""
+    value, grad = problem.value_and_gradient(theta)
+    velocity = np.zeros_like(theta)
+    t = t0
+    while True:
+        step = base * schedule(t)
+        if line_search:
+            new, value, grad, step = _backtrack(problem, theta, value, grad, step)
+        else:
+            if nesterov and momentum:
+                look = theta + momentum * velocity
+                _, g = problem.value_and_gradient(look)
+                new = problem.prox(look - step * g, step)
+            else:
+                new = problem.prox(theta - step * grad + momentum * velocity, step)
+            value, grad = problem.value_and_gradient(new)
+        velocity = new - theta
+        theta = new
+        t += 1
+        _observe(schedule, value)
+        yield theta[None], [value], grad[None], [step]
+
+
+def agd_iterates(problem, theta, step, *, line_search=False):
+    """Nesterov's accelerated (proximal) gradient, FISTA, with O'Donoghue and Candes' adaptive
+    restart: the momentum is dropped whenever it points uphill."""
+    ahead, t = theta, 1.0
+    while True:
+        _, g_ahead = problem.value_and_gradient(ahead)
+        if line_search:
+            value_ahead, _ = problem.value_and_gradient(ahead)
+            new, _, _, step = _backtrack(problem, ahead, value_ahead, g_ahead, step)
+        else:
+            new = problem.prox(ahead - step * g_ahead, step)
+        # ahead - new is the (proximal) gradient step: if the momentum went against it, restart.
+        if np.sum((ahead - new) * (new - theta)) > 0:
+            t = 1.0
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        ahead = new + ((t - 1.0) / t_next) * (new - theta)
+        theta, t = new, t_next
+        value, grad = problem.value_and_gradient(theta)
+        yield theta[None], [value], grad[None], [step]
+
+
+def cg_iterates(problem, theta):
+    """Conjugate gradients (Polak-Ribiere+, fresh gradients), one target per column, for a
+    quadratic ``problem`` (squared loss, at most an l2 penalty, no constraint).
 
     Ends early when even a steepest-descent step cannot lower the objective: rounding then
     dominates and the ``tol`` asked for is out of reach in this precision.
     """
-    value, grad = objective.value_and_gradient(theta)
+    value, grad = problem.value_and_gradient(theta)
     slack = 64 * np.finfo(float).eps * abs(value)
     direction = -grad
     gg = np.sum(grad * grad, axis=0)
     zero = np.zeros_like(gg)
     restarted = True
     while True:
-        curv = np.sum(direction * objective.hessian_product(direction), axis=0)
+        curv = np.sum(direction * problem.hessian_product(direction), axis=0)
         # Exact line search along the direction; a column already at its minimum stays put.
         alpha = np.divide(gg, curv, out=zero.copy(), where=curv > 0)
         trial = theta + alpha * direction
-        trial_value, new = objective.value_and_gradient(trial)
+        trial_value, new = problem.value_and_gradient(trial)
         if not trial_value <= value + slack:
             if restarted:
                 return
@@ -56,20 +116,78 @@ def cg_iterates(objective, theta):
         beta = np.divide(np.sum(new * (new - grad), axis=0), gg, out=zero.copy(), where=gg > 0)
         direction = -new + np.maximum(beta, 0.0) * direction
         grad, gg = new, np.sum(new * new, axis=0)
-        yield theta[None], [value], grad[None]
+        yield theta[None], [value], grad[None], [float(np.max(alpha))]
 
 
-def agd_iterates(objective, theta, step):
-    """Nesterov's accelerated gradient with adaptive (gradient) restart."""
-    ahead, t = theta, 1.0
+def sgd_iterates(
+    data,
+    coords,
+    loss,
+    penalty,
+    positive,
+    theta,
+    base,
+    schedule,
+    *,
+    batch_size,
+    shuffle,
+    rng,
+    momentum=0.0,
+    nesterov=False,
+    t0=0,
+):
+    """Mini-batch stochastic (proximal) gradient descent; one block per epoch.
+
+    Each batch's objective weights its samples by ``p_i * n / batch`` so that its gradient is
+    an unbiased estimate of the full gradient. The value reported for an epoch is the mean of
+    its batch objectives (as scikit-learn's MLP reports), not a separate pass over the data.
+    """
+    X, Y, p = data
+    n = X.shape[0]
+    velocity = np.zeros_like(theta)
+    t = t0
     while True:
-        _, g_ahead = objective.value_and_gradient(ahead)
-        new = ahead - step * g_ahead
-        # O'Donoghue & Candes: restart the momentum when it points uphill.
-        if np.sum(g_ahead * (new - theta)) > 0:
-            t = 1.0
-        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        ahead = new + ((t - 1.0) / t_next) * (new - theta)
-        theta, t = new, t_next
-        value, grad = objective.value_and_gradient(theta)
-        yield theta[None], [value], grad[None]
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            rows = np.sort(order[start : start + batch_size])
+            batch = Problem(
+                DataObjective(X[rows], Y[rows], p[rows] * (n / rows.size), coords, loss),
+                coords,
+                penalty,
+                positive,
+            )
+            step = base * schedule(t)
+            look = theta + momentum * velocity if nesterov else theta
+            value, grad = batch.value_and_gradient(look)
+            shift = 0.0 if nesterov else momentum * velocity
+            new = batch.prox(look - step * grad + shift, step)
+            velocity = new - theta
+            theta = new
+            total += value * rows.size
+            t += 1
+        epoch_value = total / n
+        _observe(schedule, epoch_value)
+        yield theta[None], [epoch_value], None, [step]
+
+
+def _backtrack(problem, theta, value, grad, step):
+    """Largest ``step / 2**j`` meeting the proximal Armijo (sufficient decrease) condition
+    ``f(new) <= f(theta) + grad.(new - theta) + |new - theta|^2 / (2 step)`` for the smooth
+    part ``f``; for a smooth problem this is ``f(new) <= f(theta) - step/2 |grad|^2``."""
+    smooth = value - problem.l1_value(theta)
+    for _ in range(_MAX_BACKTRACKS):
+        new = problem.prox(theta - step * grad, step)
+        new_value, new_grad = problem.value_and_gradient(new)
+        move = new - theta
+        bound = smooth + np.sum(grad * move) + np.sum(move * move) / (2.0 * step)
+        if new_value - problem.l1_value(new) <= bound + 1e-12 * abs(smooth):
+            return new, new_value, new_grad, step
+        step *= 0.5
+    return new, new_value, new_grad, step
+
+
+def _observe(schedule, value):
+    observe = getattr(schedule, "observe", None)
+    if observe is not None:
+        observe(float(value))

@@ -6,14 +6,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_arrays, initial_point, to_sklearn_shapes
-from ._methods import agd_iterates, cg_iterates, gd_iterates
+from ._checks import check_arrays, check_options, initial_point, to_sklearn_shapes
+from ._driver import drive, no_improvement_test
+from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
 from ._objective import Coordinates, DataObjective, GramObjective, moments
-from .losses import get_loss
+from ._problem import Problem
+from .losses import HalfMSE, get_loss
+from .penalties import get_penalty
+from .schedules import Constant, get_schedule
 
 __all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
 
-#: Solvers: textbook "gd", conjugate gradients "cg", Nesterov-accelerated "agd", and "auto".
+#: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), conjugate gradients "cg",
+#: Nesterov-accelerated "agd", and "auto", which picks among them.
 SOLVERS = ("auto", "gd", "cg", "agd")
 
 # The affine-power trick for fixed steps pays only for small problems, whose cost is
@@ -50,18 +55,30 @@ class GDResult:
     coef : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept : float or ndarray of shape (n_targets,)
     n_iter : int
-        Steps taken (iterations of the solver).
+        Iterations: steps for the full-batch solvers, epochs for mini-batches.
     converged : bool
-        True only if the ``tol`` criterion was met; always False with ``tol=None``.
+        True only if the ``tol`` criterion was met (for mini-batches: no improvement of the
+        epoch loss by more than ``tol`` for ``n_iter_no_change`` epochs); False with
+        ``tol=None``, and when early stopping or a callback ended the fit.
     message : str
-        Why the iteration stopped.
+        Why the iteration stopped, in words.
     loss_history : ndarray of shape (n_iter,)
-        The objective after every step.
+        The objective (loss plus penalty) after every iteration; for mini-batches, the mean
+        of the epoch's batch objectives.
     learning_rate : float
-        The fixed step of "gd" and "agd"; for "cg" (whose steps come from exact line searches)
-        the step 1/L that plain gradient descent would use on the same problem.
+        The last step size used; for "cg" (whose steps come from exact line searches) the
+        step 1/L that plain gradient descent would use on the same problem.
     solver : str
-        The solver that ran ("gd", "cg" or "agd").
+        The solver that ran ("gd", "sgd", "cg" or "agd").
+    stop_reason : str
+        "tol", "max_iter", "early_stopping", "callback" or "stalled" (rounding errors
+        dominate before ``tol`` is met).
+    n_updates : int
+        Parameter updates made (mini-batch steps; equal to ``n_iter`` otherwise).
+    validation_scores : ndarray or None
+        With a validation set: the validation R^2 (pooled over targets) after every iteration.
+    best_iter : int or None
+        With a validation set: the iteration whose parameters are returned (the best score).
     coef_path, intercept_path : ndarray or None
         With ``return_path=True``: the start and every iterate, shape (n_iter + 1, ...).
     """
@@ -74,6 +91,10 @@ class GDResult:
     loss_history: np.ndarray
     learning_rate: float
     solver: str
+    stop_reason: str = "max_iter"
+    n_updates: int = 0
+    validation_scores: np.ndarray | None = None
+    best_iter: int | None = None
     coef_path: np.ndarray | None = None
     intercept_path: np.ndarray | None = None
 
@@ -94,13 +115,31 @@ def gradient_descent(
     return_path=False,
     precompute="auto",
     verbose=0,
+    epsilon=1.35,
+    penalty=None,
+    alpha=1e-4,
+    l1_ratio=0.15,
+    positive=False,
+    momentum=0.0,
+    nesterovs_momentum=False,
+    line_search=False,
+    batch_size=None,
+    shuffle=True,
+    random_state=None,
+    validation=None,
+    n_iter_no_change=5,
+    callback=None,
+    start_step=0,
 ) -> GDResult:
-    """Fit a linear model by first-order minimisation of ``loss``; NumPy only.
+    """Fit a linear model by first-order minimisation of ``loss`` (plus ``penalty``); NumPy only.
 
     Parameters are those of :class:`~gdlinreg.GDLinearRegressor`, plus ``sample_weight``,
-    ``coef_init``, ``intercept_init`` (as in its ``fit``), ``return_path`` (keep every iterate)
-    and ``precompute`` (True: Gram form, False: data form, "auto": Gram form up to 2000
-    features for the quadratic losses).
+    ``coef_init``, ``intercept_init`` (as in its ``fit``), ``return_path`` (keep every
+    iterate), ``validation`` (a tuple ``(X_val, y_val)`` or ``(X_val, y_val, weights)``: stop
+    when its R^2 has not improved by more than ``tol`` for ``n_iter_no_change`` iterations,
+    and return the best iterate), ``callback`` (``callback(iteration, coef, intercept, loss)``
+    after every iteration; a true return value stops the fit) and ``start_step`` (the step
+    counter a schedule starts from, to continue a fit).
 
     Returns
     -------
@@ -127,113 +166,293 @@ def gradient_descent(
     array([0.8])
     """
     X, Y, one_target, weights = check_arrays(X, y, sample_weight)
-    loss_fn = get_loss(loss)
-    solver = _check_solver(solver, learning_rate, loss_fn)
-    if isinstance(max_iter, bool) or not (
-        isinstance(max_iter, (int, np.integer)) and max_iter >= 1
-    ):
-        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
-    if tol is not None and not (np.isscalar(tol) and tol >= 0):
-        raise ValueError(
-            f"tol must be a float >= 0, or None to run exactly max_iter steps; got {tol!r}."
-        )
-    d, k = X.shape[1], Y.shape[1]
-    use_gram = _use_gram(precompute, loss_fn, d)
+    loss_fn = get_loss(loss, epsilon=epsilon)
+    pen = get_penalty(penalty, alpha, l1_ratio)
+    method, fixed = check_options(
+        solver=solver,
+        learning_rate=learning_rate,
+        loss=loss_fn,
+        penalty=pen,
+        positive=positive,
+        max_iter=max_iter,
+        tol=tol,
+        momentum=momentum,
+        line_search=line_search,
+        batch_size=batch_size,
+        n_iter_no_change=n_iter_no_change,
+    )
+    use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X.shape[1])
     stats = moments(X, Y, weights, full=use_gram)
-    x_spread, y_spread, coords = _coordinates(stats, d, solver, fit_intercept)
+    return solve(
+        stats,
+        (X, Y, weights / weights.sum()),
+        method=method,
+        fixed=fixed,
+        one_target=one_target,
+        dtype=X.dtype,
+        use_gram=use_gram,
+        loss=loss_fn,
+        penalty=pen,
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        tol=tol,
+        fit_intercept=fit_intercept,
+        coef_init=coef_init,
+        intercept_init=intercept_init,
+        return_path=return_path,
+        verbose=verbose,
+        positive=positive,
+        momentum=momentum,
+        nesterovs_momentum=nesterovs_momentum,
+        line_search=line_search,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        random_state=random_state,
+        validation=validation,
+        n_iter_no_change=n_iter_no_change,
+        callback=callback,
+        start_step=start_step,
+    )
+
+
+def solve(
+    stats,
+    data,
+    *,
+    method,
+    fixed,
+    n_targets=None,
+    one_target,
+    dtype,
+    use_gram,
+    loss,
+    penalty,
+    learning_rate,
+    max_iter,
+    tol,
+    fit_intercept,
+    coef_init,
+    intercept_init,
+    return_path,
+    verbose,
+    positive,
+    momentum,
+    nesterovs_momentum,
+    line_search,
+    batch_size,
+    shuffle,
+    random_state,
+    validation,
+    n_iter_no_change,
+    callback,
+    start_step,
+):
+    """Run ``method`` on prepared statistics: the part of :func:`gradient_descent` that
+    ``partial_fit`` reuses on accumulated statistics (then ``data`` is None, Gram form only)."""
+    k = data[1].shape[1] if data is not None else n_targets
+    d = stats.mean.size - k
+    x_spread, y_spread, coords = _coordinates(stats, d, method, fit_intercept)
     if use_gram:
-        objective = GramObjective(stats, d, coords, loss_fn)
+        objective = GramObjective(stats, d, coords, loss)
     else:
-        objective = DataObjective(X, Y, weights / weights.sum(), coords, loss_fn)
+        objective = DataObjective(*data, coords, loss)
+    problem = Problem(objective, coords, penalty, positive)
 
     coef0, intercept0 = initial_point(coef_init, intercept_init, d, k, one_target)
     theta = coords.from_user(coef0, intercept0)
-    lipschitz = max(objective.lipschitz(), np.finfo(float).tiny)
-    step = 1.0 / lipschitz if learning_rate == "auto" else float(learning_rate)
-
-    if solver == "cg":
-        blocks = cg_iterates(objective, theta)
-    elif solver == "agd":
-        blocks = agd_iterates(objective, theta, step)
+    lipschitz = max(problem.lipschitz(), np.finfo(float).tiny)
+    schedule, initial = (Constant(), None) if fixed else get_schedule(learning_rate)
+    if fixed and learning_rate != "auto":
+        base = float(learning_rate)
     else:
-        fast = isinstance(objective, GramObjective) and coords.n_params <= _MAX_PARAMS_FOR_POWERS
-        blocks = gd_iterates(objective, theta, step, fast)
+        base = 1.0 / lipschitz if initial is None else float(initial)
 
-    stop_test = _stop_test(coords, stats.mean[:d], x_spread, y_spread, lipschitz, tol)
+    if method == "cg":
+        blocks = cg_iterates(problem, theta)
+    elif method == "agd":
+        blocks = agd_iterates(problem, theta, base, line_search=line_search)
+    elif method == "sgd":
+        blocks = sgd_iterates(
+            data,
+            coords,
+            loss,
+            penalty,
+            positive,
+            theta,
+            base,
+            schedule,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            rng=np.random.default_rng(random_state),
+            momentum=momentum,
+            nesterov=nesterovs_momentum,
+            t0=start_step,
+        )
+    elif (
+        use_gram
+        and problem.smooth
+        and fixed
+        and not momentum
+        and not line_search
+        and coords.n_params <= _MAX_PARAMS_FOR_POWERS
+    ):
+        blocks = fixed_step_iterates(problem, theta, base)
+    else:
+        blocks = gd_iterates(
+            problem,
+            theta,
+            base,
+            schedule,
+            momentum=momentum,
+            nesterov=nesterovs_momentum,
+            line_search=line_search,
+            t0=start_step,
+        )
 
-    value0, grad0 = objective.value_and_gradient(theta)
-    at_solution = tol is not None and bool(stop_test(theta, grad0))
+    stop_test = _stop_test(coords, stats.mean[:d], x_spread, y_spread, tol or 0.0)
+    if tol is None:
+        converged_test = None
+    elif method == "sgd":
+        converged_test = no_improvement_test(tol, n_iter_no_change)
+    else:
+
+        def converged_test(thetas, values, grads):
+            return stop_test(thetas, problem.gradient_map(thetas, grads, lipschitz))
+
+    value0, grad0 = problem.value_and_gradient(theta)
+    at_solution = (
+        converged_test is not None
+        and method != "sgd"
+        and bool(stop_test(theta, problem.gradient_map(theta, grad0, lipschitz)))
+    )
     if at_solution:
         blocks = iter(())  # zero steps: the start already meets tol
+    score = _validation_score(validation, coords, use_gram, d)
+    user_callback = None
+    if callback is not None:
+
+        def user_callback(i, th, value):
+            c, b = to_sklearn_shapes(*coords.to_user(th), one_target, np.float64)
+            return callback(i, c, b, value)
+
+    factor = getattr(loss, "factor", 0.5)
     with np.errstate(all="ignore"):
-        run = _drive(
+        run = drive(
             blocks,
             max_iter=max_iter,
-            tol=tol,
-            stop_test=stop_test if tol is not None else None,
-            limit=_DIVERGENCE_FACTOR * max(value0, 1e-6 * loss_fn.factor * y_spread @ y_spread),
+            converged_test=converged_test,
+            score=score,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol or 0.0,
+            callback=user_callback,
+            limit=_DIVERGENCE_FACTOR * max(value0, 1e-6 * factor * y_spread @ y_spread),
             keep_path=return_path,
             verbose=verbose,
+            unit="epoch" if method == "sgd" else "step",
         )
-    thetas, losses, converged, diverged_at = run
-    converged = converged or at_solution
-    if diverged_at is not None:
-        # Quote the bound to more digits than the step needed.
-        lipschitz = max(objective.lipschitz(rtol=1e-10), np.finfo(float).tiny)
-        bound = (2.0 if solver == "gd" else 1.0) / lipschitz
-        raise DivergenceError(
-            f"learning_rate={step:.6g} makes {solver!r} diverge: the {loss_fn.name} loss went "
-            f"from {value0:.4g} to {diverged_at:.4g} in {len(losses) + 1} steps. The largest "
-            f"stable step for this data and loss is {bound:.6g} "
-            f"({'2/L' if solver == 'gd' else '1/L'}, L = {lipschitz:.6g} being the largest "
-            "eigenvalue of the loss Hessian); use a smaller learning_rate or "
-            "learning_rate='auto'.",
-            losses,
-        )
-    n_iter = len(losses)
-    if tol is None:
-        message = f"ran max_iter={max_iter} steps (tol=None: no stopping test)"
-    elif converged:
-        message = f"converged: the step 1/L * gradient is below tol={tol:g} after {n_iter} steps"
-    elif n_iter < max_iter:
-        message = (
-            f"stalled after {n_iter} steps: rounding errors dominate before the "
-            f"tol={tol:g} criterion is met (the problem is too ill-conditioned for it)"
-        )
-    else:
-        message = f"max_iter={max_iter} steps ran before the tol={tol:g} criterion was met"
-
-    out = X.dtype if X.dtype == np.float32 else np.float64
-    coef, intercept = coords.to_user(thetas[-1] if n_iter else theta)
+    if run.reason == "diverged":
+        _raise_divergence(run, problem, method, loss, base, value0)
+    if at_solution:
+        run.reason = "tol"
+    n_iter = len(run.losses)
+    final = run.last if run.last is not None else theta
+    best_iter = None
+    if score is not None and run.best_theta is not None:
+        final, best_iter = run.best_theta, run.best_iter
+    out = dtype if dtype == np.float32 else np.float64
+    coef, intercept = to_sklearn_shapes(*coords.to_user(final), one_target, out)
     coef_path = intercept_path = None
     if return_path:
-        path = np.concatenate([theta[None], thetas]) if n_iter else theta[None]
-
-        cp, ip = coords.to_user(path)
-        coef_path, intercept_path = to_sklearn_shapes(cp, ip, one_target, out)
-    coef, intercept = to_sklearn_shapes(coef, intercept, one_target, out)
+        path = theta[None] if run.path is None else np.concatenate([theta[None], run.path])
+        coef_path, intercept_path = to_sklearn_shapes(*coords.to_user(path), one_target, out)
+    n_updates = n_iter
+    if method == "sgd":
+        n_updates = n_iter * -(-data[0].shape[0] // batch_size)
     return GDResult(
         coef=coef,
         intercept=intercept,
         n_iter=n_iter,
-        converged=bool(converged),
-        message=message,
-        loss_history=np.asarray(losses, dtype=np.float64),
-        learning_rate=float(step),
-        solver=solver,
+        converged=run.reason == "tol",
+        message=_message(run.reason, n_iter, max_iter, tol, method),
+        loss_history=np.asarray(run.losses, dtype=np.float64),
+        learning_rate=float(run.steps[-1] if method != "cg" and run.steps else base),
+        solver=method,
+        stop_reason=run.reason,
+        n_updates=n_updates,
+        validation_scores=None if score is None else np.asarray(run.scores),
+        best_iter=best_iter,
         coef_path=coef_path,
         intercept_path=intercept_path,
     )
 
 
-def _stop_test(coords, x_mean, x_spread, y_spread, lipschitz, tol):
+def _validation_score(validation, coords, use_gram, d):
+    """R^2 on a validation set (pooled over targets), vectorised over stacked iterates."""
+    if validation is None:
+        return None
+    X_val, y_val, *rest = validation
+    Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
+    if Xv.shape[1] != d:
+        raise ValueError(f"the validation X has {Xv.shape[1]} features; the training X has {d}.")
+    stats = moments(Xv, Yv, wv, full=use_gram)
+    if use_gram:
+        objective = GramObjective(stats, d, coords, HalfMSE())
+    else:
+        objective = DataObjective(Xv, Yv, wv / wv.sum(), coords, HalfMSE())
+    scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
+    total = max(float(np.sum(scatter[d:]) / stats.weight_sum), np.finfo(float).tiny)
+
+    def score(thetas):
+        if use_gram:
+            values = objective.value_and_gradient(thetas)[0]
+        else:
+            values = np.array([objective.value_and_gradient(t)[0] for t in thetas])
+        # half-MSE is half the mean squared error: R^2 = 1 - 2 J / total variance.
+        return 1.0 - 2.0 * np.asarray(values) / total
+
+    return score
+
+
+def _raise_divergence(run, problem, method, loss, base, value0):
+    # Quote the bound to more digits than the step needed.
+    lipschitz = max(problem.lipschitz(rtol=1e-10), np.finfo(float).tiny)
+    plain = method in ("gd", "sgd")
+    bound = (2.0 if plain else 1.0) / lipschitz
+    step = run.steps[-1] if run.steps else base
+    raise DivergenceError(
+        f"learning_rate={step:.6g} makes {method!r} diverge: the {loss.name} loss went "
+        f"from {value0:.4g} to {run.diverged_at:.4g} in {len(run.losses) + 1} steps. The "
+        f"largest stable step for this data and loss is {bound:.6g} "
+        f"({'2/L' if plain else '1/L'}, L = {lipschitz:.6g} being the largest "
+        "eigenvalue of the loss Hessian); use a smaller learning_rate or learning_rate='auto'.",
+        np.asarray(run.losses),
+    )
+
+
+def _message(reason, n_iter, max_iter, tol, method):
+    unit = "epochs" if method == "sgd" else "steps"
+    if tol is None and reason == "max_iter":
+        return f"ran max_iter={max_iter} {unit} (tol=None: no stopping test)"
+    return {
+        "tol": f"converged: the tol={tol:g} criterion was met after {n_iter} {unit}",
+        "max_iter": f"max_iter={max_iter} {unit} ran before the tol={tol} criterion was met",
+        "early_stopping": f"early stopping: the validation score stopped improving; "
+        f"{n_iter} {unit} ran and the best iterate is returned",
+        "callback": f"a callback stopped the fit after {n_iter} {unit}",
+        "stalled": f"stalled after {n_iter} {unit}: rounding errors dominate before the "
+        f"tol={tol} criterion is met (the problem is too ill-conditioned for it)",
+    }[reason]
+
+
+def _stop_test(coords, x_mean, x_spread, y_spread, tol):
     """The ``tol`` criterion, vectorised over stacked iterates; see ``GDLinearRegressor``.
 
-    The safe step ``grad / L`` is mapped to the user's coefficients and intercept and measured
-    in units of y. Each test also allows the rounding floor of what it measures, so that any
-    ``tol >= 0`` is attainable (``tol=0`` means "to rounding"): the gradient carries an error of
-    a few eps times the coefficients, and the intercept, recovered as ``mean(y) - mean(x) @ w``,
-    that error amplified by ``|mean(x)| / std(x)``.
+    The safe step (``grad / L``, or the proximal gradient map) is mapped to the user's
+    coefficients and intercept and measured in units of y. Each test also allows the rounding
+    floor of what it measures, so that any ``tol >= 0`` is attainable (``tol=0`` means "to
+    rounding"): the gradient carries an error of a few eps times the coefficients, and the
+    intercept, recovered as ``mean(y) - mean(x) @ w``, that error amplified by
+    ``|mean(x)| / std(x)``.
     """
     eps = np.finfo(np.float64).eps
     noise = 16 * eps * np.sqrt(x_spread.size)
@@ -241,8 +460,8 @@ def _stop_test(coords, x_mean, x_spread, y_spread, lipschitz, tol):
     amplification = 1.0 + np.sum(np.abs(x_mean) / spread)
     y_floor = eps * y_spread
 
-    def test(thetas, grads):
-        dw, db = coords.step_to_user(grads / lipschitz)
+    def test(thetas, steps):
+        dw, db = coords.step_to_user(steps)
         w, b = coords.to_user(thetas)
         v = np.abs(w * x_spread[:, None]).max(axis=-2)
         dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
@@ -253,62 +472,6 @@ def _stop_test(coords, x_mean, x_spread, y_spread, lipschitz, tol):
         return (ok_coef & ok_intercept).all(axis=-1)
 
     return test
-
-
-def _drive(blocks, *, max_iter, tol, stop_test, limit, keep_path, verbose):
-    """Consume blocks of iterates: count steps, stop on ``tol``, catch divergence, record."""
-    losses, kept = [], []
-    done, converged = 0, False
-    every = max(1, max_iter // 10)
-    last = None
-    for thetas, values, grads in blocks:
-        take = min(len(values), max_iter - done)
-        thetas, values, grads = thetas[:take], np.asarray(values[:take]), grads[:take]
-        bad = ~np.isfinite(values) | (values > limit)
-        if bad.any():
-            first = int(np.argmax(bad))
-            losses.extend(values[:first].tolist())
-            return None, np.asarray(losses), False, float(values[first])
-        if stop_test is not None:
-            ok = stop_test(thetas, grads)
-            if ok.any():
-                cut = int(np.argmax(ok)) + 1
-                thetas, values, grads, converged = thetas[:cut], values[:cut], grads[:cut], True
-        if verbose:
-            for i in range(len(values)):
-                if (done + i + 1) % every == 0 or (converged and i == len(values) - 1):
-                    gnorm = float(np.sqrt(np.sum(grads[i] ** 2)))
-                    print(f"step {done + i + 1:>8d}  loss {values[i]:.10g}  |grad| {gnorm:.3e}")
-        losses.extend(values.tolist())
-        if keep_path:
-            kept.append(thetas)
-        last = thetas[-1:]
-        done += len(values)
-        if converged or done >= max_iter:
-            break
-    if keep_path:
-        last = np.concatenate(kept) if kept else None
-    return last, np.asarray(losses), converged, None
-
-
-def _check_solver(solver, learning_rate, loss_fn):
-    if solver not in SOLVERS:
-        raise ValueError(f"solver={solver!r} is not a known solver; use one of {SOLVERS}.")
-    if isinstance(learning_rate, str):
-        if learning_rate != "auto":
-            raise ValueError(
-                f"learning_rate={learning_rate!r} is not valid; use a float > 0 or 'auto'."
-            )
-    elif not (np.isscalar(learning_rate) and np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a float > 0 or 'auto'; got {learning_rate!r}.")
-    if solver == "cg" and learning_rate != "auto":
-        raise ValueError(
-            "solver='cg' chooses its own steps by exact line search; use "
-            "learning_rate='auto' with it, or solver='agd' for a fixed step."
-        )
-    if solver == "auto":
-        return "cg" if learning_rate == "auto" and loss_fn.is_quadratic else "agd"
-    return solver
 
 
 def _use_gram(precompute, loss_fn, d):
@@ -338,7 +501,7 @@ def _coordinates(stats, d, solver, fit_intercept):
     noise = 16 * np.finfo(np.float64).eps * np.abs(mean - stats.shift)[:d]
     constant = var[:d] <= noise * noise if fit_intercept else x_spread == 0
     y_offset = mean[d:] if fit_intercept else np.zeros(mean.size - d)
-    if solver == "gd":
+    if solver in ("gd", "sgd"):
         coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
     else:
         scale = np.where(constant, np.inf, x_spread)

@@ -1,0 +1,136 @@
+"""The one loop every method runs under: counting, stopping, divergence, history, callbacks.
+
+A method yields blocks ``(thetas, values, grads, steps)``; :func:`drive` consumes them and
+decides when to stop, for one of these reasons (``Outcome.reason``):
+
+* ``"tol"``: the convergence test passed (the only reason that counts as converged);
+* ``"max_iter"``: the iteration budget ran out;
+* ``"early_stopping"``: the validation score did not improve for ``n_iter_no_change`` iterations;
+* ``"callback"``: a callback asked to stop;
+* ``"stalled"``: the method could make no more progress (rounding dominates);
+* ``"diverged"``: the objective blew up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Outcome:
+    last: np.ndarray | None = None
+    path: np.ndarray | None = None
+    losses: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    scores: list = field(default_factory=list)
+    reason: str = "max_iter"
+    best_theta: np.ndarray | None = None
+    best_iter: int = 0
+    diverged_at: float | None = None
+
+
+def drive(
+    blocks,
+    *,
+    max_iter,
+    limit,
+    converged_test=None,
+    score=None,
+    n_iter_no_change=5,
+    tol=0.0,
+    callback=None,
+    keep_path=False,
+    verbose=0,
+    unit="step",
+):
+    """Consume ``blocks`` until a stopping reason holds; see the module docstring."""
+    out = Outcome()
+    kept = []
+    best_score, stall = -np.inf, 0
+    every = max(1, max_iter // 10)
+    done = 0
+    for thetas, values, grads, steps in blocks:
+        take = min(len(values), max_iter - done)
+        thetas, values = thetas[:take], np.asarray(values[:take], dtype=float)
+        steps = np.broadcast_to(np.asarray(steps, dtype=float)[:take], (len(values),))
+        bad = ~np.isfinite(values) | (values > limit)
+        if bad.any():
+            first = int(np.argmax(bad))
+            out.losses.extend(values[:first].tolist())
+            out.reason, out.diverged_at = "diverged", float(values[first])
+            return out
+        cut, reason = len(values), None
+        if converged_test is not None:
+            ok = converged_test(thetas, values, None if grads is None else grads[:take])
+            if ok.any():
+                cut, reason = int(np.argmax(ok)) + 1, "tol"
+        if score is not None or callback is not None:
+            block_scores = None if score is None else score(thetas[:cut])
+            for i in range(cut):
+                stop = None
+                if block_scores is not None:
+                    s = float(block_scores[i])
+                    out.scores.append(s)
+                    if s > best_score + tol:
+                        best_score, stall = s, 0
+                        out.best_theta, out.best_iter = thetas[i], done + i + 1
+                    else:
+                        stall += 1
+                    if stall >= n_iter_no_change:
+                        stop = "early_stopping"
+                if callback is not None and callback(done + i + 1, thetas[i], values[i]):
+                    stop = stop or "callback"
+                # At the iterate that also met tol, convergence is the truthful reason.
+                if stop is not None and not (reason == "tol" and i + 1 == cut):
+                    cut, reason = i + 1, stop
+                    break
+        thetas, values, steps = thetas[:cut], values[:cut], steps[:cut]
+        if verbose:
+            _report(done, values, grads, steps, every, unit, final=reason is not None)
+        out.losses.extend(values.tolist())
+        out.steps.extend(steps.tolist())
+        if keep_path:
+            kept.append(thetas)
+        out.last = thetas[-1]
+        done += len(values)
+        if reason is not None:
+            out.reason = reason
+            break
+        if done >= max_iter:
+            break
+    else:
+        out.reason = "stalled" if done < max_iter else "max_iter"
+    if keep_path and kept:
+        out.path = np.concatenate(kept)
+    return out
+
+
+def _report(done, values, grads, steps, every, unit, final):
+    for i in range(len(values)):
+        if (done + i + 1) % every and not (final and i == len(values) - 1):
+            continue
+        line = f"{unit} {done + i + 1:>8d}  loss {values[i]:.10g}"
+        if grads is not None:
+            line += f"  |grad| {float(np.sqrt(np.sum(grads[i] ** 2))):.3e}"
+        print(f"{line}  step size {steps[i]:.4g}")
+
+
+def no_improvement_test(tol, patience):
+    """Stateful test for mini-batches (scikit-learn's SGD rule): converged once the epoch loss
+    has not fallen by more than ``tol`` below its best for ``patience`` epochs in a row."""
+    best, count = np.inf, 0
+
+    def test(thetas, values, grads):
+        nonlocal best, count
+        out = np.zeros(len(values), dtype=bool)
+        for i, v in enumerate(values):
+            if v < best - tol:
+                best, count = v, 0
+            else:
+                count += 1
+            out[i] = count >= patience
+        return out
+
+    return test

@@ -1,0 +1,60 @@
+"""The composite problem the methods iterate on: a loss objective plus a penalty and constraint.
+
+The penalty acts on the user's coefficients ``w = theta / scale``; in the solver's coordinates
+that is the same penalty with per-coordinate weights ``1 / scale`` (0 for the intercept
+coordinate and for constant columns, which are never penalised).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Problem:
+    """``objective(theta) + penalty(theta / scale)``, with ``theta[coefficients] >= 0`` if
+    ``positive``. The smooth part of the penalty joins the gradient; its :math:`\\ell_1` part
+    and the sign constraint are applied by :meth:`prox`."""
+
+    def __init__(self, objective, coords, penalty=None, positive=False):
+        self.objective, self.penalty, self.positive = objective, penalty, positive
+        inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
+        if coords.augment:
+            inv = np.append(inv, 0.0)
+        self.weights = inv[:, None]
+        self.is_coef = (np.arange(coords.n_params) < coords.offset.size)[:, None]
+        self.l2 = 0.0 if penalty is None else penalty.l2
+        self.smooth = (penalty is None or penalty.l1 == 0) and not positive
+
+    def l1_value(self, theta):
+        if self.penalty is None or self.penalty.l1 == 0:
+            return 0.0
+        return self.penalty.l1 * np.sum(self.weights * np.abs(theta), axis=(-2, -1))
+
+    def value_and_gradient(self, theta):
+        """The whole objective (loss + penalty) and the gradient of its smooth part."""
+        value, grad = self.objective.value_and_gradient(theta)
+        if self.penalty is not None:
+            value = value + self.penalty.value(theta, self.weights)
+            grad = grad + self.penalty.smooth_gradient(theta, self.weights)
+        return value, grad
+
+    def hessian_product(self, v):
+        out = self.objective.hessian_product(v)
+        return out + self.l2 * self.weights**2 * v if self.l2 else out
+
+    def lipschitz(self, rtol=1e-3):
+        return self.objective.lipschitz(rtol) + self.l2 * float(np.max(self.weights**2))
+
+    def prox(self, theta, step):
+        """The proximal map of the non-smooth part for a step ``step`` (identity if smooth)."""
+        if self.penalty is not None and self.penalty.l1:
+            theta = self.penalty.prox(theta, step, self.weights)
+        if self.positive:
+            theta = np.where(self.is_coef, np.maximum(theta, 0.0), theta)
+        return theta
+
+    def gradient_map(self, theta, grad, lipschitz):
+        """``theta - prox(theta - grad / L)``: the safe step, zero exactly at a minimiser."""
+        if self.smooth:
+            return grad / lipschitz
+        return theta - self.prox(theta - grad / lipschitz, 1.0 / lipschitz)
