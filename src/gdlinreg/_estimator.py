@@ -9,91 +9,154 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._solver import SOLVERS, gradient_descent
+from ._solver import SOLVERS, prepare, solve
 from .losses import LOSSES
+from .penalties import PENALTIES
+from .schedules import SCHEDULES
+
+try:  # scikit-learn >= 1.9: sklearn.callback (ProgressBar, ScoringMonitor, ...)
+    from sklearn.callback import CallbackSupportMixin, with_callbacks
+except ImportError:  # older scikit-learn: the estimator works, without set_callbacks
+
+    class CallbackSupportMixin:  # type: ignore[no-redef]
+        pass
+
+    def with_callbacks(method):  # type: ignore[no-redef]
+        return method
+
 
 __all__ = ["GDLinearRegressor"]
 
 
-class GDLinearRegressor(RegressorMixin, BaseEstimator):
+class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """Linear regression fitted by gradient descent.
 
     Minimises, over coefficients :math:`w` and intercept :math:`b`, the weighted mean loss
+    plus an optional penalty,
 
-    .. math:: J(w, b) = \\frac{c}{S}\\sum_{i=1}^n s_i\\,(x_i^\\top w + b - y_i)^2,
-       \\qquad S = \\sum_i s_i,
+    .. math:: J(w, b) = \\frac{1}{S}\\sum_{i=1}^n s_i\\,\\ell(x_i^\\top w + b - y_i)
+       + \\alpha\\Big(\\rho\\|w\\|_1 + \\frac{1-\\rho}{2}\\|w\\|_2^2\\Big), \\qquad S = \\sum_i s_i,
 
-    with sample weights :math:`s_i` (all 1 by default, so :math:`S = n`) and
-    :math:`c = 1/2` for ``loss="half_mse"``, :math:`c = 1` for ``loss="mse"``. The gradient is
+    with sample weights :math:`s_i` (all 1 by default, so :math:`S = n`),
+    :math:`\\ell(r) = r^2/2` for ``loss="half_mse"``, :math:`\\ell(r) = r^2` for
+    ``loss="mse"`` and Huber's loss for ``loss="huber"``. For the squared losses the gradient is
 
     .. math:: \\nabla_w J = \\frac{2c}{S} X^\\top W r, \\qquad
-       \\nabla_b J = \\frac{2c}{S}\\sum_i s_i r_i, \\qquad r = Xw + b - y.
+       \\nabla_b J = \\frac{2c}{S}\\sum_i s_i r_i, \\qquad r = Xw + b - y,
 
-    Both losses have the same minimiser, the (weighted) least-squares solution: one is twice
-    the other. What differs is the path: MSE's gradient is twice half-MSE's, so a fixed
-    ``learning_rate`` moves twice as far per step on MSE ("mse" with step ``a`` takes exactly
-    the steps of "half_mse" with ``2 * a``). ``learning_rate="auto"`` divides by the curvature,
-    so with it the two losses take identical steps.
-
-    With several targets (2-D ``y``) the loss is summed over targets; each target's
-    coefficients are fitted as if alone.
+    with :math:`c = 1/2` (half-MSE) or :math:`c = 1` (MSE). Both losses have the same
+    minimiser, the (weighted) least-squares solution: one is twice the other. What differs is
+    the path: MSE's gradient is twice half-MSE's, so a fixed ``learning_rate`` moves twice as
+    far per step on MSE ("mse" with step ``a`` takes exactly the steps of "half_mse" with
+    ``2 * a``). ``learning_rate="auto"`` divides by the curvature, so with it the two losses
+    take identical steps. With several targets (2-D ``y``) the loss is summed over targets.
 
     Parameters
     ----------
-    loss : {"half_mse", "mse"}, default="half_mse"
-        The objective, see above. Registered in :data:`gdlinreg.losses.LOSSES`.
-    learning_rate : float or "auto", default="auto"
+    loss : {"half_mse", "mse", "huber"}, default="half_mse"
+        The data term, see above; registered in :data:`gdlinreg.losses.LOSSES`.
+    learning_rate : float, "auto", schedule name or callable, default="auto"
         The step size. ``"auto"`` is :math:`1/L`, where :math:`L` is the largest eigenvalue of
-        the loss Hessian of the problem the solver iterates on (exact for small problems,
-        power iterations for large ones); plain gradient descent is stable below :math:`2/L`.
+        the Hessian of the problem the solver iterates on (exact for small problems, power
+        iterations for large ones); plain gradient descent is stable below :math:`2/L`.
         A float is the step of ``solver="gd"`` on :math:`J` in your own coordinates (the
-        tutorial's update) or, for ``solver="auto"``/``"agd"``, the step of accelerated
-        gradient descent on the standardised problem (centred columns of unit weighted
-        variance), where :math:`L \\le 2c \\cdot n_{features}`.
+        tutorial's update) or, for ``"agd"``, the step of accelerated gradient descent on the
+        standardised problem (centred columns of unit weighted variance). A schedule name
+        from :data:`gdlinreg.schedules.SCHEDULES` ("constant", "invscaling", "exponential",
+        "adaptive"), a schedule object, or any callable ``t -> factor`` makes the step at
+        update ``t`` equal to ``base * factor(t)``, the base being the schedule's ``initial``
+        step or :math:`1/L`.
     max_iter : int, default=1000
-        The most steps to take. With ``tol=None`` exactly this many are taken.
+        The most iterations: steps for full batches, epochs for mini-batches.
     tol : float or None, default=1e-10
-        Stop when a gradient step of the safe size :math:`1/L`, expressed in the units of y
-        (each coefficient times its column's standard deviation), is below ``tol`` times the
-        largest such coefficient, and the intercept it implies moves by less than ``tol`` times
-        the larger of the intercept and that coefficient. The intercept test matters when
-        features have large offsets: the intercept :math:`\\bar y - \\bar x^\\top w` then
-        amplifies small coefficient errors. Both tests also allow their rounding floor (a few
-        machine epsilons, amplified for the intercept by :math:`|\\bar x| / \\mathrm{std}(x)`),
-        so every ``tol >= 0`` is attainable and ``tol=0`` means "to rounding". The distance
-        to the solution can be up to the condition number times the tested step: the default
-        reaches 1e-6 relative accuracy up to condition numbers (of the standardised Gram
-        matrix) of about 1e4; use ``tol=1e-15`` with a larger ``max_iter`` beyond.
-        ``None`` runs exactly ``max_iter`` steps.
+        Stop when a gradient step of the safe size :math:`1/L` (with a penalty, the proximal
+        gradient step), expressed in the units of y (each coefficient times its column's
+        standard deviation), is below ``tol`` times the largest such coefficient, and the
+        intercept it implies moves by less than ``tol`` times the larger of the intercept and
+        that coefficient. The intercept test matters when features have large offsets: the
+        intercept :math:`\\bar y - \\bar x^\\top w` then amplifies small coefficient errors.
+        Both tests allow their rounding floor (a few machine epsilons, amplified for the
+        intercept by :math:`|\\bar x| / \\mathrm{std}(x)`), so every ``tol >= 0`` is attainable
+        and ``tol=0`` means "to rounding". The distance to the solution can be up to the
+        condition number times the tested step: the default reaches 1e-6 relative accuracy up
+        to condition numbers (of the standardised Gram matrix) of about 1e4; use
+        ``tol=1e-15`` with a larger ``max_iter`` beyond. With mini-batches, ``tol`` is
+        scikit-learn's SGD rule instead: stop when the epoch loss has not fallen by more than
+        ``tol`` for ``n_iter_no_change`` epochs. ``None`` runs exactly ``max_iter``.
     fit_intercept : bool, default=True
-        Whether to fit :math:`b`. If False, :math:`b = 0`.
+        Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
     solver : {"auto", "gd", "cg", "agd"}, default="auto"
-        ``"gd"``: textbook full-batch gradient descent in your coordinates, the intercept being
-        one more coordinate: :math:`\\theta \\leftarrow \\theta - a\\nabla J(\\theta)`. Its
-        speed depends on the conditioning of the raw data; scale your features for it.
-        ``"cg"``: conjugate gradients (quadratic losses) on the centred problem with columns
-        scaled to unit variance (a diagonal preconditioner); the intercept is recovered
-        exactly from the means. It reaches the least-squares solution in at most a few times
-        ``n_features`` steps even on ill-conditioned, unscaled data.
-        ``"agd"``: Nesterov's accelerated gradient with adaptive restart on the same centred,
-        standardised problem, with a fixed step. ``"auto"``: ``"cg"`` when
-        ``learning_rate="auto"``, ``"agd"`` when it is a float. All share one fixed point,
-        the least-squares solution; only the path differs.
+        ``"gd"``: textbook gradient descent in your coordinates, the intercept being one more
+        coordinate: :math:`\\theta \\leftarrow \\mathrm{prox}(\\theta - a\\nabla J(\\theta))`
+        (the prox only with an l1 penalty or ``positive``), optionally with momentum, a
+        schedule, a line search or mini-batches. Its speed depends on the conditioning of the
+        raw data; scale your features for it. ``"cg"``: conjugate gradients (squared losses,
+        at most an l2 penalty) on the centred problem with columns scaled to unit variance (a
+        diagonal preconditioner); the intercept is recovered exactly from the means. It
+        reaches the solution in a few times ``n_features`` steps even on ill-conditioned,
+        unscaled data. ``"agd"``: Nesterov's accelerated (proximal) gradient, FISTA, with
+        adaptive restart on the same centred, standardised problem, with a fixed step.
+        ``"auto"``: the method that supports the options given: "gd" with ``batch_size``, a
+        schedule or momentum; "cg" for squared losses with the "auto" step and no l1 penalty
+        or sign constraint; "agd" otherwise. The fitted ``solver_`` says which ran. All share
+        the fixed point; only the path differs.
+    epsilon : float, default=1.35
+        Huber's threshold, in the units of y (``loss="huber"`` only).
+    penalty : {None, "l2", "l1", "elasticnet"}, default=None
+        The penalty above, from :data:`gdlinreg.penalties.PENALTIES`: "l2" is
+        :math:`\\frac{\\alpha}{2}\\|w\\|^2`, "l1" is :math:`\\alpha\\|w\\|_1`, "elasticnet" the mix
+        with ``l1_ratio`` :math:`\\rho`. With ``loss="half_mse"`` the minimiser equals
+        scikit-learn's ``ElasticNet(alpha, l1_ratio)``, ``Lasso(alpha)`` and
+        ``Ridge(alpha=S * alpha)`` (Ridge penalises the *sum* of squares). The l1 part is
+        applied by proximal steps (soft-thresholding), so coefficients reach exact zeros.
+    alpha : float, default=1e-4
+        The penalty strength :math:`\\alpha`.
+    l1_ratio : float, default=0.15
+        The l1 share :math:`\\rho` of ``penalty="elasticnet"``.
+    positive : bool, default=False
+        Constrain the coefficients to be >= 0 (a projection after every step).
+    momentum : float, default=0.0
+        Heavy-ball momentum :math:`\\mu \\in [0, 1)` for ``solver="gd"``:
+        :math:`\\theta \\leftarrow \\theta - a\\nabla J(\\theta) + \\mu(\\theta - \\theta_{prev})`.
+    nesterovs_momentum : bool, default=False
+        Evaluate the gradient at the look-ahead point :math:`\\theta + \\mu v` (Nesterov).
+    line_search : bool, default=False
+        Backtracking (Armijo) line search for the full-batch solvers "gd" and "agd": each
+        step starts from the learning rate and is halved until the objective decreases
+        sufficiently. For losses whose curvature bound :math:`L` is loose (Huber).
+    batch_size : int or None, default=None
+        None: full-batch gradients. An int: mini-batch stochastic gradient descent over
+        batches of that many samples; ``n_iter_`` then counts epochs and ``t_`` updates.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch (mini-batches only).
+    random_state : int, RandomState or None, default=None
+        Seeds the shuffling and the validation split.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (or use ``X_val``, ``y_val`` passed to
+        ``fit``), record its R^2 after every iteration in ``validation_scores_``, stop when it
+        has not improved by more than ``tol`` for ``n_iter_no_change`` iterations, and keep
+        the best iterate (not the last, unlike ``SGDRegressor``): ``best_iter_``.
+    validation_fraction : float, default=0.1
+        The share of the training data held out for early stopping.
+    n_iter_no_change : int, default=5
+        Patience of early stopping and of the mini-batch ``tol`` rule.
     warm_start : bool, default=False
         Start ``fit`` from the previous ``coef_`` and ``intercept_`` instead of zeros. This
-        only changes the starting point of a new fit on the data you pass.
+        only changes the starting point of a new fit on the data you pass now; the previous
+        data are forgotten. To continue learning from more data, use :meth:`partial_fit`.
     store_path : bool, default=False
         Keep every iterate in ``coef_path_`` and ``intercept_path_`` (for teaching and
         plots; memory grows with ``n_iter_``).
     precompute : "auto" or bool, default="auto"
         True: iterate on the Gram form (sufficient statistics built in one pass over X, then
-        O(n_features^2) per step). False: one pass over X per gradient. "auto": the Gram form
-        up to 2000 features.
+        O(n_features^2) per step; squared losses). False: one pass over X per gradient.
+        "auto": the Gram form for squared losses up to 2000 features.
     verbose : int, default=0
-        If > 0, print the step, loss and gradient norm ten times per fit.
+        If > 0, print the iteration, loss, gradient norm and step size ten times per fit.
 
     Attributes
     ----------
@@ -101,16 +164,27 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         Coefficients, in the dtype of X (float32 stays float32).
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int
-        Steps taken.
+        Iterations run: steps, or epochs for mini-batches.
+    t_ : int
+        Parameter updates made, over all calls to ``partial_fit`` as well.
     loss_curve_ : ndarray of shape (n_iter_,)
-        The objective :math:`J` after every step.
+        The objective (loss plus penalty) after every iteration; for mini-batches the mean of
+        the epoch's batch objectives.
     converged_ : bool
-        Whether the ``tol`` criterion was met (False with ``tol=None``).
+        Whether the ``tol`` criterion was met. False with ``tol=None`` and when early stopping
+        or a callback ended the fit.
+    stop_reason_ : str
+        "tol", "max_iter", "early_stopping", "callback" or "stalled" (rounding errors
+        dominate before ``tol`` is met).
     learning_rate_ : float
-        The step used; for ``"cg"``, whose steps come from exact line searches, the step
+        The last step used; for ``"cg"``, whose steps come from exact line searches, the step
         :math:`1/L` of plain gradient descent on the same problem.
     solver_ : str
-        The solver that ran.
+        The method that ran: "gd", "sgd" (gd with mini-batches), "cg" or "agd".
+    validation_scores_ : ndarray or None
+        With early stopping: the validation R^2 (pooled over targets) per iteration.
+    best_iter_ : int or None
+        With early stopping: the iteration whose parameters were kept.
     coef_path_, intercept_path_ : ndarray
         With ``store_path=True``: the start and every iterate, of shape (n_iter_ + 1, ...).
     n_features_in_ : int
@@ -138,11 +212,29 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "loss": [StrOptions(set(LOSSES))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "learning_rate": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto", *SCHEDULES}),
+            callable,
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "penalty": [StrOptions(set(PENALTIES)), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "positive": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "line_search": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "store_path": ["boolean"],
         "precompute": ["boolean", StrOptions({"auto"})],
@@ -158,6 +250,20 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         tol=1e-10,
         fit_intercept=True,
         solver="auto",
+        epsilon=1.35,
+        penalty=None,
+        alpha=1e-4,
+        l1_ratio=0.15,
+        positive=False,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        line_search=False,
+        batch_size=None,
+        shuffle=True,
+        random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
         warm_start=False,
         store_path=False,
         precompute="auto",
@@ -169,12 +275,37 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.fit_intercept = fit_intercept
         self.solver = solver
+        self.epsilon = epsilon
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.positive = positive
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.line_search = line_search
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
         self.store_path = store_path
         self.precompute = precompute
         self.verbose = verbose
 
-    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None):
+    @with_callbacks
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        coef_init=None,
+        intercept_init=None,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the model.
 
         Parameters
@@ -189,6 +320,11 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         intercept_init : float or array-like of shape (n_targets,), default=None
             The starting intercept. Only ``solver="gd"`` iterates on the intercept; the other
             solvers eliminate it exactly by centring, so for them it has no effect.
+        X_val, y_val : array-like, default=None
+            A validation set for early stopping (used instead of a held-out
+            ``validation_fraction``; passing it turns early stopping on).
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
@@ -202,67 +338,81 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
             previously fitted model unchanged.
         """
         self._validate_params()
-        before = dict(self.__dict__)
-        try:
-            return self._fit(X, y, sample_weight, coef_init, intercept_init)
-        except BaseException:
-            # validate_data records n_features_in_ before the solver can fail: roll back.
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
+        with _rollback_on_error(self):
+            X, y = self._validate(X, y, reset=True)
+            validation = None
+            if X_val is not None or y_val is not None:
+                if X_val is None or y_val is None:
+                    raise ValueError("Pass both X_val and y_val, or neither.")
+                Xv, yv = self._validate(X_val, y_val, reset=False)
+                validation = (Xv, yv, sample_weight_val)
+            elif self.early_stopping:
+                X, y, sample_weight, validation = self._split(X, y, sample_weight)
+            if self.warm_start and hasattr(self, "coef_") and coef_init is None:
+                self._check_shapes(X, y, "warm_start=True")
+                coef_init = self.coef_
+                intercept_init = self.intercept_ if intercept_init is None else intercept_init
+            prepared = prepare(X, y, sample_weight, **self._problem_options())
+            self._stats = prepared["stats"] if prepared["use_gram"] else None
+            result = self._run(prepared, X, y, coef_init, intercept_init, validation, 0)
+            self.t_ = result.n_updates
+            self._set_result(result)
+        return self
 
-    def _fit(self, X, y, sample_weight, coef_init, intercept_init):
-        # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
-        X, y = validate_data(self, X, y, dtype="numeric", multi_output=True, y_numeric=True)
-        X = _as_float(X)
-        if self.warm_start and hasattr(self, "coef_") and coef_init is None:
-            expected = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
-            if np.shape(self.coef_) != expected:
-                raise ValueError(
-                    f"warm_start=True, but the previous fit had coef_ of shape "
-                    f"{np.shape(self.coef_)}, which does not match this data; set "
-                    "warm_start=False or pass coef_init."
+    @with_callbacks
+    def partial_fit(self, X, y, sample_weight=None):
+        """Continue training with one more batch of data.
+
+        For the squared losses (up to 2000 features) this accumulates the centred sufficient
+        statistics of every batch seen (merged stably, as the Gram engine does) and runs the
+        solver, warm-started, on the objective of *all* data seen so far: after any split of
+        the data into batches, the model approaches the one ``fit`` gives on all of it
+        (scikit-learn's SGD ``partial_fit`` stays far from least squares). For the Huber
+        loss it runs one epoch of mini-batch SGD over this batch (batches of ``batch_size``,
+        or the whole batch), continuing the schedule's step counter ``t_``.
+
+        A ``fit`` before counts as seen data; ``partial_fit`` after ``fit`` continues from it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : GDLinearRegressor
+        """
+        self._validate_params()
+        first = not hasattr(self, "coef_")
+        with _rollback_on_error(self):
+            X, y = self._validate(X, y, reset=first)
+            if not first:
+                self._check_shapes(X, y, "partial_fit")
+            options = self._problem_options()
+            gram = LOSSES[self.loss].is_quadratic and X.shape[1] <= 2000
+            batch = self.batch_size or X.shape[0]
+            if gram:  # the Gram engine: every batch's statistics, one solve on all of them
+                options.update(batch_size=None, precompute=True)
+            else:  # one epoch of mini-batch SGD over this batch
+                options.update(batch_size=batch, solver="gd")
+            prepared = prepare(X, y, sample_weight, **options)
+            coef = None if first else self.coef_
+            intercept = None if first else self.intercept_
+            t0 = 0 if first else self.t_
+            if gram:
+                old = getattr(self, "_stats", None)
+                stats = prepared["stats"] if first or old is None else old.merge(prepared["stats"])
+                self._stats = stats
+                prepared.update(stats=stats, data=None)
+                k = 1 if y.ndim == 1 else y.shape[1]
+                result = self._run(prepared, X, y, coef, intercept, None, t0, n_targets=k)
+            else:
+                result = self._run(
+                    prepared, X, y, coef, intercept, None, t0, max_iter=1, batch_size=batch
                 )
-            coef_init = self.coef_
-            intercept_init = self.intercept_ if intercept_init is None else intercept_init
-        result = gradient_descent(
-            X,
-            y,
-            loss=self.loss,
-            learning_rate=self.learning_rate,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            fit_intercept=self.fit_intercept,
-            solver=self.solver,
-            sample_weight=sample_weight,
-            coef_init=coef_init,
-            intercept_init=intercept_init,
-            return_path=self.store_path,
-            precompute=self.precompute,
-            verbose=self.verbose,
-        )
-        self.coef_ = result.coef
-        self.intercept_ = result.intercept
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.loss_history
-        self.converged_ = result.converged
-        self.learning_rate_ = result.learning_rate
-        self.solver_ = result.solver
-        if self.store_path:
-            self.coef_path_ = result.coef_path
-            self.intercept_path_ = result.intercept_path
-        if self.tol is not None and not result.converged:
-            advice = (
-                "standardise X (e.g. StandardScaler) or use solver='auto'"
-                if result.solver == "gd"
-                else "check the data for near-collinear columns"
-            )
-            warnings.warn(
-                f"GDLinearRegressor: {result.message} (solver={result.solver!r}). Increase "
-                f"max_iter, loosen tol, or {advice}.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            self.t_ = t0 + result.n_updates
+            self._set_result(result)
         return self
 
     def predict(self, X):
@@ -285,6 +435,177 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = False
         return tags
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _validate(self, X, y, reset):
+        # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
+        X, y = validate_data(
+            self, X, y, dtype="numeric", multi_output=True, y_numeric=True, reset=reset
+        )
+        return _as_float(X), y
+
+    def _check_shapes(self, X, y, what):
+        expected = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
+        if np.shape(self.coef_) != expected:
+            raise ValueError(
+                f"{what}: the model has coef_ of shape {np.shape(self.coef_)}, which does not "
+                f"match this data ({expected}); fit afresh (warm_start=False) instead."
+            )
+
+    def _split(self, X, y, sample_weight):
+        n = X.shape[0]
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if n - n_val < 1:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
+                f"of {n} samples, leaving none to train on; use more data or a smaller "
+                "validation_fraction."
+            )
+        order = check_random_state(self.random_state).permutation(n)
+        val, train = order[:n_val], np.sort(order[n_val:])
+        w = None if sample_weight is None else np.asarray(sample_weight)
+        validation = (X[val], y[val], None if w is None else w[val])
+        return X[train], y[train], None if w is None else w[train], validation
+
+    def _problem_options(self):
+        return dict(
+            loss=self.loss,
+            epsilon=self.epsilon,
+            penalty=self.penalty,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            positive=self.positive,
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            momentum=self.momentum,
+            line_search=self.line_search,
+            batch_size=self.batch_size,
+            n_iter_no_change=self.n_iter_no_change,
+            precompute=self.precompute,
+        )
+
+    def _run(
+        self,
+        prepared,
+        X,
+        y,
+        coef_init,
+        intercept_init,
+        validation,
+        start_step,
+        max_iter=None,
+        n_targets=None,
+        batch_size=None,
+    ):
+        callback, finish = _callback_bridge(self, X, y)
+        result = solve(
+            **prepared,
+            n_targets=n_targets,
+            learning_rate=self.learning_rate,
+            max_iter=max_iter or self.max_iter,
+            tol=self.tol,
+            fit_intercept=self.fit_intercept,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
+            return_path=self.store_path,
+            verbose=self.verbose,
+            positive=self.positive,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            line_search=self.line_search,
+            batch_size=batch_size or self.batch_size,
+            shuffle=self.shuffle,
+            random_state=self.random_state,
+            validation=validation,
+            n_iter_no_change=self.n_iter_no_change,
+            callback=callback,
+            start_step=start_step,
+        )
+        finish()
+        return result
+
+    def _set_result(self, result):
+        self.coef_ = result.coef
+        self.intercept_ = result.intercept
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = result.loss_history
+        self.converged_ = result.converged
+        self.stop_reason_ = result.stop_reason
+        self.learning_rate_ = result.learning_rate
+        self.solver_ = result.solver
+        self.validation_scores_ = result.validation_scores
+        self.best_iter_ = result.best_iter
+        if self.store_path:
+            self.coef_path_ = result.coef_path
+            self.intercept_path_ = result.intercept_path
+        if result.stop_reason in ("max_iter", "stalled") and self.tol is not None:
+            advice = (
+                "standardise X (e.g. StandardScaler) or use solver='auto'"
+                if result.solver in ("gd", "sgd")
+                else "check the data for near-collinear columns"
+            )
+            warnings.warn(
+                f"GDLinearRegressor: {result.message} (solver={result.solver!r}). Increase "
+                f"max_iter, loosen tol, or {advice}.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+
+class _rollback_on_error:
+    """Restore the estimator's state if the block raises: validate_data records
+    n_features_in_ before the solver can fail, and a failed refit must leave the old model."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def __enter__(self):
+        self.before = dict(self.estimator.__dict__)
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            state = self.estimator.__dict__
+            # The callback machinery's own bookkeeping must survive for its teardown.
+            keep = {k: v for k, v in state.items() if k.startswith(("_callback", "_skl_"))}
+            state.clear()
+            state.update(self.before)
+            state.update(keep)
+        return False
+
+
+def _callback_bridge(estimator, X, y):
+    """scikit-learn >= 1.9 callbacks: one root task per fit, one subtask per iteration."""
+    if not hasattr(estimator, "_init_callback_context"):
+        return None, lambda: None
+    ctx = estimator._init_callback_context(max_subtasks=estimator.max_iter)
+    ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+    if not getattr(estimator, "_skl_callbacks", None):
+
+        def finish():
+            ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y)
+
+        return None, finish
+    dtype = X.dtype
+
+    def callback(iteration, coef, intercept, loss):
+        sub = ctx.subcontext(task_name="iteration")
+        sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+        attributes = {"coef_": coef.astype(dtype), "intercept_": np.asarray(intercept, dtype)}
+        if np.ndim(intercept) == 0:
+            attributes["intercept_"] = dtype.type(intercept)
+        return bool(
+            sub.call_on_fit_task_end(
+                estimator=estimator, X=X, y=y, reconstruction_attributes=attributes
+            )
+        )
+
+    def finish():
+        ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, reconstruction_attributes={})
+
+    return callback, finish
 
 
 def _as_float(X):

@@ -51,7 +51,7 @@ class Moments:
         mean = self.mean + delta * (other.weight_sum / total)
         coupling = self.weight_sum * other.weight_sum / total
         cross = np.outer(delta, delta) if self.scatter.ndim == 2 else delta * delta
-        return Moments(total, mean, self.scatter + other.scatter + coupling * cross)
+        return Moments(total, mean, self.scatter + other.scatter + coupling * cross, self.shift)
 
 
 def moments(X, Y, sample_weight, *, full=True, block_rows=_BLOCK_ROWS) -> Moments:

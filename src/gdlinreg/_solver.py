@@ -165,34 +165,28 @@ def gradient_descent(
     >>> gradient_descent(X, y).coef.round(12)  # the default solver: least squares
     array([0.8])
     """
-    X, Y, one_target, weights = check_arrays(X, y, sample_weight)
-    loss_fn = get_loss(loss, epsilon=epsilon)
-    pen = get_penalty(penalty, alpha, l1_ratio)
-    method, fixed = check_options(
+    prepared = prepare(
+        X,
+        y,
+        sample_weight,
+        loss=loss,
+        epsilon=epsilon,
+        penalty=penalty,
+        alpha=alpha,
+        l1_ratio=l1_ratio,
+        positive=positive,
         solver=solver,
         learning_rate=learning_rate,
-        loss=loss_fn,
-        penalty=pen,
-        positive=positive,
         max_iter=max_iter,
         tol=tol,
         momentum=momentum,
         line_search=line_search,
         batch_size=batch_size,
         n_iter_no_change=n_iter_no_change,
+        precompute=precompute,
     )
-    use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X.shape[1])
-    stats = moments(X, Y, weights, full=use_gram)
     return solve(
-        stats,
-        (X, Y, weights / weights.sum()),
-        method=method,
-        fixed=fixed,
-        one_target=one_target,
-        dtype=X.dtype,
-        use_gram=use_gram,
-        loss=loss_fn,
-        penalty=pen,
+        **prepared,
         learning_rate=learning_rate,
         max_iter=max_iter,
         tol=tol,
@@ -212,6 +206,61 @@ def gradient_descent(
         n_iter_no_change=n_iter_no_change,
         callback=callback,
         start_step=start_step,
+    )
+
+
+def prepare(
+    X,
+    y,
+    sample_weight,
+    *,
+    loss,
+    epsilon,
+    penalty,
+    alpha,
+    l1_ratio,
+    positive,
+    solver,
+    learning_rate,
+    max_iter,
+    tol,
+    momentum,
+    line_search,
+    batch_size,
+    n_iter_no_change,
+    precompute,
+):
+    """Check the data and options and build the statistics: everything before the loop.
+
+    Returns the keyword arguments of :func:`solve` that describe the problem.
+    """
+    X, Y, one_target, weights = check_arrays(X, y, sample_weight)
+    loss_fn = get_loss(loss, epsilon=epsilon)
+    pen = get_penalty(penalty, alpha, l1_ratio)
+    method, fixed = check_options(
+        solver=solver,
+        learning_rate=learning_rate,
+        loss=loss_fn,
+        penalty=pen,
+        positive=positive,
+        max_iter=max_iter,
+        tol=tol,
+        momentum=momentum,
+        line_search=line_search,
+        batch_size=batch_size,
+        n_iter_no_change=n_iter_no_change,
+    )
+    use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X.shape[1])
+    return dict(
+        stats=moments(X, Y, weights, full=use_gram),
+        data=(X, Y, weights / weights.sum()),
+        method=method,
+        fixed=fixed,
+        one_target=one_target,
+        dtype=X.dtype,
+        use_gram=use_gram,
+        loss=loss_fn,
+        penalty=pen,
     )
 
 
