@@ -354,9 +354,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 intercept_init = self.intercept_ if intercept_init is None else intercept_init
             prepared = prepare(X, y, sample_weight, **self._problem_options())
             self._stats = prepared["stats"] if prepared["use_gram"] else None
-            result = self._run(prepared, X, y, coef_init, intercept_init, validation, 0)
-            self.t_ = result.n_updates
-            self._set_result(result)
+            self._run(prepared, X, y, coef_init, intercept_init, validation, 0)
         return self
 
     @with_callbacks
@@ -406,13 +404,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 self._stats = stats
                 prepared.update(stats=stats, data=None)
                 k = 1 if y.ndim == 1 else y.shape[1]
-                result = self._run(prepared, X, y, coef, intercept, None, t0, n_targets=k)
+                self._run(prepared, X, y, coef, intercept, None, t0, n_targets=k)
             else:
-                result = self._run(
-                    prepared, X, y, coef, intercept, None, t0, max_iter=1, batch_size=batch
-                )
-            self.t_ = t0 + result.n_updates
-            self._set_result(result)
+                self._run(prepared, X, y, coef, intercept, None, t0, max_iter=1, batch_size=batch)
         return self
 
     def predict(self, X):
@@ -524,8 +518,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             callback=callback,
             start_step=start_step,
         )
-        finish()
-        return result
+        self.t_ = start_step + result.n_updates
+        self._set_result(result)
+        finish()  # after the fitted attributes exist: callbacks may score the final model
 
     def _set_result(self, result):
         self.coef_ = result.coef

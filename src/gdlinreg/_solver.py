@@ -300,7 +300,7 @@ def solve(
     ``partial_fit`` reuses on accumulated statistics (then ``data`` is None, Gram form only)."""
     k = data[1].shape[1] if data is not None else n_targets
     d = stats.mean.size - k
-    x_spread, y_spread, coords = _coordinates(stats, d, method, fit_intercept)
+    x_spread, y_spread, coords = _coordinates(stats, d, method, fit_intercept, loss.is_quadratic)
     if use_gram:
         objective = GramObjective(stats, d, coords, loss)
     else:
@@ -533,7 +533,7 @@ def _use_gram(precompute, loss_fn, d):
     return precompute
 
 
-def _coordinates(stats, d, solver, fit_intercept):
+def _coordinates(stats, d, solver, fit_intercept, quadratic=True):
     """Spread of each column (for the stopping test) and the solver's coordinates."""
     var = (
         np.diagonal(stats.scatter) / stats.weight_sum
@@ -554,5 +554,8 @@ def _coordinates(stats, d, solver, fit_intercept):
         coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
     else:
         scale = np.where(constant, np.inf, x_spread)
-        coords = Coordinates(mean[:d] if fit_intercept else np.zeros(d), scale, y_offset, False)
+        # Centring eliminates the intercept exactly only for squared losses; for others it
+        # stays a coordinate (of the centred problem, which keeps the conditioning gain).
+        augment = fit_intercept and not quadratic
+        coords = Coordinates(mean[:d] if fit_intercept else np.zeros(d), scale, y_offset, augment)
     return np.where(constant, 0.0, x_spread), spread[d:], coords
