@@ -25,7 +25,7 @@ def experiment(steps=SEED_STEPS, learning_rate=SEED_LEARNING_RATE, start=SEED_ST
         return LOSSES[name]().value((m * X[:, 0] + b - y)[:, None], weights)
 
     rows = []
-    for name in LOSSES:
+    for name in ("half_mse", "mse"):  # the tutorial's two losses
         res = gradient_descent(
             X,
             y,
@@ -55,6 +55,10 @@ def main(argv=None):
     parser.add_argument("--learning-rate", type=float, default=SEED_LEARNING_RATE)
     parser.add_argument("--steps", type=int, nargs="+", default=list(SEED_STEPS))
     args = parser.parse_args(argv)
+    if min(args.steps) < 1:
+        parser.error("--steps must all be >= 1")
+    if not args.learning_rate > 0:
+        parser.error("--learning-rate must be > 0")
     rows = experiment(sorted(args.steps), args.learning_rate)
     X, y = load_seed_example()
     print("gdlinreg: textbook gradient descent on the tutorial's five points")
