@@ -102,7 +102,7 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int
         Steps taken.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (`n_iter_`,)
         The objective :math:`J` after every step.
     converged_ : bool
         Whether the ``tol`` criterion was met (False with ``tol=None``).
@@ -112,9 +112,9 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
     solver_ : str
         The solver that ran.
     coef_path_, intercept_path_ : ndarray
-        With ``store_path=True``: the start and every iterate, of shape (n_iter_ + 1, ...).
+        With ``store_path=True``: the start and every iterate, of shape (``n_iter_ + 1``, ...).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has feature names that are all strings.
 
     See Also
