@@ -234,3 +234,13 @@ def test_distance_to_solution_weighted_several_targets_no_intercept():
     expected = np.linalg.norm((model.coef_path_ - reference).reshape(301, -1), axis=1)
     np.testing.assert_allclose(ys, expected, rtol=1e-9)
     assert ys[-1] < 1e-3 * ys[0]
+
+
+def test_loss_surface_thins_a_long_path_keeping_start_and_end():
+    X, y = load_seed_example()
+    model = textbook(max_iter=6000)
+    xs, ys = plot_loss_surface(model, X, y, resolution=10).axes[0].get_lines()[0].get_data()
+    assert len(xs) <= 2500
+    np.testing.assert_array_equal(xs[:500], model.coef_path_[:500, 0])
+    assert (xs[-1], ys[-1]) == (model.coef_path_[-1, 0], model.intercept_path_[-1])
+    assert np.all(np.isin(xs, model.coef_path_[:, 0]))

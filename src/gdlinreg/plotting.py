@@ -28,6 +28,9 @@ __all__ = [
     "plot_loss_surface",
 ]
 
+# The loss surface draws at most about this many iterates of a long path.
+_MAX_PATH_POINTS = 2000
+
 
 def plot_fit_progress(run, X, y, *, steps=(10, 100, 1000), sample_weight=None, ax=None):
     """The data, the starting line, the lines after chosen steps and the least-squares line.
@@ -111,7 +114,8 @@ def plot_loss_surface(
     the figure is a 2-D slice through coefficients ``coefs``, all other coefficients and the
     intercept held at the run's final values; the path drawn is the projection of the iterates
     onto those two coefficients (the other coordinates move too, so it does not lie on the
-    slice except at its end).
+    slice except at its end). Of a path longer than 2000 steps, the early steps and
+    geometrically spaced later ones are drawn, the last included.
 
     Parameters
     ----------
@@ -186,8 +190,14 @@ def plot_loss_surface(
         return loss_fn.value((base + ai * u + bi * v)[:, None], p)
 
     Z = np.array([[value(ai, bi) for ai in a] for bi in b])
-    path_z = np.array([value(ai, bi) for ai, bi in zip(path_a, path_b, strict=True)])
+    if len(path_a) > _MAX_PATH_POINTS:
+        # Long runs: every early step, then geometrically spaced ones, and the last.
+        n = len(path_a)
+        keep = np.unique(np.geomspace(1, n, _MAX_PATH_POINTS).astype(int) - 1)
+        keep = np.union1d(np.arange(_MAX_PATH_POINTS // 4), keep)
+        path_a, path_b = path_a[keep], path_b[keep]
     if kind == "surface":
+        path_z = np.array([value(ai, bi) for ai, bi in zip(path_a, path_b, strict=True)])
         fig, ax = _axes(ax, projection="3d")
         ax.plot_surface(A, B, Z, cmap="viridis", alpha=0.6, linewidth=0)
         ax.plot(path_a, path_b, path_z, color="red", marker=".", markersize=3, label="path")
@@ -195,8 +205,11 @@ def plot_loss_surface(
     else:
         fig, ax = _axes(ax)
         low, high = float(Z.min()), float(Z.max())
-        levels = low + np.geomspace(max(high - low, 1e-300) * 1e-4, high - low, 15)
-        filled = ax.contourf(A, B, Z, levels=np.concatenate([[low], levels]), cmap="viridis")
+        # Levels crowd towards the minimum, so the flat valley floor shows its shape.
+        levels = low + np.geomspace((high - low) * 1e-4, high - low, 15) if high > low else None
+        if levels is not None:
+            levels = np.concatenate([[low], levels])
+        filled = ax.contourf(A, B, Z, levels=levels, cmap="viridis")
         fig.colorbar(filled, ax=ax, label=f"{loss_fn.name} loss")
         ax.plot(path_a, path_b, color="red", marker=".", markersize=3, label="path")
         ax.plot(path_a[:1], path_b[:1], "o", color="white", mec="black", label="start")
