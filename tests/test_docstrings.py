@@ -6,7 +6,15 @@ import importlib
 import pytest
 
 # Modules whose public names carry Examples sections.
-MODULES = ["gdlinreg._estimator", "gdlinreg._solver", "gdlinreg.losses", "gdlinreg.datasets"]
+MODULES = [
+    "gdlinreg._estimator",
+    "gdlinreg._solver",
+    "gdlinreg.losses",
+    "gdlinreg.datasets",
+    "gdlinreg.plotting",
+    "gdlinreg.penalties",
+    "gdlinreg.schedules",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -167,7 +167,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Iterations run: steps, or epochs for mini-batches.
     t_ : int
         Parameter updates made, over all calls to ``partial_fit`` as well.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (`n_iter_`,)
         The objective (loss plus penalty) after every iteration; for mini-batches the mean of
         the epoch's batch objectives.
     converged_ : bool
@@ -186,9 +186,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     best_iter_ : int or None
         With early stopping: the iteration whose parameters were kept.
     coef_path_, intercept_path_ : ndarray
-        With ``store_path=True``: the start and every iterate, of shape (n_iter_ + 1, ...).
+        With ``store_path=True``: the start and every iterate, of shape (``n_iter_ + 1``, ...).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has feature names that are all strings.
 
     See Also

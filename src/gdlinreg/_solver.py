@@ -35,6 +35,17 @@ class DivergenceError(ValueError):
 
     ``loss_history`` holds the objective for every step before the blow-up was detected, for
     plots of what divergence looks like.
+
+    Examples
+    --------
+    >>> from gdlinreg import DivergenceError, gradient_descent
+    >>> from gdlinreg.datasets import load_seed_example
+    >>> X, y = load_seed_example()
+    >>> try:
+    ...     gradient_descent(X, y, solver="gd", learning_rate=0.2, max_iter=100, tol=None)
+    ... except DivergenceError as error:
+    ...     print(len(error.loss_history), error.loss_history[-1] > error.loss_history[0])
+    14 True
     """
 
     def __init__(self, message: str, loss_history: np.ndarray | None = None):
@@ -81,6 +92,16 @@ class GDResult:
         With a validation set: the iteration whose parameters are returned (the best score).
     coef_path, intercept_path : ndarray or None
         With ``return_path=True``: the start and every iterate, shape (n_iter + 1, ...).
+
+    Examples
+    --------
+    >>> from gdlinreg import gradient_descent
+    >>> from gdlinreg.datasets import load_seed_example
+    >>> X, y = load_seed_example()
+    >>> res = gradient_descent(X, y, solver="gd", learning_rate=0.01, max_iter=10, tol=None,
+    ...                        return_path=True)
+    >>> res.n_iter, res.converged, res.stop_reason, res.coef_path.shape
+    (10, False, 'max_iter', (11, 1))
     """
 
     coef: np.ndarray

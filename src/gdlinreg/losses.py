@@ -93,11 +93,13 @@ class MSE(_ScaledSquare):
 
 
 class Huber:
-    """Huber's robust loss, ``loss="huber"``, with threshold ``epsilon`` :math:`\varepsilon`:
+    """Huber's robust loss, ``loss="huber"``, with threshold ``epsilon`` :math:`\\varepsilon`:
 
-    .. math:: \\ell(r) = \begin{cases} r^2/2 & |r| \\le \varepsilon \\
-       \varepsilon |r| - \varepsilon^2/2 & |r| > \varepsilon \\end{cases}, \\qquad
-       \\ell'(r) = \\mathrm{clip}(r, -\varepsilon, \varepsilon), \\qquad 0 \\le \\ell'' \\le 1.
+    .. math::
+
+        \\ell(r) = \\begin{cases} r^2/2 & \\text{if } |r| \\le \\varepsilon, \\\\
+        \\varepsilon |r| - \\varepsilon^2/2 & \\text{otherwise,} \\end{cases} \\qquad
+        \\ell'(r) = \\mathrm{clip}(r, -\\varepsilon, \\varepsilon), \\qquad 0 \\le \\ell'' \\le 1.
 
     Quadratic (half-MSE) for small residuals, linear for large ones, so outliers pull on the
     fit with a bounded force. ``epsilon`` is in the units of y (scikit-learn's ``SGDRegressor``

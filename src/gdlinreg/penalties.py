@@ -37,8 +37,8 @@ class ElasticNet:
     >>> float(pen.value(np.array([[2.0], [-1.0]])))
     2.75
     >>> pen.prox(np.array([[2.0], [-0.2]]), step=1.0)
-    array([[1.],
-           [0.]])
+    array([[1.5],
+           [0. ]])
     """
 
     name = "elasticnet"
@@ -74,14 +74,22 @@ class ElasticNet:
         if self.l1 == 0:
             return coef
         threshold = step * self.l1 * np.asarray(weights)
-        return np.sign(coef) * np.maximum(np.abs(coef) - threshold, 0.0)
+        # "+ 0.0" turns the -0.0 of thresholded negatives into plain zeros.
+        return np.sign(coef) * np.maximum(np.abs(coef) - threshold, 0.0) + 0.0
 
     def __repr__(self):
         return f"{type(self).__name__}(alpha={self.alpha!r}, l1_ratio={self.l1_ratio!r})"
 
 
 class L2(ElasticNet):
-    """:math:`\\frac{\\alpha}{2}\\|w\\|_2^2` (ridge): ``ElasticNet`` with ``l1_ratio=0``."""
+    """:math:`\\frac{\\alpha}{2}\\|w\\|_2^2` (ridge): ``ElasticNet`` with ``l1_ratio=0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(L2(alpha=2.0).value(np.array([[3.0]])))
+    9.0
+    """
 
     name = "l2"
 
@@ -90,7 +98,15 @@ class L2(ElasticNet):
 
 
 class L1(ElasticNet):
-    """:math:`\\alpha\\|w\\|_1` (lasso): ``ElasticNet`` with ``l1_ratio=1``."""
+    """:math:`\\alpha\\|w\\|_1` (lasso): ``ElasticNet`` with ``l1_ratio=1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L1(alpha=0.5).prox(np.array([[2.0], [0.3]]), step=1.0)
+    array([[1.5],
+           [0. ]])
+    """
 
     name = "l1"
 
