@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
@@ -30,6 +31,17 @@ except ImportError:  # older scikit-learn: the estimator works, without set_call
 
 
 __all__ = ["GDLinearRegressor"]
+
+# The layout of a pickled GDLinearRegressor. Raise it when a release changes what __dict__
+# holds in a way older code would misread; older releases then refuse such files clearly.
+_PERSISTENCE_FORMAT = 1
+
+
+def _package_version():
+    try:
+        return importlib.metadata.version("gdlinreg")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree
+        return "unknown"
 
 
 class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
@@ -423,6 +435,25 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = _as_float(validate_data(self, X, reset=False, dtype="numeric"))
         return X @ self.coef_.T + self.intercept_
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_gdlinreg_format"] = _PERSISTENCE_FORMAT
+        state["_gdlinreg_version"] = _package_version()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_gdlinreg_format", _PERSISTENCE_FORMAT)
+        version = state.pop("_gdlinreg_version", "?")
+        if saved > _PERSISTENCE_FORMAT:
+            raise ValueError(
+                f"This GDLinearRegressor was saved by gdlinreg "
+                f"{version} in persistence format {saved}; gdlinreg "
+                f"{_package_version()} reads format {_PERSISTENCE_FORMAT} at most. Load it with "
+                "that version (or newer) of gdlinreg, or refit."
+            )
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
