@@ -58,6 +58,9 @@ def drive(
         bad = ~np.isfinite(values) | (values > limit)
         if bad.any():
             first = int(np.argmax(bad))
+            if callback is not None:  # the iterates before the blow-up were real steps
+                for i in range(first):
+                    callback(done + i + 1, thetas[i], values[i])
             out.losses.extend(values[:first].tolist())
             out.reason, out.diverged_at = "diverged", float(values[first])
             return out

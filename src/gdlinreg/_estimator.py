@@ -168,7 +168,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         O(n_features^2) per step; squared losses). False: one pass over X per gradient.
         "auto": the Gram form for squared losses up to 2000 features.
     verbose : int, default=0
-        If > 0, print the iteration, loss, gradient norm and step size ten times per fit.
+        If > 0, print the iteration, loss, gradient norm (full batches) and step size ten
+        times per fit.
 
     Attributes
     ----------
@@ -353,9 +354,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=True)
             validation = None
-            if X_val is not None or y_val is not None:
+            if X_val is not None or y_val is not None or sample_weight_val is not None:
                 if X_val is None or y_val is None:
-                    raise ValueError("Pass both X_val and y_val, or neither.")
+                    raise ValueError(
+                        "Pass both X_val and y_val (and sample_weight_val only with them), "
+                        "or none of them."
+                    )
                 Xv, yv = self._validate(X_val, y_val, reset=False)
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
@@ -366,7 +370,16 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 intercept_init = self.intercept_ if intercept_init is None else intercept_init
             prepared = prepare(X, y, sample_weight, **self._problem_options())
             self._stats = prepared["stats"] if prepared["use_gram"] else None
-            self._run(prepared, X, y, coef_init, intercept_init, validation, 0)
+            self._run(
+                prepared,
+                X,
+                y,
+                coef_init,
+                intercept_init,
+                validation,
+                0,
+                sample_weight=sample_weight,
+            )
         return self
 
     @with_callbacks
@@ -416,9 +429,30 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 self._stats = stats
                 prepared.update(stats=stats, data=None)
                 k = 1 if y.ndim == 1 else y.shape[1]
-                self._run(prepared, X, y, coef, intercept, None, t0, n_targets=k)
+                self._run(
+                    prepared,
+                    X,
+                    y,
+                    coef,
+                    intercept,
+                    None,
+                    t0,
+                    n_targets=k,
+                    sample_weight=sample_weight,
+                )
             else:
-                self._run(prepared, X, y, coef, intercept, None, t0, max_iter=1, batch_size=batch)
+                self._run(
+                    prepared,
+                    X,
+                    y,
+                    coef,
+                    intercept,
+                    None,
+                    t0,
+                    max_iter=1,
+                    batch_size=batch,
+                    sample_weight=sample_weight,
+                )
         return self
 
     def predict(self, X):
@@ -524,8 +558,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         max_iter=None,
         n_targets=None,
         batch_size=None,
+        sample_weight=None,
     ):
-        callback, finish = _callback_bridge(self, X, y)
+        callback, finish = _callback_bridge(self, X, y, sample_weight)
         result = solve(
             **prepared,
             n_targets=n_targets,
@@ -602,34 +637,38 @@ class _rollback_on_error:
         return False
 
 
-def _callback_bridge(estimator, X, y):
+def _callback_bridge(estimator, X, y, sample_weight=None):
     """scikit-learn >= 1.9 callbacks: one root task per fit, one subtask per iteration."""
     if not hasattr(estimator, "_init_callback_context"):
         return None, lambda: None
+    # As LogisticRegression does: scorers of a weighted fit see its weights.
+    meta = None if sample_weight is None else {"sample_weight": sample_weight}
     ctx = estimator._init_callback_context(max_subtasks=estimator.max_iter)
-    ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+    ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
     if not getattr(estimator, "_skl_callbacks", None):
 
         def finish():
-            ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y)
+            ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, metadata=meta)
 
         return None, finish
     dtype = X.dtype
 
     def callback(iteration, coef, intercept, loss):
         sub = ctx.subcontext(task_name="iteration")
-        sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+        sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
         attributes = {"coef_": coef.astype(dtype), "intercept_": np.asarray(intercept, dtype)}
         if np.ndim(intercept) == 0:
             attributes["intercept_"] = dtype.type(intercept)
         return bool(
             sub.call_on_fit_task_end(
-                estimator=estimator, X=X, y=y, reconstruction_attributes=attributes
+                estimator=estimator, X=X, y=y, metadata=meta, reconstruction_attributes=attributes
             )
         )
 
     def finish():
-        ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, reconstruction_attributes={})
+        ctx.call_on_fit_task_end(
+            estimator=estimator, X=X, y=y, metadata=meta, reconstruction_attributes={}
+        )
 
     return callback, finish
 

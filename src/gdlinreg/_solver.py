@@ -397,7 +397,7 @@ def solve(
     )
     if at_solution:
         blocks = iter(())  # zero steps: the start already meets tol
-    score = _validation_score(validation, coords, use_gram, d)
+    score = _validation_score(validation, coords, use_gram, d, k)
     user_callback = None
     if callback is not None:
 
@@ -456,29 +456,33 @@ def solve(
     )
 
 
-def _validation_score(validation, coords, use_gram, d):
+def _validation_score(validation, coords, use_gram, d, k):
     """R^2 on a validation set (pooled over targets), vectorised over stacked iterates."""
     if validation is None:
         return None
     X_val, y_val, *rest = validation
     Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
     if Xv.shape[1] != d:
-        raise ValueError(f"the validation X has {Xv.shape[1]} features; the training X has {d}.")
+        raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
+    if Yv.shape[1] != k:
+        raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
     stats = moments(Xv, Yv, wv, full=use_gram)
     if use_gram:
         objective = GramObjective(stats, d, coords, HalfMSE())
     else:
         objective = DataObjective(Xv, Yv, wv / wv.sum(), coords, HalfMSE())
     scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
-    total = max(float(np.sum(scatter[d:]) / stats.weight_sum), np.finfo(float).tiny)
+    total = float(np.sum(scatter[d:]) / stats.weight_sum)
 
     def score(thetas):
         if use_gram:
             values = objective.value_and_gradient(thetas)[0]
         else:
             values = np.array([objective.value_and_gradient(t)[0] for t in thetas])
-        # half-MSE is half the mean squared error: R^2 = 1 - 2 J / total variance.
-        return 1.0 - 2.0 * np.asarray(values) / total
+        errors = 2.0 * np.asarray(values)  # half-MSE is half the mean squared error
+        if total == 0:  # a constant y_val: scikit-learn's r2_score convention
+            return np.where(errors == 0, 1.0, 0.0)
+        return 1.0 - errors / total
 
     return score
 
@@ -501,17 +505,24 @@ def _raise_divergence(run, problem, method, loss, base, value0):
 
 def _message(reason, n_iter, max_iter, tol, method):
     unit = "epochs" if method == "sgd" else "steps"
-    if tol is None and reason == "max_iter":
-        return f"ran max_iter={max_iter} {unit} (tol=None: no stopping test)"
-    return {
-        "tol": f"converged: the tol={tol:g} criterion was met after {n_iter} {unit}",
-        "max_iter": f"max_iter={max_iter} {unit} ran before the tol={tol} criterion was met",
-        "early_stopping": f"early stopping: the validation score stopped improving; "
-        f"{n_iter} {unit} ran and the best iterate is returned",
-        "callback": f"a callback stopped the fit after {n_iter} {unit}",
-        "stalled": f"stalled after {n_iter} {unit}: rounding errors dominate before the "
-        f"tol={tol} criterion is met (the problem is too ill-conditioned for it)",
-    }[reason]
+    criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
+    if reason == "tol":
+        return f"converged: {criterion} was met after {n_iter} {unit}"
+    if reason == "max_iter":
+        if tol is None:
+            return f"ran max_iter={max_iter} {unit} (tol=None: no stopping test)"
+        return f"max_iter={max_iter} {unit} ran before {criterion} was met"
+    if reason == "early_stopping":
+        return (
+            f"early stopping: the validation score stopped improving; {n_iter} {unit} ran "
+            "and the best iterate is returned"
+        )
+    if reason == "callback":
+        return f"a callback stopped the fit after {n_iter} {unit}"
+    return (
+        f"stalled after {n_iter} {unit}: rounding errors dominate before {criterion} is "
+        "met (the problem is too ill-conditioned for it)"
+    )
 
 
 def _stop_test(coords, x_mean, x_spread, y_spread, tol):
