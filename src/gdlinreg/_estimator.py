@@ -394,7 +394,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         loss it runs one epoch of mini-batch SGD over this batch (batches of ``batch_size``,
         or the whole batch), continuing the schedule's step counter ``t_``.
 
-        A ``fit`` before counts as seen data; ``partial_fit`` after ``fit`` continues from it.
+        ``partial_fit`` after ``fit`` continues from the fitted model. For the squared losses
+        the data of that ``fit`` count as seen when it used the Gram form (the default:
+        ``precompute`` not False and no ``batch_size``); otherwise only the coefficients carry
+        over, and the statistics start with the first ``partial_fit`` batch.
 
         Parameters
         ----------
@@ -449,9 +452,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                     intercept,
                     None,
                     t0,
-                    max_iter=1,
                     batch_size=batch,
                     sample_weight=sample_weight,
+                    one_epoch=True,
                 )
         return self
 
@@ -555,18 +558,19 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         intercept_init,
         validation,
         start_step,
-        max_iter=None,
         n_targets=None,
         batch_size=None,
         sample_weight=None,
+        one_epoch=False,
     ):
         callback, finish = _callback_bridge(self, X, y, sample_weight)
         result = solve(
             **prepared,
             n_targets=n_targets,
             learning_rate=self.learning_rate,
-            max_iter=max_iter or self.max_iter,
-            tol=self.tol,
+            max_iter=1 if one_epoch else self.max_iter,
+            # One partial_fit epoch has no convergence to test (nor to warn about).
+            tol=None if one_epoch else self.tol,
             fit_intercept=self.fit_intercept,
             coef_init=coef_init,
             intercept_init=intercept_init,
@@ -585,10 +589,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             start_step=start_step,
         )
         self.t_ = start_step + result.n_updates
-        self._set_result(result)
+        self._set_result(result, warn=not one_epoch)
         finish()  # after the fitted attributes exist: callbacks may score the final model
 
-    def _set_result(self, result):
+    def _set_result(self, result, warn=True):
         self.coef_ = result.coef
         self.intercept_ = result.intercept
         self.n_iter_ = result.n_iter
@@ -602,7 +606,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if self.store_path:
             self.coef_path_ = result.coef_path
             self.intercept_path_ = result.intercept_path
-        if result.stop_reason in ("max_iter", "stalled") and self.tol is not None:
+        if warn and result.stop_reason in ("max_iter", "stalled") and self.tol is not None:
             advice = (
                 "standardise X (e.g. StandardScaler) or use solver='auto'"
                 if result.solver in ("gd", "sgd")

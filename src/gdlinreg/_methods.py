@@ -35,7 +35,16 @@ def fixed_step_iterates(problem, theta, step):
 
 
 def gd_iterates(
-    problem, theta, base, schedule, *, momentum=0.0, nesterov=False, line_search=False, t0=0
+    problem,
+    theta,
+    base,
+    schedule,
+    *,
+    momentum=0.0,
+    nesterov=False,
+    line_search=False,
+    safe_step=0.0,
+    t0=0,
 ):
     r"""(Proximal) gradient descent ``theta <- prox(theta - a_t grad J(theta))`` with the step
     ``a_t = base * schedule(t)``, and optional momentum :math:`\mu`: heavy-ball
@@ -49,7 +58,7 @@ def gd_iterates(
     while True:
         step = base * schedule(t)
         if line_search:
-            new, value, grad, step = _backtrack(problem, theta, value, grad, step)
+            new, value, grad, step = _backtrack(problem, theta, value, grad, step, safe_step)
         else:
             if nesterov and momentum:
                 look = theta + momentum * velocity
@@ -65,7 +74,7 @@ def gd_iterates(
         yield theta[None], [value], grad[None], [step]
 
 
-def agd_iterates(problem, theta, step, *, line_search=False):
+def agd_iterates(problem, theta, step, *, line_search=False, safe_step=0.0):
     """Nesterov's accelerated (proximal) gradient, FISTA, with O'Donoghue and Candes' adaptive
     restart: the momentum is dropped whenever it points uphill."""
     ahead, t = theta, 1.0
@@ -73,7 +82,7 @@ def agd_iterates(problem, theta, step, *, line_search=False):
         _, g_ahead = problem.value_and_gradient(ahead)
         if line_search:
             value_ahead, _ = problem.value_and_gradient(ahead)
-            new, _, _, step = _backtrack(problem, ahead, value_ahead, g_ahead, step)
+            new, _, _, step = _backtrack(problem, ahead, value_ahead, g_ahead, step, safe_step)
         else:
             new = problem.prox(ahead - step * g_ahead, step)
         # ahead - new is the (proximal) gradient step: if the momentum went against it, restart.
@@ -171,17 +180,25 @@ def sgd_iterates(
         yield theta[None], [epoch_value], None, [step]
 
 
-def _backtrack(problem, theta, value, grad, step):
+def _backtrack(problem, theta, value, grad, step, safe_step):
     """Largest ``step / 2**j`` meeting the proximal Armijo (sufficient decrease) condition
     ``f(new) <= f(theta) + grad.(new - theta) + |new - theta|^2 / (2 step)`` for the smooth
-    part ``f``; for a smooth problem this is ``f(new) <= f(theta) - step/2 |grad|^2``."""
+    part ``f``; for a smooth problem this is ``f(new) <= f(theta) - step/2 |grad|^2``.
+
+    Near the minimum the decrease asked for falls below what the computed objective can
+    resolve (a few ulps of it), and rounding would decide the test; there the guaranteed
+    descent step ``safe_step`` (1/L) is taken instead of a longer one."""
     smooth = value - problem.l1_value(theta)
+    resolution = 8 * np.finfo(float).eps * abs(smooth)
     for _ in range(_MAX_BACKTRACKS):
         new = problem.prox(theta - step * grad, step)
-        new_value, new_grad = problem.value_and_gradient(new)
         move = new - theta
+        if step > safe_step and np.sum(move * move) / (2.0 * step) <= resolution:
+            step = safe_step
+            continue
+        new_value, new_grad = problem.value_and_gradient(new)
         bound = smooth + np.sum(grad * move) + np.sum(move * move) / (2.0 * step)
-        if new_value - problem.l1_value(new) <= bound + 1e-12 * abs(smooth):
+        if new_value - problem.l1_value(new) <= bound or step <= safe_step:
             return new, new_value, new_grad, step
         step *= 0.5
     return new, new_value, new_grad, step

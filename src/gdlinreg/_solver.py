@@ -321,7 +321,10 @@ def solve(
     ``partial_fit`` reuses on accumulated statistics (then ``data`` is None, Gram form only)."""
     k = data[1].shape[1] if data is not None else n_targets
     d = stats.mean.size - k
-    x_spread, y_spread, coords = _coordinates(stats, d, method, fit_intercept, loss.is_quadratic)
+    ridge = 0.0 if penalty is None else penalty.l2 / loss.curvature
+    x_spread, y_spread, coords = _coordinates(
+        stats, d, method, fit_intercept, loss.is_quadratic, ridge
+    )
     if use_gram:
         objective = GramObjective(stats, d, coords, loss)
     else:
@@ -340,7 +343,9 @@ def solve(
     if method == "cg":
         blocks = cg_iterates(problem, theta)
     elif method == "agd":
-        blocks = agd_iterates(problem, theta, base, line_search=line_search)
+        blocks = agd_iterates(
+            problem, theta, base, line_search=line_search, safe_step=1.0 / lipschitz
+        )
     elif method == "sgd":
         blocks = sgd_iterates(
             data,
@@ -361,6 +366,7 @@ def solve(
     elif (
         use_gram
         and problem.smooth
+        and not problem.l2
         and fixed
         and not momentum
         and not line_search
@@ -376,6 +382,7 @@ def solve(
             momentum=momentum,
             nesterov=nesterovs_momentum,
             line_search=line_search,
+            safe_step=1.0 / lipschitz,
             t0=start_step,
         )
 
@@ -493,12 +500,18 @@ def _raise_divergence(run, problem, method, loss, base, value0):
     plain = method in ("gd", "sgd")
     bound = (2.0 if plain else 1.0) / lipschitz
     step = run.steps[-1] if run.steps else base
+    unit = "epochs" if method == "sgd" else "steps"
+    where = (
+        " for full batches; mini-batch gradients are noisier and can need smaller steps"
+        if method == "sgd"
+        else ""
+    )
     raise DivergenceError(
         f"learning_rate={step:.6g} makes {method!r} diverge: the {loss.name} loss went "
-        f"from {value0:.4g} to {run.diverged_at:.4g} in {len(run.losses) + 1} steps. The "
+        f"from {value0:.4g} to {run.diverged_at:.4g} in {len(run.losses) + 1} {unit}. The "
         f"largest stable step for this data and loss is {bound:.6g} "
-        f"({'2/L' if plain else '1/L'}, L = {lipschitz:.6g} being the largest "
-        "eigenvalue of the loss Hessian); use a smaller learning_rate or learning_rate='auto'.",
+        f"({'2/L' if plain else '1/L'}, L = {lipschitz:.6g} being the largest eigenvalue of "
+        f"the loss Hessian){where}; use a smaller learning_rate or learning_rate='auto'.",
         np.asarray(run.losses),
     )
 
@@ -565,7 +578,7 @@ def _use_gram(precompute, loss_fn, d):
     return precompute
 
 
-def _coordinates(stats, d, solver, fit_intercept, quadratic=True):
+def _coordinates(stats, d, solver, fit_intercept, quadratic=True, ridge=0.0):
     """Spread of each column (for the stopping test) and the solver's coordinates."""
     var = (
         np.diagonal(stats.scatter) / stats.weight_sum
@@ -585,7 +598,10 @@ def _coordinates(stats, d, solver, fit_intercept, quadratic=True):
     if solver in ("gd", "sgd"):
         coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
     else:
-        scale = np.where(constant, np.inf, x_spread)
+        # Jacobi preconditioning of loss plus l2 penalty: each coordinate's curvature becomes
+        # that of a unit-variance column, so a column of small spread under a ridge penalty
+        # does not dictate a tiny step to all the others.
+        scale = np.where(constant, np.inf, np.sqrt(x_spread**2 + ridge))
         # Centring eliminates the intercept exactly only for squared losses; for others it
         # stays a coordinate (of the centred problem, which keeps the conditioning gain).
         augment = fit_intercept and not quadratic
