@@ -29,8 +29,7 @@ def check_arrays(X, y, sample_weight):
     one_target = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
     for name, a in (("X", X), ("y", Y)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
+        _check_magnitudes(name, a)
     if sample_weight is None:
         weights = np.ones(X.shape[0])
     else:
@@ -49,7 +48,44 @@ def check_arrays(X, y, sample_weight):
             raise ValueError(
                 "sample_weight is all zero: give at least one sample a positive weight."
             )
+        if not _TINY < weights.max() < _HUGE:
+            # Rescaling here would be silent and would break partial_fit's merges, whose
+            # batches must keep their relative weights.
+            raise ValueError(
+                f"sample_weight has a largest value of {weights.max():.3g}, outside "
+                f"[{_TINY:g}, {_HUGE:g}], where sums of weighted squares lose precision; the "
+                "fit only depends on relative weights, so multiply them by a common factor."
+            )
     return X, Y, one_target, weights
+
+
+# Weighted squares (the Gram form, the loss) must stay inside float64 (about 1e-308..1e308):
+# values and weights within 1e-100..1e100 keep every product weight * value**2 there.
+_HUGE, _TINY = 1e100, 1e-100
+
+
+def _check_magnitudes(name, a):
+    """NaN, infinity, and magnitudes whose squares leave float64, each with its remedy.
+
+    Column minima and maxima cost two passes and no temporary the size of the data.
+    """
+    low = a.min(axis=0).astype(np.float64)
+    high = a.max(axis=0).astype(np.float64)
+    if not (np.isfinite(low).all() and np.isfinite(high).all()):
+        raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
+    largest = np.maximum(np.abs(low), np.abs(high))
+    if largest.max() > _HUGE:
+        raise ValueError(
+            f"{name} holds values up to {largest.max():.3g}, whose squares overflow float64; "
+            f"rescale {name} (e.g. divide by a power of 10, or StandardScaler for X)."
+        )
+    spread = high - low
+    tiny = (largest > 0) & (largest < _TINY) | (spread > 0) & (spread < _TINY)
+    if tiny.any():
+        raise ValueError(
+            f"{name} holds columns whose values (or differences) are below {_TINY:g}, whose "
+            f"squares underflow float64; rescale {name} (e.g. multiply by a power of 10)."
+        )
 
 
 def initial_point(coef_init, intercept_init, d, k, one_target):
@@ -76,6 +112,12 @@ def initial_point(coef_init, intercept_init, d, k, one_target):
 
 def to_sklearn_shapes(coef, intercept, one_target, dtype):
     """(..., d, k) and (..., k) into scikit-learn's shapes and the input's float dtype."""
+    limit = np.finfo(dtype).max
+    if np.abs(coef).max(initial=0.0) > limit or np.abs(intercept).max(initial=0.0) > limit:
+        raise ValueError(
+            f"The fitted coefficients exceed the range of {np.dtype(dtype).name}; pass X as "
+            "float64 (or rescale X and y)."
+        )
     coef = np.swapaxes(coef, -1, -2).astype(dtype)
     intercept = np.asarray(intercept).astype(dtype)
     if one_target:
