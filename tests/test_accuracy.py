@@ -125,7 +125,7 @@ def standardised_condition(X, sample_weight=None) -> float:
 # are all exactly 1 (checked below in exact arithmetic).
 WAMPLER_X = np.arange(21.0)
 WAMPLER_Y = {
-    1: WAMPLER_X + WAMPLER_X**2 + WAMPLER_X**3 + WAMPLER_X**4 + WAMPLER_X**5 + 1.0,
+    1: sum(np.arange(21) ** k for k in range(6)).astype(np.float64),
     2: "1.00000 1.11111 1.24992 1.42753 1.65984 1.96875 2.38336 2.94117 3.68928 4.68559 "
     "6.00000 7.71561 9.92992 12.75603 16.32384 20.78125 26.29536 33.05367 41.26528 51.16209 "
     "63.00000",
@@ -150,7 +150,9 @@ LONGLEY_CERTIFIED = (
 
 
 def wampler_design() -> np.ndarray:
-    return np.column_stack([WAMPLER_X**k for k in range(1, 6)])
+    # Integer powers, exact: NumPy < 2's float power is not correctly rounded (13.0**4 gives
+    # 28560.999999999996 with NumPy 1.24).
+    return np.column_stack([np.arange(21) ** k for k in range(1, 6)]).astype(np.float64)
 
 
 def wampler_y(k: int) -> np.ndarray:

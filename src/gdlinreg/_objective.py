@@ -259,9 +259,11 @@ def _power_iteration(matvec, p, *, rtol, max_iter=None) -> float:
     estimate = 0.0
     for _ in range(max_iter):
         w = matvec(v)
-        norm = float(np.linalg.norm(w))
-        if norm == 0.0:
+        peak = float(np.max(np.abs(w)))
+        if peak == 0.0:
             return 0.0
+        # w is of the order of L ~ |x|^2; w @ w itself would overflow beyond |x| ~ 1e77.
+        norm = peak * float(np.linalg.norm(w / peak))
         rayleigh = float(v @ w)
         v = w / norm
         if abs(rayleigh - estimate) <= rtol * abs(rayleigh):

@@ -337,8 +337,12 @@ def solve(
     schedule, initial = (Constant(), None) if fixed else get_schedule(learning_rate)
     if fixed and learning_rate != "auto":
         base = float(learning_rate)
+    elif initial is not None:
+        base = float(initial)
+    elif method == "sgd":
+        base = 1.0 / _minibatch_curvature(data, coords, loss, lipschitz, batch_size)
     else:
-        base = 1.0 / lipschitz if initial is None else float(initial)
+        base = 1.0 / lipschitz
 
     if method == "cg":
         blocks = cg_iterates(problem, theta)
@@ -358,7 +362,7 @@ def solve(
             schedule,
             batch_size=batch_size,
             shuffle=shuffle,
-            rng=np.random.default_rng(random_state),
+            rng=_generator(random_state),
             momentum=momentum,
             nesterov=nesterovs_momentum,
             t0=start_step,
@@ -461,6 +465,30 @@ def solve(
         coef_path=coef_path,
         intercept_path=intercept_path,
     )
+
+
+def _minibatch_curvature(data, coords, loss, lipschitz, batch_size, block_rows=4096):
+    """A curvature bound for batches of ``batch_size`` rows: ``L + (L_max - L) / b``, where
+    ``L_max`` bounds a single (weighted) sample's curvature. It is exact for single samples,
+    tends to the full-batch ``L`` for whole batches, and keeps small batches from diverging
+    at the full-batch step."""
+    X, _, p = data
+    n = X.shape[0]
+    largest = 0.0
+    for start in range(0, n, block_rows):
+        block = X[start : start + block_rows].astype(np.float64, copy=False)
+        rows = np.einsum("ij,ij->i", block, block) + float(coords.augment)
+        largest = max(largest, float(np.max(p[start : start + block_rows] * n * rows)))
+    sample = loss.curvature * largest
+    return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
+
+
+def _generator(random_state):
+    """A Generator for None, an int, a Generator or a RandomState: NumPy < 2's default_rng
+    refuses a RandomState; wrapping its bit generator is what NumPy 2 does."""
+    if isinstance(random_state, np.random.RandomState):
+        random_state = random_state._bit_generator
+    return np.random.default_rng(random_state)
 
 
 def _validation_score(validation, coords, use_gram, d, k):

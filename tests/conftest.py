@@ -1,0 +1,36 @@
+"""Hypothesis profiles, chosen with the HYPOTHESIS_PROFILE environment variable.
+
+* ``ci`` (the default): a bounded, reproducible budget (``derandomize=True``: the same examples
+  on every run, so CI never flakes on a new random draw) that keeps the fuzz tests in
+  tests/test_fuzz.py to a few seconds each.
+* ``long``: for local runs, ``HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py``:
+  random draws, 25 times the examples, and the example database (``.hypothesis/``), so a
+  failure found once is replayed first next time.
+
+Tests that set ``max_examples`` themselves keep their own budget; the profile supplies what
+they leave unset.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=_SLOW_DATA,
+)
+settings.register_profile(
+    "long",
+    max_examples=1000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_SLOW_DATA,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
