@@ -883,17 +883,7 @@ def test_ill_conditioned_fit_reaches_least_squares_or_warns(gap, seed, tol):
         assert excess <= 1e-8 * best, (excess / best, est.stop_reason_)
 
 
-_SCALE_BUG = pytest.mark.xfail(
-    reason="BUG: solver='gd' on features of scale 1e10 (intercept of scale 1) stops after 13 "
-    "steps with stop_reason_='tol', converged_=True and no warning, at intercept_ 4e-20 "
-    "instead of 0.508 and coefficients 10-30% off: the intercept's gradient step grad/L is "
-    "tiny because L comes from the large columns. At scale 1e3 the same fit honestly warns "
-    "(max_iter). Reproducer: GDLinearRegressor(solver='gd').fit(X * 1e10, y)",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize("scale", [1.0, 1e3, pytest.param(1e10, marks=_SCALE_BUG)])
+@pytest.mark.parametrize("scale", [1.0, 1e3, 1e10])
 def test_badly_scaled_textbook_gd_reaches_least_squares_or_warns(scale):
     """solver="gd" iterates in the user's coordinates, so unscaled features slow it down; it
     must then say so (ConvergenceWarning), not claim convergence short of the solution."""

@@ -85,20 +85,22 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     max_iter : int, default=1000
         The most iterations: steps for full batches, epochs for mini-batches.
     tol : float or None, default=1e-10
-        Stop when a gradient step of the safe size :math:`1/L` (with a penalty, the proximal
-        gradient step), expressed in the units of y (each coefficient times its column's
-        standard deviation), is below ``tol`` times the largest such coefficient, and the
-        intercept it implies moves by less than ``tol`` times the larger of the intercept and
-        that coefficient. The intercept test matters when features have large offsets: the
+        Stop when the step :math:`\\nabla_j J / H_{jj}` (each coordinate's gradient over its
+        curvature, the diagonal of the Hessian; with a penalty, the proximal gradient step),
+        expressed in the units of y (each coefficient times its column's standard
+        deviation), is below ``tol`` times the largest such coefficient, and the intercept it
+        implies moves by less than ``tol`` times the larger of the intercept and that
+        coefficient. The intercept test matters when features have large offsets: the
         intercept :math:`\\bar y - \\bar x^\\top w` then amplifies small coefficient errors.
-        Both tests allow their rounding floor (a few machine epsilons, amplified for the
-        intercept by :math:`|\\bar x| / \\mathrm{std}(x)`), so every ``tol >= 0`` is attainable
-        and ``tol=0`` means "to rounding". The distance to the solution can be up to the
-        condition number times the tested step: the default reaches 1e-6 relative accuracy up
-        to condition numbers (of the standardised Gram matrix) of about 1e4; use
-        ``tol=1e-15`` with a larger ``max_iter`` beyond. With mini-batches, ``tol`` is
-        scikit-learn's SGD rule instead: stop when the epoch loss has not fallen by more than
-        ``tol`` for ``n_iter_no_change`` epochs. ``None`` runs exactly ``max_iter``.
+        Both tests allow their rounding floor (a few machine epsilons of the size of the
+        prediction's terms, amplified for the intercept by
+        :math:`|\\bar x| / \\mathrm{std}(x)`), so every ``tol >= 0`` is attainable and
+        ``tol=0`` means "to rounding". The distance to the solution can be up to the condition
+        number times the tested step: the default reaches 1e-6 relative accuracy up to
+        condition numbers (of the standardised Gram matrix) of about 1e4; use ``tol=1e-15``
+        with a larger ``max_iter`` beyond. With mini-batches, ``tol`` is scikit-learn's SGD
+        rule instead: stop when the epoch loss has not fallen by more than ``tol`` for
+        ``n_iter_no_change`` epochs. ``None`` runs exactly ``max_iter``.
     fit_intercept : bool, default=True
         Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
     solver : {"auto", "gd", "cg", "agd"}, default="auto"

@@ -53,8 +53,10 @@ class Problem:
             theta = np.where(self.is_coef, np.maximum(theta, 0.0), theta)
         return theta
 
-    def gradient_map(self, theta, grad, lipschitz):
-        """``theta - prox(theta - grad / L)``: the safe step, zero exactly at a minimiser."""
+    def gradient_map(self, theta, grad, curvature):
+        """``theta - prox(theta - grad / h)``, zero exactly at a minimiser: the step of a
+        (proximal) gradient method scaled by ``curvature`` ``h``, a number or one per
+        coordinate (p, 1)."""
         if self.smooth:
-            return grad / lipschitz
-        return theta - self.prox(theta - grad / lipschitz, 1.0 / lipschitz)
+            return grad / curvature
+        return theta - self.prox(theta - grad / curvature, 1.0 / curvature)

@@ -390,7 +390,11 @@ def solve(
             t0=start_step,
         )
 
-    stop_test = _stop_test(coords, stats.mean[:d], x_spread, y_spread, tol or 0.0)
+    # The test measures Newton-like steps grad_j / H_jj (the Hessian's diagonal), not grad / L:
+    # on badly scaled coordinates (textbook gd on raw data) grad / L is tiny along every
+    # direction but the stiffest, and would stop far from the solution.
+    curvature = _diagonal_curvature(stats, d, coords, loss, problem)
+    stop_test = _stop_test(coords, stats, d, x_spread, y_spread, tol or 0.0)
     if tol is None:
         converged_test = None
     elif method == "sgd":
@@ -398,13 +402,13 @@ def solve(
     else:
 
         def converged_test(thetas, values, grads):
-            return stop_test(thetas, problem.gradient_map(thetas, grads, lipschitz))
+            return stop_test(thetas, problem.gradient_map(thetas, grads, curvature))
 
     value0, grad0 = problem.value_and_gradient(theta)
     at_solution = (
         converged_test is not None
         and method != "sgd"
-        and bool(stop_test(theta, problem.gradient_map(theta, grad0, lipschitz)))
+        and bool(stop_test(theta, problem.gradient_map(theta, grad0, curvature)))
     )
     if at_solution:
         blocks = iter(())  # zero steps: the start already meets tol
@@ -465,6 +469,20 @@ def solve(
         coef_path=coef_path,
         intercept_path=intercept_path,
     )
+
+
+def _diagonal_curvature(stats, d, coords, loss, problem):
+    """The Hessian's diagonal in the solver's coordinates, shape (p, 1), from the moments:
+    ``curvature * sum_i p_i z_ij^2`` (the loss's curvature bound for non-quadratic losses),
+    plus the l2 penalty's."""
+    scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
+    var = scatter[:d] / stats.weight_sum
+    second = (var + (stats.mean[:d] - coords.offset) ** 2) / coords.scale**2
+    if coords.augment:
+        second = np.append(second, 1.0)
+    diag = loss.curvature * second[:, None] + problem.l2 * problem.weights**2
+    # A constant column's coordinate has no curvature and no gradient; any value serves.
+    return np.where(diag > 0, diag, max(float(diag.max()), np.finfo(float).tiny))
 
 
 def _minibatch_curvature(data, coords, loss, lipschitz, batch_size, block_rows=4096):
@@ -566,20 +584,24 @@ def _message(reason, n_iter, max_iter, tol, method):
     )
 
 
-def _stop_test(coords, x_mean, x_spread, y_spread, tol):
+def _stop_test(coords, stats, d, x_spread, y_spread, tol):
     """The ``tol`` criterion, vectorised over stacked iterates; see ``GDLinearRegressor``.
 
-    The safe step (``grad / L``, or the proximal gradient map) is mapped to the user's
+    The step (``grad_j / H_jj``, or the proximal gradient map) is mapped to the user's
     coefficients and intercept and measured in units of y. Each test also allows the rounding
     floor of what it measures, so that any ``tol >= 0`` is attainable (``tol=0`` means "to
-    rounding"): the gradient carries an error of a few eps times the coefficients, and the
-    intercept, recovered as ``mean(y) - mean(x) @ w``, that error amplified by
+    rounding"): a gradient is a sum of terms, each a coefficient times its column as the
+    solver sees it (centred or not), and carries a few eps of their total size; an intercept
+    recovered as ``mean(y) - mean(x) @ w`` carries that error amplified by
     ``|mean(x)| / std(x)``.
     """
     eps = np.finfo(np.float64).eps
-    noise = 16 * eps * np.sqrt(x_spread.size)
+    noise = 16 * eps * np.sqrt(d)
+    x_mean = stats.mean[:d]
+    magnitude = np.sqrt(x_spread**2 + (x_mean - coords.offset) ** 2)[:, None]
+    recovered = not coords.augment and bool(np.any(coords.offset))
     spread = np.where(x_spread > 0, x_spread, np.inf)
-    amplification = 1.0 + np.sum(np.abs(x_mean) / spread)
+    amplification = 1.0 + np.sum(np.abs(x_mean) / spread) if recovered else 1.0
     y_floor = eps * y_spread
 
     def test(thetas, steps):
@@ -587,10 +609,12 @@ def _stop_test(coords, x_mean, x_spread, y_spread, tol):
         w, b = coords.to_user(thetas)
         v = np.abs(w * x_spread[:, None]).max(axis=-2)
         dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
-        ok_coef = dv <= (tol + noise) * v + y_floor
-        ok_intercept = np.abs(db) <= (
-            tol * np.maximum(np.abs(b), v) + noise * amplification * v + y_floor
-        )
+        terms = np.sum(np.abs(w) * magnitude, axis=-2)
+        if coords.augment:
+            terms = terms + np.abs(b)
+        floor = noise * terms + y_floor
+        ok_coef = dv <= tol * v + floor
+        ok_intercept = np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor * amplification
         return (ok_coef & ok_intercept).all(axis=-1)
 
     return test
