@@ -207,7 +207,6 @@ CASES: list[Case] = [
         "score",
         Raises(ValueError, "sample_weight contains NaN"),
         kwargs={"sample_weight": _with(np.ones(N), 2, np.nan)},
-        marks=_OLD_R2_SCORE,
     ),
     Case(
         "nan-intercept_init",
@@ -522,13 +521,6 @@ CASES: list[Case] = [
         Either("epsilon", Fits(rtol=1e-3)),
         y=Y_EXACT,
         params={"loss": "huber", "epsilon": 1e-100},
-        marks=_bug(
-            "loss='huber' with a tiny epsilon (1e-100) returns coef_ == 0 with converged_=True "
-            "and no warning: the gradient (of size epsilon) falls under the stopping test's "
-            "rounding floor eps*std(y) at the start. Exact data y = X @ [1, 2, 3] + 0.5 has "
-            "the exact fit as its minimiser for every epsilon. Reproducer: "
-            "GDLinearRegressor(loss='huber', epsilon=1e-100).fit(X, X @ [1, 2, 3] + 0.5)"
-        ),
     ),
     Case("huber-epsilon-1e300", "fit", Fits(), params={"loss": "huber", "epsilon": 1e300}),
     Case(

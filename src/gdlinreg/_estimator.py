@@ -460,6 +460,26 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 )
         return self
 
+    def score(self, X, y, sample_weight=None):
+        """:math:`R^2` of the prediction (scikit-learn's ``r2_score``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            # Older scikit-learn returns NaN here instead of raising.
+            if not np.all(np.isfinite(w)):
+                raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
+        return super().score(X, y, sample_weight=sample_weight)
+
     def predict(self, X):
         """Predict :math:`X w + b`.
 
@@ -529,6 +549,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         order = check_random_state(self.random_state).permutation(n)
         val, train = order[:n_val], np.sort(order[n_val:])
         w = None if sample_weight is None else np.asarray(sample_weight)
+        if w is not None and w.shape == (n,) and not np.any(w[train] > 0):
+            raise ValueError(
+                "early_stopping=True held out every sample with a positive sample_weight, "
+                "leaving none to train on; lower validation_fraction, change random_state, "
+                "or pass X_val and y_val."
+            )
         validation = (X[val], y[val], None if w is None else w[val])
         return X[train], y[train], None if w is None else w[train], validation
 

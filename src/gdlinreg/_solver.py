@@ -330,6 +330,13 @@ def solve(
     else:
         objective = DataObjective(*data, coords, loss)
     problem = Problem(objective, coords, penalty, positive)
+    epsilon = getattr(loss, "epsilon", None)
+    if epsilon is not None and epsilon < 1e-8 * float(np.max(y_spread, initial=0.0)):
+        raise ValueError(
+            f"epsilon={epsilon:g} is below 1e-8 times the spread of y ({np.max(y_spread):.3g}): "
+            "the Huber gradient would vanish under rounding. Use a larger epsilon (it is in "
+            "the units of y)."
+        )
 
     coef0, intercept0 = initial_point(coef_init, intercept_init, d, k, one_target)
     theta = coords.from_user(coef0, intercept0)
