@@ -147,25 +147,6 @@ def _bug(reason):
     return (pytest.mark.xfail(reason=f"BUG: {reason}", strict=True),)
 
 
-def _r2_score_checks_weights():
-    try:
-        r2_score([1.0, 2.0], [1.0, 2.0], sample_weight=[np.nan, 1.0])
-    except ValueError:
-        return True
-    return False
-
-
-# score is RegressorMixin.score, i.e. scikit-learn's r2_score: older releases (1.6, the floor)
-# return NaN for NaN weights instead of raising.
-_OLD_R2_SCORE = (
-    pytest.mark.xfail(
-        not _r2_score_checks_weights(),
-        reason="BUG with old scikit-learn: GDLinearRegressor.score inherits r2_score, which "
-        "returns NaN for NaN sample_weight instead of raising. Reproducer: "
-        "GDLinearRegressor().fit(X, y).score(X, y, sample_weight=[nan, 1, ...])",
-        strict=True,
-    ),
-)
 PARAM = r"'{}' parameter of GDLinearRegressor must be"
 NAN_X = _with(X_OK, (3, 1), np.nan)
 INF_X = _with(X_OK, (0, 2), np.inf)
