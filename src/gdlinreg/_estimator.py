@@ -200,6 +200,13 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         With early stopping: the validation R^2 (pooled over targets) per iteration.
     best_iter_ : int or None
         With early stopping: the iteration whose parameters were kept.
+    condition_number_ : float or None
+        The condition number of the standardised Gram matrix when it is cheap to know
+        (squared losses, Gram form, up to 256 features). The Gram form resolves coefficients
+        to about ``eps * condition_number_`` relative: above about 1e12 (near-collinear or
+        duplicate columns, more features than samples) the coefficients along the weakest
+        directions are not determined in float64. It is reported, not warned about, because
+        rank-deficient designs are legitimate (the minimum-norm solution is returned).
     coef_path_, intercept_path_ : ndarray
         With ``store_path=True``: the start and every iterate, of shape (``n_iter_ + 1``, ...).
     n_features_in_ : int
@@ -631,6 +638,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.solver_ = result.solver
         self.validation_scores_ = result.validation_scores
         self.best_iter_ = result.best_iter
+        self.condition_number_ = result.condition_number
         if self.store_path:
             self.coef_path_ = result.coef_path
             self.intercept_path_ = result.intercept_path

@@ -88,6 +88,11 @@ class GDResult:
         Parameter updates made (mini-batch steps; equal to ``n_iter`` otherwise).
     validation_scores : ndarray or None
         With a validation set: the validation R^2 (pooled over targets) after every iteration.
+    condition_number : float or None
+        The condition number of the standardised Gram matrix (the columns' correlation
+        matrix, plus the l2 penalty's share), when it is cheap to know: squared losses on the
+        Gram form with at most 256 features. The Gram form resolves coefficients to about
+        ``eps * condition_number`` relative.
     best_iter : int or None
         With a validation set: the iteration whose parameters are returned (the best score).
     coef_path, intercept_path : ndarray or None
@@ -116,6 +121,7 @@ class GDResult:
     n_updates: int = 0
     validation_scores: np.ndarray | None = None
     best_iter: int | None = None
+    condition_number: float | None = None
     coef_path: np.ndarray | None = None
     intercept_path: np.ndarray | None = None
 
@@ -473,9 +479,30 @@ def solve(
         n_updates=n_updates,
         validation_scores=None if score is None else np.asarray(run.scores),
         best_iter=best_iter,
+        condition_number=_condition_number(stats, d, fit_intercept, penalty, loss),
         coef_path=coef_path,
         intercept_path=intercept_path,
     )
+
+
+def _condition_number(stats, d, fit_intercept, penalty, loss):
+    """cond of the correlation-like matrix of the non-constant columns (plus the ridge share),
+    the intrinsic conditioning of the problem whatever the solver; None where it would cost
+    more than the fit (data form, many features)."""
+    if stats.scatter.ndim != 2 or d > 256:
+        return None
+    second = stats.scatter[:d, :d] / stats.weight_sum
+    if not fit_intercept:
+        second = second + np.outer(stats.mean[:d], stats.mean[:d])
+    spread = np.sqrt(np.diagonal(second))
+    keep = spread > 0
+    if not keep.any():
+        return None
+    scaled = second[np.ix_(keep, keep)] / np.outer(spread[keep], spread[keep])
+    if penalty is not None and penalty.l2:
+        scaled = scaled + np.diag(penalty.l2 / (loss.curvature * spread[keep] ** 2))
+    eigen = np.linalg.eigvalsh(scaled)
+    return float(eigen[-1] / eigen[0]) if eigen[0] > 0 else float("inf")
 
 
 def _diagonal_curvature(stats, d, coords, loss, problem):
