@@ -2,9 +2,12 @@
 
 import numpy as np
 
+from ._sparse import check_sparse, is_sparse
+
 
 def check_arrays(X, y, sample_weight):
-    X = np.asarray(X)
+    # Neither path copies float32 or float64 X, C- or F-ordered: the objectives read it in place.
+    X = check_sparse(X) if is_sparse(X) else np.asarray(X)
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
     if X.ndim != 2:
@@ -26,8 +29,8 @@ def check_arrays(X, y, sample_weight):
         )
     one_target = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
-    for name, a in (("X", X), ("y", Y)):
-        if not np.isfinite(a).all():
+    for name, a in (("X", X.data if is_sparse(X) else X), ("y", Y)):
+        if not _all_finite(a):
             raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
     if sample_weight is None:
         weights = np.ones(X.shape[0])
@@ -48,6 +51,15 @@ def check_arrays(X, y, sample_weight):
                 "sample_weight is all zero: give at least one sample a positive weight."
             )
     return X, Y, one_target, weights
+
+
+def _all_finite(a) -> bool:
+    # A sum is NaN or infinite if any term is: one read of the array and no boolean mask of its
+    # size. Only a sum that overflows on finite values needs the exact elementwise test.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(a)):
+            return True
+    return bool(np.isfinite(a).all())
 
 
 def initial_point(coef_init, intercept_init, d, k, one_target):

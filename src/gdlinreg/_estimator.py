@@ -17,6 +17,9 @@ from .losses import LOSSES
 
 __all__ = ["GDLinearRegressor"]
 
+# Sparse X is used in place in these formats (others are converted to CSR).
+_SPARSE = ("csr", "csc")
+
 
 class GDLinearRegressor(RegressorMixin, BaseEstimator):
     """Linear regression fitted by gradient descent.
@@ -213,7 +216,9 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, coef_init, intercept_init):
         # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
-        X, y = validate_data(self, X, y, dtype="numeric", multi_output=True, y_numeric=True)
+        X, y = validate_data(
+            self, X, y, accept_sparse=_SPARSE, dtype="numeric", multi_output=True, y_numeric=True
+        )
         X = _as_float(X)
         if self.warm_start and hasattr(self, "coef_") and coef_init is None:
             expected = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
@@ -277,13 +282,13 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        X = _as_float(validate_data(self, X, reset=False, dtype="numeric"))
+        X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
         return X @ self.coef_.T + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 

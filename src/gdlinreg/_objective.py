@@ -20,7 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_BLOCK_ROWS = 2048
+from ._sparse import is_sparse
+
+_BLOCK_ROWS = 4096
+# The Gram form's d x d statistics stay small up to here (32 MB); beyond, one pass per gradient.
+_MAX_FEATURES_FOR_GRAM = 2000
 # Up to this many parameters, an exact symmetric eigensolve is cheaper than power iterations.
 _EXACT_EIGEN_MAX = 256
 
@@ -54,35 +58,129 @@ class Moments:
         return Moments(total, mean, self.scatter + other.scatter + coupling * cross)
 
 
-def moments(X, Y, sample_weight, *, full=True, block_rows=_BLOCK_ROWS) -> Moments:
+def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
     """Weighted centred moments of ``[X | Y]`` in one pass over row blocks.
 
-    Every value is first shifted by the first row (the "shifted data" algorithm), so that the
-    block means that are merged are small numbers known to full relative precision. Each block
-    is centred on its own weighted mean, corrected once (the corrected two-pass algorithm:
-    the mean of the centred block is the rounding error of the first mean) and merged with
-    :meth:`Moments.merge`. Only one block of rows is ever copied, to float64.
-    ``full=False`` keeps the variances only.
+    Accuracy comes from shifting, speed from one matrix product per block:
+
+    * every value is shifted before anything is summed: the first block by its first row and
+      then by its own weighted mean (the corrected two-pass algorithm); every later block by
+      the previous block's mean. A block's values then sit within about their spread of the
+      shift (plus the drift between neighbouring blocks), so nothing large is ever squared,
+      and :meth:`Moments.merge` (Chan et al.) joins blocks without the cancellation of
+      ``X'X - n*mu*mu'``;
+    * each shifted block, with a column of sqrt-weights appended, goes through one symmetric
+      rank-k product (BLAS syrk, which NumPy uses for ``B.T @ B``). That product holds the
+      block's scatter about the shift and, in its last row, the weighted sums that correct
+      the shift to the block's mean: ``S = B'WB - w c c'``. So each block is read once by
+      NumPy (shift, into a reused float64 buffer) and once by BLAS at matrix-multiply speed.
+
+    Only one block of rows is ever copied (to float64: float32 input accumulates in float64).
+    ``full=False`` keeps the variances only. Sparse X is handled in :mod:`._sparse`.
     """
-    n = X.shape[0]
-    shift = np.concatenate([X[0], Y[0]]).astype(np.float64)
-    acc = None
+    if is_sparse(X):
+        from ._sparse import sparse_moments
+
+        return sparse_moments(X, Y, sample_weight, full=full)
+    n, d = X.shape
+    p = d + Y.shape[1]
+    block_rows = block_rows or _BLOCK_ROWS
+    base = np.concatenate([X[0], Y[0]]).astype(np.float64)
+    # Equal weights (the common case) need no per-row scaling: a scalar factor at the end.
+    uniform = bool(sample_weight.min() == sample_weight.max())
+    in_place = full and uniform and X.dtype == np.float64
+    buf = np.ones((min(block_rows, n), p + 1))
+    acc, local = None, np.zeros(p)
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
         s = sample_weight[start:stop]
         w_sum = float(s.sum())
         if w_sum == 0:
             continue
-        block = np.hstack([X[start:stop], Y[start:stop]]).astype(np.float64, copy=False)
-        block -= shift
-        mean = (s @ block) / w_sum
-        block -= mean
-        correction = (s @ block) / w_sum
-        block -= correction
-        scatter = block.T @ (block * s[:, None]) if full else s @ np.square(block)
-        part = Moments(w_sum, mean + correction, scatter)
-        acc = part if acc is None else acc.merge(part)
-    return Moments(acc.weight_sum, acc.mean + shift, acc.scatter, shift)
+        block = buf[: stop - start]
+        shift = base + local
+        if acc is not None and in_place and _small_offsets(acc, shift[:d]):
+            # Columns centred near zero lose nothing to X'X - n*mu*mu' (at most a factor
+            # 1 + mu^2/var, here <= 2): read X's rows in place, no shifted copy.
+            shift[:d] = 0.0
+            gram = _gram_in_place(X[start:stop], Y[start:stop], shift[d:])
+        else:
+            np.subtract(X[start:stop], shift[:d], out=block[:, :d])
+            np.subtract(Y[start:stop], shift[d:], out=block[:, d:p])
+            z = block[:, :p]
+            if acc is None:
+                # The first row may be an outlier, and this block's mean is every later
+                # block's shift: it gets the full corrected two-pass treatment.
+                acc = _first_block(z, s, w_sum, full)
+                local = acc.mean
+                continue
+            if not uniform:
+                root = np.sqrt(s)
+                z *= root[:, None]
+                block[:, p] = root
+            gram = _syrk(block, full)
+        if uniform:
+            gram *= s[0]
+        # shift - base is exact (Sterbenz) whenever the offsets are large against the spread.
+        rel = shift - base
+        correction = gram[p, :p] / w_sum if full else gram[1] / w_sum
+        if full:
+            scatter = gram[:p, :p] - w_sum * np.outer(correction, correction)
+        else:
+            scatter = gram[0] - w_sum * correction * correction
+        part = Moments(w_sum, rel + correction, scatter)
+        acc = acc.merge(part)
+        local = part.mean
+    return Moments(acc.weight_sum, acc.mean + base, acc.scatter, base)
+
+
+def _small_offsets(acc, x_mean) -> bool:
+    var = np.diagonal(acc.scatter)[: x_mean.size] / acc.weight_sum
+    return bool(np.all(x_mean * x_mean <= var))
+
+
+def _gram_in_place(xb, yb, y_shift):
+    """``[X_b | Y_b - y_shift | 1]' [X_b | Y_b - y_shift | 1]`` without copying X_b."""
+    aux = np.ones((xb.shape[0], yb.shape[1] + 1))
+    np.subtract(yb, y_shift, out=aux[:, :-1])
+    xx = xb.T @ xb
+    xa = xb.T @ aux
+    return np.block([[xx, xa], [xa.T, aux.T @ aux]])
+
+
+def _first_block(z, s, w_sum, full) -> Moments:
+    """Moments of one block shifted by its first row, centred on its mean and corrected."""
+    mean = (s @ z) / w_sum
+    z -= mean
+    correction = (s @ z) / w_sum
+    z -= correction
+    scatter = z.T @ (z * s[:, None]) if full else s @ np.square(z)
+    return Moments(w_sum, mean + correction, scatter)
+
+
+def _syrk(block, full):
+    """``block.T @ block`` (NumPy calls BLAS syrk for it); or, with ``full=False``, the column
+    sums of squares of the data columns and the products with the last (weight) column."""
+    if full:
+        return block.T @ block
+    z, root = block[:, :-1], block[:, -1]
+    return np.stack([np.einsum("ij,ij->j", z, z), root @ z])
+
+
+def prefer_gram(X) -> bool:
+    """The "auto" cost model for quadratic losses: Gram form or data form?
+
+    Dense X: the Gram build costs n*d^2/2 multiply-adds at matrix-multiply speed (syrk runs
+    some 40 times more of them per second than a matrix-vector product, which is bound by
+    memory), then O(d^2) per step; the data form costs a read of X per step. With the tens of
+    steps conjugate gradients takes, the Gram form wins up to d of about 2000, where its
+    d x d matrix (32 MB) also stops being small. Sparse X: see ``_sparse.prefer_gram``.
+    """
+    if is_sparse(X):
+        from ._sparse import prefer_gram as sparse_prefer_gram
+
+        return sparse_prefer_gram(X)
+    return X.shape[1] <= _MAX_FEATURES_FOR_GRAM
 
 
 @dataclass(frozen=True)
@@ -196,6 +294,7 @@ class DataObjective:
     def __init__(self, X, Y, weights, coords: Coordinates, loss, block_rows=_BLOCK_ROWS):
         self.X, self.Y, self.weights, self.coords, self.loss = X, Y, weights, coords, loss
         self.block_rows = block_rows
+        self.sparse = is_sparse(X)
 
     def _pass(self, theta, residual_fn):
         """Accumulate ``sum_block Z_b' f(Z_b theta)`` and the sum of f's second output."""
@@ -204,9 +303,7 @@ class DataObjective:
         w = np.where(np.isfinite(w), w, 0.0)
         shift = self.coords.offset @ w - (theta[d] if self.coords.augment else 0.0)
         total, g_x, g_1 = 0.0, np.zeros_like(w), np.zeros(theta.shape[1])
-        for start in range(0, self.X.shape[0], self.block_rows):
-            rows = slice(start, start + self.block_rows)
-            block = self.X[rows].astype(np.float64, copy=False)
+        for rows, block in self._blocks():
             weighted, value = residual_fn(block @ w - shift, rows)
             total += value
             g_x += block.T @ weighted
@@ -216,6 +313,16 @@ class DataObjective:
         if self.coords.augment:
             grad = np.vstack([grad, g_1[None, :]])
         return total, grad
+
+    def _blocks(self):
+        if self.sparse:
+            from ._sparse import row_blocks
+
+            yield from row_blocks(self.X)
+            return
+        for start in range(0, self.X.shape[0], self.block_rows):
+            rows = slice(start, start + self.block_rows)
+            yield rows, self.X[rows].astype(np.float64, copy=False)
 
     def value_and_gradient(self, theta):
         def residual_fn(pred, rows):

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._checks import check_arrays, initial_point, to_sklearn_shapes
 from ._methods import agd_iterates, cg_iterates, gd_iterates
-from ._objective import Coordinates, DataObjective, GramObjective, moments
+from ._objective import Coordinates, DataObjective, GramObjective, moments, prefer_gram
 from .losses import get_loss
 
 __all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
@@ -19,8 +19,6 @@ SOLVERS = ("auto", "gd", "cg", "agd")
 # The affine-power trick for fixed steps pays only for small problems, whose cost is
 # otherwise Python's per-call overhead, not arithmetic.
 _MAX_PARAMS_FOR_POWERS = 16
-# Gram form while its d x d statistics stay small; beyond, one pass over X per gradient.
-_MAX_FEATURES_FOR_GRAM = 2000
 # A loss this many times above its start (or non-finite) means the iteration diverges.
 _DIVERGENCE_FACTOR = 1e4
 
@@ -138,7 +136,7 @@ def gradient_descent(
             f"tol must be a float >= 0, or None to run exactly max_iter steps; got {tol!r}."
         )
     d, k = X.shape[1], Y.shape[1]
-    use_gram = _use_gram(precompute, loss_fn, d)
+    use_gram = _use_gram(precompute, loss_fn, X)
     stats = moments(X, Y, weights, full=use_gram)
     x_spread, y_spread, coords = _coordinates(stats, d, solver, fit_intercept)
     if use_gram:
@@ -311,9 +309,9 @@ def _check_solver(solver, learning_rate, loss_fn):
     return solver
 
 
-def _use_gram(precompute, loss_fn, d):
+def _use_gram(precompute, loss_fn, X):
     if precompute == "auto":
-        return loss_fn.is_quadratic and d <= _MAX_FEATURES_FOR_GRAM
+        return loss_fn.is_quadratic and prefer_gram(X)
     if precompute is True and not loss_fn.is_quadratic:
         raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
     if not isinstance(precompute, bool):
