@@ -158,7 +158,7 @@ def _peak_during(fn):
 )
 def test_fit_makes_no_copy_of_X(dtype, order, precompute, weighted):
     rng = np.random.default_rng(2)
-    X = np.asarray(rng.standard_normal((50_000, 100)), dtype=dtype, order=order)
+    X = np.asarray(rng.standard_normal((80_000, 100)), dtype=dtype, order=order)
     y = X[:, :3].sum(axis=1, dtype=np.float64) + 1.0
     s = rng.uniform(0.5, 1.5, len(y)) if weighted else None
     model = GDLinearRegressor(precompute=precompute, max_iter=50, tol=1e-6)

@@ -115,9 +115,9 @@ def test_sparse_data_form_does_not_densify():
     finally:
         tracemalloc.stop()
     assert model.n_iter_ > 0
-    # Dense would be 128 MB; a copy of the stored values 1.3 MB. Allowed: O(n) vectors and
-    # one block of promoted values.
-    assert peak < 0.02 * dense_bytes, peak
+    # Dense would be 128 MB. Allowed: O(n) vectors, blocks of stored values, the Lanczos
+    # basis for the curvature bound (O(d) vectors): a few MB, nothing of size n x d.
+    assert peak < 0.05 * dense_bytes, peak
 
 
 def test_sparse_nan_is_rejected():

@@ -51,7 +51,7 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
     learning_rate : float or "auto", default="auto"
         The step size. ``"auto"`` is :math:`1/L`, where :math:`L` is the largest eigenvalue of
         the loss Hessian of the problem the solver iterates on (exact for small problems,
-        power iterations for large ones); plain gradient descent is stable below :math:`2/L`.
+        Lanczos iterations for large ones); plain gradient descent is stable below :math:`2/L`.
         A float is the step of ``solver="gd"`` on :math:`J` in your own coordinates (the
         tutorial's update) or, for ``solver="auto"``/``"agd"``, the step of accelerated
         gradient descent on the standardised problem (centred columns of unit weighted
