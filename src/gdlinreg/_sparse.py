@@ -13,8 +13,11 @@ import sys
 
 import numpy as np
 
-# Nonzeros per row block: a block's values, indices and products stay in the L2 cache.
-_BLOCK_NNZ = 1 << 15
+# Nonzeros per row block of the products: large, because scipy's per-call overhead, not the
+# cache, dominates below about a million; the moments' bincounts use small blocks, to bound
+# their temporaries.
+_BLOCK_NNZ = 1 << 22
+_MOMENT_BLOCK_NNZ = 1 << 16
 # Sparse Gram form ("auto") only while X'X costs few sparse products per nonzero; beyond,
 # scipy's sparse-sparse product is slower than the passes over X that it would save.
 _MAX_ROW_NNZ_FOR_GRAM = 16
@@ -51,18 +54,18 @@ def prefer_gram(X) -> bool:
     return d <= 2000 and X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * n
 
 
-def row_blocks(X):
+def row_blocks(X, block_nnz=_BLOCK_NNZ):
     """``(rows, block)`` pairs covering X, each block float64 and sharing X's index arrays.
 
-    CSR is cut into row blocks of about ``_BLOCK_NNZ`` nonzeros, so that one block serves both
-    ``X b`` and ``X' r`` while it is in cache. CSC cannot be cut by rows without a copy: it is
+    CSR is cut into row blocks of about ``block_nnz`` nonzeros (views of X's arrays), each
+    serving both ``X b`` and ``X' r``. CSC cannot be cut by rows without a copy: it is
     one block (its float32 values promoted once per pass).
     """
     if X.format == "csc":
         yield slice(None), _as_float64(X)
         return
     indptr = X.indptr
-    inner = np.searchsorted(indptr, np.arange(_BLOCK_NNZ, X.nnz, _BLOCK_NNZ))
+    inner = np.searchsorted(indptr, np.arange(block_nnz, X.nnz, block_nnz))
     cuts = np.unique(np.concatenate([[0], np.minimum(inner, X.shape[0]), [X.shape[0]]]))
     for r0, r1 in itertools.pairwise(cuts):
         a, b = indptr[r0], indptr[r1]
@@ -80,7 +83,7 @@ def _as_float64(X):
 
 def _nonzeros(X):
     """``(rows, cols, values)`` of X's stored entries, in blocks (values in float64)."""
-    for rows, block in row_blocks(X):
+    for rows, block in row_blocks(X, _MOMENT_BLOCK_NNZ):
         counts = np.diff(block.indptr)
         if X.format == "csr":
             r = np.repeat(np.arange(block.shape[0]) + (rows.start or 0), counts)
