@@ -16,7 +16,7 @@ import sys
 # BLAS tuning variables from the environment would skew the comparison: drop them, for this
 # process only, before NumPy loads OpenBLAS.
 _BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-if any(name in os.environ for name in _BLAS_ENV):
+if __name__ == "__main__" and any(name in os.environ for name in _BLAS_ENV):
     env = {k: v for k, v in os.environ.items() if k not in _BLAS_ENV}
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
@@ -189,7 +189,7 @@ def sgd(sparse):
     scaler = StandardScaler(with_mean=not sparse)
     # Averaged SGD, the variant with an O(1/n) rate, on standardised columns.
     model = SGDRegressor(
-        penalty=None, average=True, eta0=0.002, max_iter=20, tol=1e-8, random_state=0
+        penalty=None, average=True, eta0=0.002, max_iter=5, tol=1e-8, random_state=0
     )
     pipe = make_pipeline(scaler, model)
 
@@ -212,12 +212,12 @@ def methods(sparse, small=False):
     out["LinearRegression(tol=1e-10)"] = sk(LinearRegression(tol=1e-10))
     solvers = ["lsqr", "sparse_cg", "sag"] if sparse else ["cholesky", "lsqr", "sparse_cg", "sag"]
     for solver in solvers:
-        # sag's default of 1000 epochs would take most of an hour here: capped at 30.
-        kw = {"max_iter": 30, "tol": 1e-8} if solver == "sag" else {"tol": 1e-10}
+        # sag's default of 1000 epochs would take most of an hour here: capped at 10.
+        kw = {"max_iter": 10, "tol": 1e-8} if solver == "sag" else {"tol": 1e-10}
         out[f"Ridge({solver})"] = sk(Ridge(alpha=1e-10, solver=solver, random_state=0, **kw))
     out["SGDRegressor(scaled, averaged)"] = sgd(sparse)
     if not sparse:
-        out["NumPy GD loop"] = lambda X, y: numpy_gd(X, y, 200 if small else 50)
+        out["NumPy GD loop"] = lambda X, y: numpy_gd(X, y, 200 if small else 20)
     return out
 
 
@@ -344,6 +344,7 @@ def describe_machine():
             f"kernel={lib.get('architecture')} threads={lib['num_threads']} ({lib['prefix']})"
         )
     print(f"peak memory via {'VmHWM (clear_refs)' if RESET_PEAK else 'tracemalloc'}")
+    print(f"load average at start: {os.getloadavg()}")
 
 
 def main(argv=None):
@@ -390,6 +391,7 @@ def main(argv=None):
     X5, y5 = load_seed_example()
     seconds, _, _ = measure(lambda: model.fit(X5, y5, coef_init=[0.48], intercept_init=0.75))
     print(f"\ntutorial: 1,000,000 textbook steps with loss_curve_: {seconds:.2f} s")
+    print(f"load average at end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

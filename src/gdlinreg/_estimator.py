@@ -94,7 +94,9 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
     precompute : "auto" or bool, default="auto"
         True: iterate on the Gram form (sufficient statistics built in one pass over X, then
         O(n_features^2) per step). False: one pass over X per gradient. "auto": the Gram form
-        up to 2000 features.
+        for dense X up to 2000 features, and for sparse X up to 2000 features with at most
+        16 nonzeros per row on average (where scipy's sparse X'X is cheaper than the passes
+        it saves); otherwise the data form.
     verbose : int, default=0
         If > 0, print the step, loss and gradient norm ten times per fit.
 
@@ -182,7 +184,9 @@ class GDLinearRegressor(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Used in place (no copy) when float32 or float64; sparse CSR/CSC is never
+            densified.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, not all zero; the fit is then weighted least squares.

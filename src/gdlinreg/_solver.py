@@ -97,8 +97,8 @@ def gradient_descent(
 
     Parameters are those of :class:`~gdlinreg.GDLinearRegressor`, plus ``sample_weight``,
     ``coef_init``, ``intercept_init`` (as in its ``fit``), ``return_path`` (keep every iterate)
-    and ``precompute`` (True: Gram form, False: data form, "auto": Gram form up to 2000
-    features for the quadratic losses).
+    and ``precompute`` (True: Gram form, False: data form, "auto": the cost model of
+    ``GDLinearRegressor``). X may be scipy.sparse.
 
     Returns
     -------

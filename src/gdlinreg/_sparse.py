@@ -54,6 +54,16 @@ def prefer_gram(X) -> bool:
     return d <= 2000 and X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * n
 
 
+def product_blocks(X):
+    """The ``(rows, block)`` pairs the data form multiplies with: float64 X whole (scipy's
+    products read it in place; a block view would be copied by scipy's constructor, which
+    prunes arrays that are small views of large ones), float32 X in promoted row blocks."""
+    if X.dtype == np.float64:
+        yield slice(None), X
+    else:
+        yield from row_blocks(X)
+
+
 def row_blocks(X, block_nnz=_BLOCK_NNZ):
     """``(rows, block)`` pairs covering X, each block float64 and sharing X's index arrays.
 
@@ -81,12 +91,15 @@ def _as_float64(X):
     return type(X)((X.data.astype(np.float64), X.indices, X.indptr), shape=X.shape)
 
 
-def _nonzeros(X):
-    """``(rows, cols, values)`` of X's stored entries, in blocks (values in float64)."""
+def _nonzeros(X, with_rows=True):
+    """``(rows, cols, values)`` of X's stored entries, in blocks (values in float64); rows is
+    None unless asked for (only unequal weights need them)."""
     for rows, block in row_blocks(X, _MOMENT_BLOCK_NNZ):
         counts = np.diff(block.indptr)
         if X.format == "csr":
-            r = np.repeat(np.arange(block.shape[0]) + (rows.start or 0), counts)
+            r = None
+            if with_rows:
+                r = np.repeat(np.arange(block.shape[0]) + (rows.start or 0), counts)
             yield r, block.indices, block.data
         else:
             yield block.indices, np.repeat(np.arange(block.shape[1]), counts), block.data
@@ -108,18 +121,27 @@ def sparse_moments(X, Y, sample_weight, *, full):
     n, d = X.shape
     s = sample_weight
     w_sum = float(s.sum())
+    uniform = bool(s.min() == s.max())
     sums, w_nz, stored = np.zeros(d), np.zeros(d), np.zeros(d, dtype=np.int64)
-    for r, c, v in _nonzeros(X):
-        sums += np.bincount(c, weights=s[r] * v, minlength=d)
-        w_nz += np.bincount(c, weights=s[r], minlength=d)
+    for r, c, v in _nonzeros(X, with_rows=not uniform):
+        # Equal weights: one factor at the end, no per-entry gather of the row weights.
+        sums += np.bincount(c, weights=v if uniform else s[r] * v, minlength=d)
         stored += np.bincount(c, minlength=d)
+        if not uniform:
+            w_nz += np.bincount(c, weights=s[r], minlength=d)
+    if uniform:
+        sums *= s[0]
+        w_nz = s[0] * stored
     mean = sums / w_sum
     # The weight of a column's zeros; exactly 0 for a fully stored column (a constant column
     # stored in full must get variance 0, not mean^2 times the rounding of w_sum - w_nz).
     w_zero = np.where(stored == n, 0.0, np.maximum(w_sum - w_nz, 0.0))
     var = mean * mean * w_zero
-    for r, c, v in _nonzeros(X):
-        var += np.bincount(c, weights=s[r] * np.square(v - mean[c]), minlength=d)
+    spread = np.zeros(d)
+    for r, c, v in _nonzeros(X, with_rows=not uniform):
+        dev = np.square(v - mean[c])
+        spread += np.bincount(c, weights=dev if uniform else s[r] * dev, minlength=d)
+    var += s[0] * spread if uniform else spread
     ys = moments(Y, Y[:, :0], s, full=full)
     yc = (Y - ys.mean) * s[:, None]
     cross = _rmatmat(X, yc) - np.outer(mean, yc.sum(axis=0))
@@ -141,6 +163,6 @@ def sparse_moments(X, Y, sample_weight, *, full):
 def _rmatmat(X, R):
     """``X' R`` in float64, block by block."""
     out = np.zeros((X.shape[1], R.shape[1]))
-    for rows, block in row_blocks(X):
+    for rows, block in product_blocks(X):
         out += block.T @ R[rows]
     return out
