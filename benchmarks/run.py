@@ -42,7 +42,7 @@ from gdlinreg.datasets import load_seed_example  # noqa: E402
 from gdlinreg.losses import get_loss  # noqa: E402
 
 PAUSE = 0.25  # seconds between BLAS-heavy runs, so that one run's heat does not slow the next
-SLOW = 10.0  # a method slower than this runs once only (its single time is its median)
+SLOW = 5.0  # a method slower than this runs once only (its single time is its median)
 
 
 # ---------------------------------------------------------------- measuring

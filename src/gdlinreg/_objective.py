@@ -23,6 +23,7 @@ import numpy as np
 from ._sparse import is_sparse
 
 _BLOCK_ROWS = 4096
+_IN_PLACE_BLOCKS = 16
 _DATA_BLOCK_BYTES = 1 << 23
 # The Gram form's d x d statistics stay small up to here (32 MB); beyond, one pass per gradient.
 _MAX_FEATURES_FOR_GRAM = 2000
@@ -92,22 +93,27 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
     in_place = full and uniform and X.dtype == np.float64
     buf = np.ones((min(block_rows, n), p + 1))
     acc, local = None, np.zeros(p)
-    for start in range(0, n, block_rows):
-        stop = min(start + block_rows, n)
+    start = 0
+    while start < n:
+        shift = base + local
+        fast = acc is not None and in_place and _small_offsets(acc, shift[:d])
+        # In place, blocks are large: the cache does not matter to syrk, but each BLAS call
+        # synchronises its threads, which costs dearly on a loaded machine.
+        stop = min(start + (block_rows * _IN_PLACE_BLOCKS if fast else block_rows), n)
         s = sample_weight[start:stop]
         w_sum = float(s.sum())
+        start, rows = stop, slice(start, stop)
         if w_sum == 0:
             continue
-        block = buf[: stop - start]
-        shift = base + local
-        if acc is not None and in_place and _small_offsets(acc, shift[:d]):
+        if fast:
             # Columns centred near zero lose nothing to X'X - n*mu*mu' (at most a factor
             # 1 + mu^2/var, here <= 2): read X's rows in place, no shifted copy.
             shift[:d] = 0.0
-            gram = _gram_in_place(X[start:stop], Y[start:stop], shift[d:])
+            gram = _gram_in_place(X[rows], Y[rows], shift[d:])
         else:
-            np.subtract(X[start:stop], shift[:d], out=block[:, :d])
-            np.subtract(Y[start:stop], shift[d:], out=block[:, d:p])
+            block = buf[: stop - rows.start]
+            np.subtract(X[rows], shift[:d], out=block[:, :d])
+            np.subtract(Y[rows], shift[d:], out=block[:, d:p])
             z = block[:, :p]
             if acc is None:
                 # The first row may be an outlier, and this block's mean is every later
