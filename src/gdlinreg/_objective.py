@@ -86,7 +86,10 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
         return sparse_moments(X, Y, sample_weight, full=full)
     n, d = X.shape
     p = d + Y.shape[1]
-    block_rows = block_rows or _BLOCK_ROWS
+    # At least 4096 rows a block, and no more than 16 blocks while a block stays under 64k
+    # rows: each BLAS call synchronises its threads, which costs milliseconds per call on a
+    # loaded machine, while the buffer stays within 1/16 of X.
+    block_rows = block_rows or max(_BLOCK_ROWS, min(n // 16, 16 * _BLOCK_ROWS))
     base = np.concatenate([X[0], Y[0]]).astype(np.float64)
     # Equal weights (the common case) need no per-row scaling: a scalar factor at the end.
     uniform = bool(sample_weight.min() == sample_weight.max())
@@ -97,8 +100,8 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
     while start < n:
         shift = base + local
         fast = acc is not None and in_place and _small_offsets(acc, shift[:d])
-        # In place, blocks are large: the cache does not matter to syrk, but each BLAS call
-        # synchronises its threads, which costs dearly on a loaded machine.
+        # In place, blocks are larger still: no buffer to bound, and syrk blocks for the
+        # cache itself.
         stop = min(start + (block_rows * _IN_PLACE_BLOCKS if fast else block_rows), n)
         s = sample_weight[start:stop]
         w_sum = float(s.sum())
@@ -300,9 +303,11 @@ class DataObjective:
 
     def __init__(self, X, Y, weights, coords: Coordinates, loss, block_rows=None):
         self.X, self.Y, self.weights, self.coords, self.loss = X, Y, weights, coords, loss
-        # Blocks of about 8 MB: two matrix-vector products per block, the second from cache,
-        # and few enough blocks that Python's per-block overhead stays out of the timing.
-        self.block_rows = block_rows or max(256, _DATA_BLOCK_BYTES // (8 * X.shape[1]))
+        # Blocks of at least 8 MB (two matrix-vector products per block, the second from
+        # cache) and at most 16 of them: every BLAS call synchronises its threads, which costs
+        # milliseconds per call on a loaded machine.
+        rows = max(256, _DATA_BLOCK_BYTES // (8 * X.shape[1]))
+        self.block_rows = block_rows or max(rows, -(-X.shape[0] // 16))
         self.sparse = is_sparse(X)
 
     def _pass(self, theta, residual_fn):
