@@ -2,11 +2,13 @@
 
 import numpy as np
 
+from ._sparse import check_sparse, is_sparse
 from .schedules import get_schedule
 
 
 def check_arrays(X, y, sample_weight):
-    X = np.asarray(X)
+    # Neither path copies float32 or float64 X, C- or F-ordered: the objectives read it in place.
+    X = check_sparse(X) if is_sparse(X) else np.asarray(X)
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
     if X.ndim != 2:
@@ -28,7 +30,7 @@ def check_arrays(X, y, sample_weight):
         )
     one_target = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
-    for name, a in (("X", X), ("y", Y)):
+    for name, a in (("X", X.data if is_sparse(X) else X), ("y", Y)):
         _check_magnitudes(name, a)
     if sample_weight is None:
         weights = np.ones(X.shape[0])
@@ -67,8 +69,11 @@ _HUGE, _TINY = 1e100, 1e-100
 def _check_magnitudes(name, a):
     """NaN, infinity, and magnitudes whose squares leave float64, each with its remedy.
 
-    Column minima and maxima cost two passes and no temporary the size of the data.
+    Column minima and maxima cost two passes and no temporary the size of the data. For
+    sparse X, ``a`` is its stored values.
     """
+    if a.size == 0:
+        return
     low = a.min(axis=0).astype(np.float64)
     high = a.max(axis=0).astype(np.float64)
     if not (np.isfinite(low).all() and np.isfinite(high).all()):

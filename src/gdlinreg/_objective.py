@@ -20,8 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_BLOCK_ROWS = 2048
-# Up to this many parameters, an exact symmetric eigensolve is cheaper than power iterations.
+from ._sparse import is_sparse
+
+_BLOCK_ROWS = 4096
+_IN_PLACE_BLOCKS = 16
+_DATA_BLOCK_BYTES = 1 << 23
+# The Gram form's d x d statistics stay small up to here (32 MB); beyond, one pass per gradient.
+_MAX_FEATURES_FOR_GRAM = 2000
+# Up to this many parameters, an exact symmetric eigensolve is cheaper than Lanczos.
 _EXACT_EIGEN_MAX = 256
 
 
@@ -54,35 +60,137 @@ class Moments:
         return Moments(total, mean, self.scatter + other.scatter + coupling * cross, self.shift)
 
 
-def moments(X, Y, sample_weight, *, full=True, block_rows=_BLOCK_ROWS) -> Moments:
+def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
     """Weighted centred moments of ``[X | Y]`` in one pass over row blocks.
 
-    Every value is first shifted by the first row (the "shifted data" algorithm), so that the
-    block means that are merged are small numbers known to full relative precision. Each block
-    is centred on its own weighted mean, corrected once (the corrected two-pass algorithm:
-    the mean of the centred block is the rounding error of the first mean) and merged with
-    :meth:`Moments.merge`. Only one block of rows is ever copied, to float64.
-    ``full=False`` keeps the variances only.
+    Accuracy comes from shifting, speed from one matrix product per block:
+
+    * every value is shifted before anything is summed: the first block by its first row and
+      then by its own weighted mean (the corrected two-pass algorithm); every later block by
+      the previous block's mean. A block's values then sit within about their spread of the
+      shift (plus the drift between neighbouring blocks), so nothing large is ever squared,
+      and :meth:`Moments.merge` (Chan et al.) joins blocks without the cancellation of
+      ``X'X - n*mu*mu'``;
+    * each shifted block, with a column of sqrt-weights appended, goes through one symmetric
+      rank-k product (BLAS syrk, which NumPy uses for ``B.T @ B``). That product holds the
+      block's scatter about the shift and, in its last row, the weighted sums that correct
+      the shift to the block's mean: ``S = B'WB - w c c'``. So each block is read once by
+      NumPy (shift, into a reused float64 buffer) and once by BLAS at matrix-multiply speed.
+
+    Only one block of rows is ever copied (to float64: float32 input accumulates in float64).
+    ``full=False`` keeps the variances only. Sparse X is handled in :mod:`._sparse`.
     """
-    n = X.shape[0]
-    shift = np.concatenate([X[0], Y[0]]).astype(np.float64)
-    acc = None
-    for start in range(0, n, block_rows):
-        stop = min(start + block_rows, n)
+    if is_sparse(X):
+        from ._sparse import sparse_moments
+
+        return sparse_moments(X, Y, sample_weight, full=full)
+    n, d = X.shape
+    p = d + Y.shape[1]
+    # At least 4096 rows a block, and no more than 16 blocks while a block stays under 64k
+    # rows: each BLAS call synchronises its threads, which costs milliseconds per call on a
+    # loaded machine, while the buffer stays within 1/16 of X.
+    block_rows = block_rows or max(_BLOCK_ROWS, min(n // 16, 16 * _BLOCK_ROWS))
+    base = np.concatenate([X[0], Y[0]]).astype(np.float64)
+    # Equal weights (the common case) need no per-row scaling: a scalar factor at the end.
+    uniform = bool(sample_weight.min() == sample_weight.max())
+    in_place = full and uniform and X.dtype == np.float64
+    buf = np.ones((min(block_rows, n), p + 1))
+    acc, local = None, np.zeros(p)
+    start = 0
+    while start < n:
+        shift = base + local
+        fast = acc is not None and in_place and _small_offsets(acc, shift[:d])
+        # In place, blocks are larger still: no buffer to bound, and syrk blocks for the
+        # cache itself.
+        stop = min(start + (block_rows * _IN_PLACE_BLOCKS if fast else block_rows), n)
         s = sample_weight[start:stop]
         w_sum = float(s.sum())
+        start, rows = stop, slice(start, stop)
         if w_sum == 0:
             continue
-        block = np.hstack([X[start:stop], Y[start:stop]]).astype(np.float64, copy=False)
-        block -= shift
-        mean = (s @ block) / w_sum
-        block -= mean
-        correction = (s @ block) / w_sum
-        block -= correction
-        scatter = block.T @ (block * s[:, None]) if full else s @ np.square(block)
-        part = Moments(w_sum, mean + correction, scatter)
-        acc = part if acc is None else acc.merge(part)
-    return Moments(acc.weight_sum, acc.mean + shift, acc.scatter, shift)
+        if fast:
+            # Columns centred near zero lose nothing to X'X - n*mu*mu' (at most a factor
+            # 1 + mu^2/var, here <= 2): read X's rows in place, no shifted copy.
+            shift[:d] = 0.0
+            gram = _gram_in_place(X[rows], Y[rows], shift[d:])
+        else:
+            block = buf[: stop - rows.start]
+            np.subtract(X[rows], shift[:d], out=block[:, :d])
+            np.subtract(Y[rows], shift[d:], out=block[:, d:p])
+            z = block[:, :p]
+            if acc is None:
+                # The first row may be an outlier, and this block's mean is every later
+                # block's shift: it gets the full corrected two-pass treatment.
+                acc = _first_block(z, s, w_sum, full)
+                local = acc.mean
+                continue
+            if not uniform:
+                root = np.sqrt(s)
+                z *= root[:, None]
+                block[:, p] = root
+            gram = _syrk(block, full)
+        if uniform:
+            gram *= s[0]
+        # shift - base is exact (Sterbenz) whenever the offsets are large against the spread.
+        rel = shift - base
+        correction = gram[p, :p] / w_sum if full else gram[1] / w_sum
+        if full:
+            scatter = gram[:p, :p] - w_sum * np.outer(correction, correction)
+        else:
+            scatter = gram[0] - w_sum * correction * correction
+        part = Moments(w_sum, rel + correction, scatter)
+        acc = acc.merge(part)
+        local = part.mean
+    return Moments(acc.weight_sum, acc.mean + base, acc.scatter, base)
+
+
+def _small_offsets(acc, x_mean) -> bool:
+    var = np.diagonal(acc.scatter)[: x_mean.size] / acc.weight_sum
+    return bool(np.all(x_mean * x_mean <= var))
+
+
+def _gram_in_place(xb, yb, y_shift):
+    """``[X_b | Y_b - y_shift | 1]' [X_b | Y_b - y_shift | 1]`` without copying X_b."""
+    aux = np.ones((xb.shape[0], yb.shape[1] + 1))
+    np.subtract(yb, y_shift, out=aux[:, :-1])
+    xx = xb.T @ xb
+    xa = xb.T @ aux
+    return np.block([[xx, xa], [xa.T, aux.T @ aux]])
+
+
+def _first_block(z, s, w_sum, full) -> Moments:
+    """Moments of one block shifted by its first row, centred on its mean and corrected."""
+    mean = (s @ z) / w_sum
+    z -= mean
+    correction = (s @ z) / w_sum
+    z -= correction
+    scatter = z.T @ (z * s[:, None]) if full else s @ np.square(z)
+    return Moments(w_sum, mean + correction, scatter)
+
+
+def _syrk(block, full):
+    """``block.T @ block`` (NumPy calls BLAS syrk for it); or, with ``full=False``, the column
+    sums of squares of the data columns and the products with the last (weight) column."""
+    if full:
+        return block.T @ block
+    z, root = block[:, :-1], block[:, -1]
+    return np.stack([np.einsum("ij,ij->j", z, z), root @ z])
+
+
+def prefer_gram(X) -> bool:
+    """The "auto" cost model for quadratic losses: Gram form or data form?
+
+    Dense X: the Gram build costs n*d^2/2 multiply-adds at matrix-multiply speed (syrk runs
+    some 40 times more of them per second than a matrix-vector product, which is bound by
+    memory), then O(d^2) per step; the data form costs a read of X per step. With the tens of
+    steps conjugate gradients takes, the Gram form wins up to d of about 2000, where its
+    d x d matrix (32 MB) also stops being small. Sparse X: see ``_sparse.prefer_gram``.
+    """
+    if is_sparse(X):
+        from ._sparse import prefer_gram as sparse_prefer_gram
+
+        return sparse_prefer_gram(X)
+    return X.shape[1] <= _MAX_FEATURES_FOR_GRAM
 
 
 @dataclass(frozen=True)
@@ -193,9 +301,14 @@ class DataObjective:
     to float64 one block at a time, so no copy of X is ever made.
     """
 
-    def __init__(self, X, Y, weights, coords: Coordinates, loss, block_rows=_BLOCK_ROWS):
+    def __init__(self, X, Y, weights, coords: Coordinates, loss, block_rows=None):
         self.X, self.Y, self.weights, self.coords, self.loss = X, Y, weights, coords, loss
-        self.block_rows = block_rows
+        # Blocks of at least 8 MB (two matrix-vector products per block, the second from
+        # cache) and at most 16 of them: every BLAS call synchronises its threads, which costs
+        # milliseconds per call on a loaded machine.
+        rows = max(256, _DATA_BLOCK_BYTES // (8 * X.shape[1]))
+        self.block_rows = block_rows or max(rows, -(-X.shape[0] // 16))
+        self.sparse = is_sparse(X)
 
     def _pass(self, theta, residual_fn):
         """Accumulate ``sum_block Z_b' f(Z_b theta)`` and the sum of f's second output."""
@@ -204,9 +317,7 @@ class DataObjective:
         w = np.where(np.isfinite(w), w, 0.0)
         shift = self.coords.offset @ w - (theta[d] if self.coords.augment else 0.0)
         total, g_x, g_1 = 0.0, np.zeros_like(w), np.zeros(theta.shape[1])
-        for start in range(0, self.X.shape[0], self.block_rows):
-            rows = slice(start, start + self.block_rows)
-            block = self.X[rows].astype(np.float64, copy=False)
+        for rows, block in self._blocks():
             weighted, value = residual_fn(block @ w - shift, rows)
             total += value
             g_x += block.T @ weighted
@@ -216,6 +327,24 @@ class DataObjective:
         if self.coords.augment:
             grad = np.vstack([grad, g_1[None, :]])
         return total, grad
+
+    def _blocks(self):
+        if self.sparse:
+            from ._sparse import product_blocks
+
+            yield from product_blocks(self.X)
+            return
+        n, d = self.X.shape
+        # float32 blocks are promoted into one reused buffer (never two blocks alive at once).
+        buf = None if self.X.dtype == np.float64 else np.empty((min(self.block_rows, n), d))
+        for start in range(0, n, self.block_rows):
+            rows = slice(start, start + self.block_rows)
+            if buf is None:
+                yield rows, self.X[rows]
+            else:
+                block = buf[: min(n - start, self.block_rows)]
+                np.copyto(block, self.X[rows])
+                yield rows, block
 
     def value_and_gradient(self, theta):
         def residual_fn(pred, rows):
@@ -230,45 +359,61 @@ class DataObjective:
         c = self.loss.curvature
         return self._pass(v, lambda zv, rows: (c * zv * self.weights[rows][:, None], 0.0))[1]
 
-    def lipschitz(self, rtol=1e-3) -> float:
+    def lipschitz(self, rtol=1e-2) -> float:
+        # Each Lanczos step costs a pass over X: two digits, from above (the Ritz value plus
+        # its residual bound), are what a step size and the stopping test need.
         p = self.coords.n_params
         if rtol < 1e-3 and p <= _EXACT_EIGEN_MAX:
             # Precision asked for and few parameters: the whole Hessian costs one pass.
             return float(np.linalg.eigvalsh(self.hessian_product(np.eye(p)))[-1])
-        return _power_iteration(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
+        return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
 
 
 def _largest_eigenvalue(a, rtol) -> float:
     # A small symmetric matrix: its exact top eigenvalue costs microseconds. A large one gets
-    # power iterations, which never form a factorisation.
+    # Lanczos iterations, which never form a factorisation.
     if a.shape[0] <= _EXACT_EIGEN_MAX:
         return float(np.linalg.eigvalsh(a)[-1]) if a.size else 0.0
-    return _power_iteration(lambda v: a @ v, a.shape[0], rtol=rtol)
+    return _lanczos(lambda v: a @ v, a.shape[0], rtol=rtol)
 
 
-def _power_iteration(matvec, p, *, rtol, max_iter=None) -> float:
-    """Estimate of the top eigenvalue, stopping when the Rayleigh quotient settles to rtol.
+def _lanczos(matvec, p, *, rtol, max_iter=None) -> float:
+    """Top eigenvalue of a symmetric positive semi-definite operator, by Lanczos.
 
-    Convergence is only geometric in the eigengap, so the default budget grows as rtol
-    shrinks: a step size needs about 3 digits, an error message that quotes 2/L more.
+    Power iterations converge only geometrically in the eigengap, which is tiny for the
+    well-conditioned problems (clustered spectra) that need few solver steps: hundreds of
+    passes over X for three digits. Lanczos (with full reorthogonalisation, its basis being
+    small) gets those digits in tens of products whatever the spectrum. It stops when the
+    residual bound of the top Ritz value, ``beta_j * |last component of its Ritz vector|``,
+    is below ``rtol`` times the value: a certified interval around one eigenvalue. Returns
+    the top of that interval.
     """
-    max_iter = max_iter or int(100 * np.log10(1 / rtol))
+    # The basis is kept (max_iter x p): at most 300 vectors and about 64 MB.
+    max_iter = min(p, max_iter or 300, max(2, (1 << 23) // p))
     rng = np.random.default_rng(0)
+    basis = np.empty((max_iter, p))
     v = rng.standard_normal(p) + 1.0
-    v /= np.linalg.norm(v)
-    estimate = 0.0
-    for _ in range(max_iter):
-        w = matvec(v)
+    basis[0] = v / np.linalg.norm(v)
+    tri = np.zeros((max_iter, max_iter))
+    theta = 0.0
+    for j in range(max_iter):
+        w = matvec(basis[j])
+        tri[j, j] = basis[j] @ w
+        done = basis[: j + 1]
+        for _ in range(2):  # reorthogonalise twice: "twice is enough" (Kahan, Parlett)
+            w -= done.T @ (done @ w)
         peak = float(np.max(np.abs(w)))
-        if peak == 0.0:
-            return 0.0
         # w is of the order of L ~ |x|^2; w @ w itself would overflow beyond |x| ~ 1e77.
-        norm = peak * float(np.linalg.norm(w / peak))
-        rayleigh = float(v @ w)
-        v = w / norm
-        if abs(rayleigh - estimate) <= rtol * abs(rayleigh):
-            # For unit v, |A v| lies between the Rayleigh quotient and the top eigenvalue, so
-            # it is the closer of the two estimates.
-            return norm
-        estimate = rayleigh
-    return norm
+        beta = peak * float(np.linalg.norm(w / peak)) if peak > 0 else 0.0
+        values, vectors = np.linalg.eigh(tri[: j + 1, : j + 1])
+        theta = float(values[-1])
+        if theta <= 0.0 and beta == 0.0:
+            return 0.0
+        bound = beta * abs(vectors[-1, -1])
+        if bound <= rtol * abs(theta) or j + 1 == max_iter:
+            # theta rises to the top eigenvalue from below; adding the bound errs on the
+            # safe side for a step size (1/L never too long).
+            return theta + bound
+        basis[j + 1] = w / beta
+        tri[j, j + 1] = tri[j + 1, j] = beta
+    return theta

@@ -9,8 +9,9 @@ import numpy as np
 from ._checks import check_arrays, check_options, initial_point, to_sklearn_shapes
 from ._driver import drive, no_improvement_test
 from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
-from ._objective import Coordinates, DataObjective, GramObjective, moments
+from ._objective import Coordinates, DataObjective, GramObjective, moments, prefer_gram
 from ._problem import Problem
+from ._sparse import is_sparse
 from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
 from .schedules import Constant, get_schedule
@@ -24,8 +25,6 @@ SOLVERS = ("auto", "gd", "cg", "agd")
 # The affine-power trick for fixed steps pays only for small problems, whose cost is
 # otherwise Python's per-call overhead, not arithmetic.
 _MAX_PARAMS_FOR_POWERS = 16
-# Gram form while its d x d statistics stay small; beyond, one pass over X per gradient.
-_MAX_FEATURES_FOR_GRAM = 2000
 # A loss this many times above its start (or non-finite) means the iteration diverges.
 _DIVERGENCE_FACTOR = 1e4
 
@@ -166,7 +165,9 @@ def gradient_descent(
     when its R^2 has not improved by more than ``tol`` for ``n_iter_no_change`` iterations,
     and return the best iterate), ``callback`` (``callback(iteration, coef, intercept, loss)``
     after every iteration; a true return value stops the fit) and ``start_step`` (the step
-    counter a schedule starts from, to continue a fit).
+    counter a schedule starts from, to continue a fit). ``precompute`` is True (Gram form),
+    False (data form) or "auto" (the cost model of ``GDLinearRegressor``). X may be
+    scipy.sparse (CSR or CSC), never densified.
 
     Returns
     -------
@@ -277,7 +278,7 @@ def prepare(
         batch_size=batch_size,
         n_iter_no_change=n_iter_no_change,
     )
-    use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X.shape[1])
+    use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X)
     return dict(
         stats=moments(X, Y, weights, full=use_gram),
         data=(X, Y, weights / weights.sum()),
@@ -528,8 +529,13 @@ def _minibatch_curvature(data, coords, loss, lipschitz, batch_size, block_rows=4
     n = X.shape[0]
     largest = 0.0
     for start in range(0, n, block_rows):
-        block = X[start : start + block_rows].astype(np.float64, copy=False)
-        rows = np.einsum("ij,ij->i", block, block) + float(coords.augment)
+        block = X[start : start + block_rows]
+        if is_sparse(block):
+            rows = np.asarray(block.multiply(block).sum(axis=1), dtype=np.float64).ravel()
+        else:
+            block = block.astype(np.float64, copy=False)
+            rows = np.einsum("ij,ij->i", block, block)
+        rows = rows + float(coords.augment)
         largest = max(largest, float(np.max(p[start : start + block_rows] * n * rows)))
     sample = loss.curvature * largest
     return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
@@ -654,9 +660,9 @@ def _stop_test(coords, stats, d, x_spread, y_spread, tol):
     return test
 
 
-def _use_gram(precompute, loss_fn, d):
+def _use_gram(precompute, loss_fn, X):
     if precompute == "auto":
-        return loss_fn.is_quadratic and d <= _MAX_FEATURES_FOR_GRAM
+        return loss_fn.is_quadratic and prefer_gram(X)
     if precompute is True and not loss_fn.is_quadratic:
         raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
     if not isinstance(precompute, bool):

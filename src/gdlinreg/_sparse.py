@@ -1,0 +1,168 @@
+"""Sparse X (scipy.sparse matrices and arrays): used as they come, never densified.
+
+SciPy is imported only here and only when sparse input arrives. Centring stays implicit: the
+objectives form ``X w - offset @ w`` and ``X'r - offset * sum(r)``, never ``X - offset``.
+CSR and CSC are used in place; other formats are converted to CSR (a copy, as scikit-learn
+does). Products run in float64: float32 values are promoted one row block at a time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+
+import numpy as np
+
+# Nonzeros per row block of the products: large, because scipy's per-call overhead, not the
+# cache, dominates below about a million; the moments' bincounts use small blocks, to bound
+# their temporaries.
+_BLOCK_NNZ = 1 << 22
+_MOMENT_BLOCK_NNZ = 1 << 16
+# Sparse Gram form ("auto") only while X'X costs few sparse products per nonzero; beyond,
+# scipy's sparse-sparse product is slower than the passes over X that it would save.
+_MAX_ROW_NNZ_FOR_GRAM = 16
+
+
+def is_sparse(X) -> bool:
+    # A scipy.sparse object can only exist once scipy.sparse has been imported: no import here.
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and module.issparse(X)
+
+
+def check_sparse(X):
+    """The checks of ``check_arrays`` for sparse X; returns CSR or CSC, float32 or float64."""
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D.")
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
+    if X.format not in ("csr", "csc"):
+        X = X.tocsr()
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not X.has_canonical_format:
+        # Duplicate entries would be counted twice by the moments: sum them, on a copy.
+        X = X.copy()
+        X.sum_duplicates()
+    if not np.isfinite(X.data).all():
+        raise ValueError("X contains NaN or infinity; remove or impute those values.")
+    return X
+
+
+def prefer_gram(X) -> bool:
+    """The sparse half of the "auto" cost model (see ``_objective.prefer_gram``)."""
+    n, d = X.shape
+    return d <= 2000 and X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * n
+
+
+def product_blocks(X):
+    """The ``(rows, block)`` pairs the data form multiplies with: float64 X whole (scipy's
+    products read it in place; a block view would be copied by scipy's constructor, which
+    prunes arrays that are small views of large ones), float32 X in promoted row blocks."""
+    if X.dtype == np.float64:
+        yield slice(None), X
+    else:
+        yield from row_blocks(X)
+
+
+def row_blocks(X, block_nnz=_BLOCK_NNZ):
+    """``(rows, block)`` pairs covering X, each block float64 and sharing X's index arrays.
+
+    CSR is cut into row blocks of about ``block_nnz`` nonzeros (views of X's arrays), each
+    serving both ``X b`` and ``X' r``. CSC cannot be cut by rows without a copy: it is
+    one block (its float32 values promoted once per pass).
+    """
+    if X.format == "csc":
+        yield slice(None), _as_float64(X)
+        return
+    indptr = X.indptr
+    inner = np.searchsorted(indptr, np.arange(block_nnz, X.nnz, block_nnz))
+    cuts = np.unique(np.concatenate([[0], np.minimum(inner, X.shape[0]), [X.shape[0]]]))
+    for r0, r1 in itertools.pairwise(cuts):
+        a, b = indptr[r0], indptr[r1]
+        block = type(X)(
+            (X.data[a:b], X.indices[a:b], indptr[r0 : r1 + 1] - a), shape=(r1 - r0, X.shape[1])
+        )
+        yield slice(r0, r1), _as_float64(block)
+
+
+def _as_float64(X):
+    if X.dtype == np.float64:
+        return X
+    return type(X)((X.data.astype(np.float64), X.indices, X.indptr), shape=X.shape)
+
+
+def _nonzeros(X, with_rows=True):
+    """``(rows, cols, values)`` of X's stored entries, in blocks (values in float64); rows is
+    None unless asked for (only unequal weights need them)."""
+    for rows, block in row_blocks(X, _MOMENT_BLOCK_NNZ):
+        counts = np.diff(block.indptr)
+        if X.format == "csr":
+            r = None
+            if with_rows:
+                r = np.repeat(np.arange(block.shape[0]) + (rows.start or 0), counts)
+            yield r, block.indices, block.data
+        else:
+            yield block.indices, np.repeat(np.arange(block.shape[1]), counts), block.data
+
+
+def sparse_moments(X, Y, sample_weight, *, full):
+    """:func:`._objective.moments` for sparse X, without densifying it.
+
+    The variances are sums of non-negative terms, exact to rounding whatever the offsets:
+    a column's zeros contribute ``mean^2`` times their total weight, its stored values
+    ``(x - mean)^2``. The cross-products of the Gram form are ``X'WX - W mean mean'`` from
+    scipy's sparse product: accurate when a column's mean is not large against its spread,
+    which holds for sparse columns (a column with a fraction f of nonzeros that share one value
+    has mean / spread = sqrt(f / (1 - f))). They need a float64 (and, with unequal weights, a
+    weighted) copy of X's stored values.
+    """
+    from ._objective import Moments, moments
+
+    n, d = X.shape
+    s = sample_weight
+    w_sum = float(s.sum())
+    uniform = bool(s.min() == s.max())
+    sums, w_nz, stored = np.zeros(d), np.zeros(d), np.zeros(d, dtype=np.int64)
+    for r, c, v in _nonzeros(X, with_rows=not uniform):
+        # Equal weights: one factor at the end, no per-entry gather of the row weights.
+        sums += np.bincount(c, weights=v if uniform else s[r] * v, minlength=d)
+        stored += np.bincount(c, minlength=d)
+        if not uniform:
+            w_nz += np.bincount(c, weights=s[r], minlength=d)
+    if uniform:
+        sums *= s[0]
+        w_nz = s[0] * stored
+    mean = sums / w_sum
+    # The weight of a column's zeros; exactly 0 for a fully stored column (a constant column
+    # stored in full must get variance 0, not mean^2 times the rounding of w_sum - w_nz).
+    w_zero = np.where(stored == n, 0.0, np.maximum(w_sum - w_nz, 0.0))
+    var = mean * mean * w_zero
+    spread = np.zeros(d)
+    for r, c, v in _nonzeros(X, with_rows=not uniform):
+        dev = np.square(v - mean[c])
+        spread += np.bincount(c, weights=dev if uniform else s[r] * dev, minlength=d)
+    var += s[0] * spread if uniform else spread
+    ys = moments(Y, Y[:, :0], s, full=full)
+    yc = (Y - ys.mean) * s[:, None]
+    cross = _rmatmat(X, yc) - np.outer(mean, yc.sum(axis=0))
+    if full:
+        X64 = _as_float64(X)
+        weighted = X64 if s.min() == s.max() else X64.multiply(s[:, None]).tocsr()
+        xx = np.asarray((X64.T @ weighted).toarray())
+        if s.min() == s.max():
+            xx *= s[0]
+        xx -= w_sum * np.outer(mean, mean)
+        np.fill_diagonal(xx, var)
+        scatter = np.block([[xx, cross], [cross.T, ys.scatter]])
+    else:
+        scatter = np.concatenate([var, ys.scatter])
+    shift = np.concatenate([np.zeros(d), np.broadcast_to(ys.shift, ys.mean.shape)])
+    return Moments(w_sum, np.concatenate([mean, ys.mean]), scatter, shift)
+
+
+def _rmatmat(X, R):
+    """``X' R`` in float64, block by block."""
+    out = np.zeros((X.shape[1], R.shape[1]))
+    for rows, block in product_blocks(X):
+        out += block.T @ R[rows]
+    return out
