@@ -143,11 +143,12 @@ def sparse_case(n, d, density, seed=0):
     are the exact least-squares solution (a dense lstsq would need n*d*8 bytes)."""
     rng = np.random.default_rng(seed)
     per_row = max(1, round(density * d))
-    indices = np.empty((n, per_row), dtype=np.int32)
-    for start in range(0, n, 100_000):  # sorted, distinct column indices, in chunks
-        rows = min(100_000, n - start)
-        keys = rng.random((rows, d)).argpartition(per_row, axis=1)[:, :per_row]
-        indices[start : start + rows] = np.sort(keys, axis=1)
+    # One column drawn from each of per_row equal strata: distinct, sorted, uniform columns,
+    # without materialising an n x d array of keys.
+    width = d // per_row
+    indices = np.arange(per_row, dtype=np.int32) * width + rng.integers(
+        0, width, (n, per_row), dtype=np.int32
+    )
     data = rng.standard_normal(n * per_row) + 1.0
     indptr = np.arange(0, n * per_row + 1, per_row, dtype=np.int64)
     X = sp.csr_matrix((data, indices.ravel(), indptr), shape=(n, d))
