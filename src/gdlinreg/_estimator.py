@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
@@ -338,6 +339,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             previously fitted model unchanged.
         """
         self._validate_params()
+        if _is_dask(X, y, sample_weight, X_val, y_val):  # Dask hook, see _fit_dask
+            if X_val is not None or y_val is not None or self.early_stopping:
+                raise NotImplementedError("early stopping is not supported on Dask input.")
+            return self._fit_dask(X, y, sample_weight, coef_init, intercept_init, partial=False)
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=True)
             validation = None
@@ -382,6 +387,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self : GDLinearRegressor
         """
         self._validate_params()
+        if _is_dask(X, y, sample_weight):  # Dask hook, see _fit_dask
+            return self._fit_dask(X, y, sample_weight, None, None, partial=True)
         first = not hasattr(self, "coef_")
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=first)
@@ -419,16 +426,65 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
+            A lazy ``dask.array`` with X's row chunks when X is a Dask collection.
         """
         check_is_fitted(self)
+        if _is_dask(X):  # Dask hook: a lazy prediction, chunk by chunk
+            from . import _dask
+
+            X = validate_data(self, X, reset=False, skip_check_array=True)
+            return _dask.predict(X, self.coef_, self.intercept_)
         X = _as_float(validate_data(self, X, reset=False, dtype="numeric"))
         return X @ self.coef_.T + self.intercept_
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`R^2` of the prediction (scikit-learn's ``r2_score``, averaged over targets).
+
+        On Dask input it is computed as one reduction over the row chunks.
+        """
+        if not _is_dask(X, y, sample_weight):
+            return super().score(X, y, sample_weight=sample_weight)
+        from . import _dask  # Dask hook
+
+        return _dask.r2_score(y, self.predict(X), sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = False
         return tags
+
+    # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
+
+    def _fit_dask(self, X, y, sample_weight, coef_init, intercept_init, partial):
+        """``fit`` / ``partial_fit`` on Dask collections: one pass builds the statistics of
+        all row chunks (merged into those seen before, for ``partial_fit``), then the solver
+        iterates locally on the d x d problem."""
+        from . import _dask
+
+        first = not partial or not hasattr(self, "coef_")
+        with _rollback_on_error(self):
+            # Feature names and n_features_in_ only: the data stay lazy, in their chunks.
+            X, y = validate_data(self, X, y, skip_check_array=True, reset=first)
+            X, Y, weights, one_target = _dask.as_arrays(X, y, sample_weight)
+            y_shape = Y[:, 0] if one_target else Y  # for the shape checks only; stays lazy
+            if partial and not first:
+                self._check_shapes(X, y_shape, "partial_fit")
+                coef_init, intercept_init = self.coef_, self.intercept_
+            elif self.warm_start and hasattr(self, "coef_") and coef_init is None:
+                self._check_shapes(X, y_shape, "warm_start=True")
+                coef_init = self.coef_
+                intercept_init = self.intercept_ if intercept_init is None else intercept_init
+            prepared, k = _dask.prepare(
+                X, Y[:, 0] if one_target else Y, weights, **self._problem_options()
+            )
+            old = getattr(self, "_stats", None)
+            if partial and not first and old is not None:
+                prepared["stats"] = old.merge(prepared["stats"])
+            self._stats = prepared["stats"]
+            t0 = self.t_ if partial and not first else 0
+            self._run(prepared, X, y, coef_init, intercept_init, None, t0, n_targets=k)
+        return self
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -601,6 +657,13 @@ def _callback_bridge(estimator, X, y):
         ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, reconstruction_attributes={})
 
     return callback, finish
+
+
+def _is_dask(*arrays):
+    # Dask data can only exist once Dask is imported; asking sys.modules keeps gdlinreg from
+    # importing it.
+    dask = sys.modules.get("dask")
+    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
 def _as_float(X):
