@@ -338,3 +338,14 @@ def test_killed_worker_recovers_or_raises():
         _close(outcome["model"].coef_, ref.coef_, 1e-10)
     else:
         assert isinstance(outcome["error"], distributed.KilledWorker), outcome["error"]
+
+
+def test_scalar_weight_and_empty_x():
+    X, y, _ = _problem()
+    with dask.config.set(scheduler="threads"):
+        model = GDLinearRegressor().fit(da.from_array(X, chunks=1000), y, sample_weight=2.0)
+        _close(model.coef_, GDLinearRegressor().fit(X, y).coef_, 1e-10)
+        with pytest.raises(ValueError, match="all zero"):
+            GDLinearRegressor().fit(da.from_array(X, chunks=1000), y, sample_weight=0.0)
+        with pytest.raises(ValueError, match="at least 1 sample"):
+            GDLinearRegressor().fit(da.zeros((0, 3)), da.zeros(0))

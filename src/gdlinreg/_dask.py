@@ -36,6 +36,8 @@ def as_arrays(X, y, sample_weight=None):
         raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D.")
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X needs at least 1 sample and 1 feature; got shape {X.shape}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     X = X.rechunk({1: -1})
@@ -53,8 +55,8 @@ def as_arrays(X, y, sample_weight=None):
     Y = Y.astype(np.float64).rechunk((rows, -1))
     weights = None
     if sample_weight is not None:
-        if np.ndim(sample_weight) == 0:  # a scalar weight changes nothing
-            return X, Y, None, one_target
+        if np.ndim(sample_weight) == 0:  # a scalar: the same weight for every sample
+            sample_weight = da.full(X.shape[0], sample_weight, chunks=(rows,))
         weights = _as_dask_array(sample_weight, "sample_weight").astype(np.float64)
         if weights.shape != (X.shape[0],):
             raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}.")
