@@ -349,3 +349,21 @@ def test_scalar_weight_and_empty_x():
             GDLinearRegressor().fit(da.from_array(X, chunks=1000), y, sample_weight=0.0)
         with pytest.raises(ValueError, match="at least 1 sample"):
             GDLinearRegressor().fit(da.zeros((0, 3)), da.zeros(0))
+
+
+def test_fit_reads_every_chunk_once():
+    # y computed from X in the same graph: the reduction must not generate X's chunks twice.
+    reads = []
+
+    def chunk(block_info=None):
+        location = block_info[None]["chunk-location"]
+        reads.append(location)
+        rng = np.random.default_rng(location[0])
+        return rng.normal(size=block_info[None]["chunk-shape"])
+
+    X = da.map_blocks(chunk, dtype=np.float64, chunks=((4000,) * 10, (6,)))
+    y = X @ np.arange(1.0, 7.0) + 1.0
+    with dask.config.set(scheduler="threads"):
+        model = GDLinearRegressor().fit(X, y)
+    assert sorted(reads) == [(i, 0) for i in range(10)]
+    _close(model.coef_, np.arange(1.0, 7.0), 1e-10)

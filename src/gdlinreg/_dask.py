@@ -131,30 +131,34 @@ def prepare(X, y, sample_weight, **options):
 
 def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
     """Merged moments of ``[X | Y]`` over all row chunks: one pass, one ``compute``."""
-    # One optimised graph for the three arrays, so that chunks they share (y computed from X,
-    # say) are computed once, not once per array.
-    arrays = (X, Y) if weights is None else (X, Y, weights)
-    arrays = dask.optimize(*arrays)
-    blocks = [a.to_delayed(optimize_graph=False).ravel() for a in arrays]
-    if weights is None:
-        blocks.append([None] * len(blocks[0]))
-    parts = [
-        dask.delayed(_chunk_moments, pure=True)(x, y, w, full)
-        for x, y, w in zip(*blocks, strict=True)
-    ]
+    # One blockwise task per row chunk, in the same graph as X, Y and the weights: a chunk
+    # that several of them share (y computed from X, say) is computed once, not once each.
+    args = [X, "ij", Y, "ik"] if weights is None else [X, "ij", Y, "ik", weights, "i"]
+    per_chunk = da.blockwise(
+        _chunk_moments,
+        "i",
+        *args,
+        full=full,
+        adjust_chunks={"i": 1},
+        concatenate=True,
+        dtype=object,
+        meta=np.empty((0,), dtype=object),
+    )
+    parts = list(per_chunk.to_delayed().ravel())
     # Merge neighbours in order, so that the result keeps the first chunk's shift, as the
     # in-memory pass keeps the first row's.
     while len(parts) > 1:
         groups = [parts[i : i + _FAN_IN] for i in range(0, len(parts), _FAN_IN)]
         parts = [dask.delayed(_merge_all, pure=True)(g) for g in groups]
-    (stats,) = dask.compute(parts[0])
+    (stats,) = dask.compute(dask.delayed(_merge_all, pure=True)(parts))
     if stats.weight_sum <= 0:
         raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
     return stats
 
 
-def _chunk_moments(x, y, w, full):
-    """One chunk's moments (zero weight for an empty chunk); checks run where the data are."""
+def _chunk_moments(x, y, w=None, *, full):
+    """One chunk's moments (zero weight for an empty chunk), in a 1-element object array;
+    the checks run where the data are."""
     for name, a in (("X", x), ("y", y)):
         if not np.isfinite(a).all():
             raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
@@ -167,13 +171,18 @@ def _chunk_moments(x, y, w, full):
             f"sample_weight must be >= 0; got {int((w < 0).sum())} negative weight(s)."
         )
     p = x.shape[1] + y.shape[1]
+    out = np.empty(1, dtype=object)
     if x.shape[0] == 0 or w.sum() == 0:
         # Merge skips zero weight; an all-zero-weight chunk has no block to shift by.
-        return Moments(0.0, np.zeros(p), np.zeros((p, p) if full else p))
-    return moments(x, y, w, full=full)
+        out[0] = Moments(0.0, np.zeros(p), np.zeros((p, p) if full else p))
+    else:
+        out[0] = moments(x, y, w, full=full)
+    return out
 
 
 def _merge_all(parts):
+    # Leaves are the 1-element arrays of _chunk_moments; inner nodes are Moments.
+    parts = [p[0] if isinstance(p, np.ndarray) else p for p in parts]
     out = parts[0]
     for part in parts[1:]:
         out = out.merge(part)
