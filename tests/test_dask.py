@@ -330,6 +330,7 @@ def test_killed_worker_recovers_or_raises():
         thread = threading.Thread(target=fit)
         thread.start()
         time.sleep(1.0)  # the reduction is running: 20 slow chunks on 2 workers
+        assert thread.is_alive()  # the kill lands during the fit
         pid = next(iter(c.run(os.getpid).values()))
         os.kill(pid, signal.SIGKILL)
         thread.join(timeout=60)
