@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
@@ -367,6 +368,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             previously fitted model unchanged.
         """
         self._validate_params()
+        if _is_dask(X, y, sample_weight, X_val, y_val):  # Dask hook, see _fit_dask
+            if X_val is not None or y_val is not None or self.early_stopping:
+                raise NotImplementedError("early stopping is not supported on Dask input.")
+            return self._fit_dask(X, y, sample_weight, coef_init, intercept_init, partial=False)
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=True)
             validation = None
@@ -426,6 +431,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self : GDLinearRegressor
         """
         self._validate_params()
+        if _is_dask(X, y, sample_weight):  # Dask hook, see _fit_dask
+            return self._fit_dask(X, y, sample_weight, None, None, partial=True)
         first = not hasattr(self, "coef_")
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=first)
@@ -475,7 +482,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return self
 
     def score(self, X, y, sample_weight=None):
-        """:math:`R^2` of the prediction (scikit-learn's ``r2_score``).
+        """:math:`R^2` of the prediction (scikit-learn's ``r2_score``, averaged over targets);
+        on Dask input, one reduction over the row chunks.
 
         Parameters
         ----------
@@ -487,6 +495,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         -------
         float
         """
+        if _is_dask(X, y, sample_weight):  # Dask hook: one reduction over the row chunks
+            from . import _dask
+
+            return _dask.r2_score(y, self.predict(X), sample_weight)
         if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=np.float64)
             # Older scikit-learn returns NaN here instead of raising.
@@ -504,8 +516,14 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
+            A lazy ``dask.array`` with X's row chunks when X is a Dask collection.
         """
         check_is_fitted(self)
+        if _is_dask(X):  # Dask hook: a lazy prediction, chunk by chunk
+            from . import _dask
+
+            X = validate_data(self, X, reset=False, skip_check_array=True)
+            return _dask.predict(X, self.coef_, self.intercept_)
         X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
         return X @ self.coef_.T + self.intercept_
 
@@ -533,6 +551,38 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
         return tags
+
+    # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
+
+    def _fit_dask(self, X, y, sample_weight, coef_init, intercept_init, partial):
+        """``fit`` / ``partial_fit`` on Dask collections: one pass builds the statistics of
+        all row chunks (merged into those seen before, for ``partial_fit``), then the solver
+        iterates locally on the d x d problem."""
+        from . import _dask
+
+        first = not partial or not hasattr(self, "coef_")
+        with _rollback_on_error(self):
+            # Feature names and n_features_in_ only: the data stay lazy, in their chunks.
+            X, y = validate_data(self, X, y, skip_check_array=True, reset=first)
+            X, Y, weights, one_target = _dask.as_arrays(X, y, sample_weight)
+            y_shape = Y[:, 0] if one_target else Y  # for the shape checks only; stays lazy
+            if partial and not first:
+                self._check_shapes(X, y_shape, "partial_fit")
+                coef_init, intercept_init = self.coef_, self.intercept_
+            elif self.warm_start and hasattr(self, "coef_") and coef_init is None:
+                self._check_shapes(X, y_shape, "warm_start=True")
+                coef_init = self.coef_
+                intercept_init = self.intercept_ if intercept_init is None else intercept_init
+            prepared, k = _dask.prepare(
+                X, Y[:, 0] if one_target else Y, weights, **self._problem_options()
+            )
+            old = getattr(self, "_stats", None)
+            if partial and not first and old is not None:
+                prepared["stats"] = old.merge(prepared["stats"])
+            self._stats = prepared["stats"]
+            t0 = self.t_ if partial and not first else 0
+            self._run(prepared, X, y, coef_init, intercept_init, None, t0, n_targets=k)
+        return self
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -725,6 +775,13 @@ def _callback_bridge(estimator, X, y, sample_weight=None):
         )
 
     return callback, finish
+
+
+def _is_dask(*arrays):
+    # Dask data can only exist once Dask is imported; asking sys.modules keeps gdlinreg from
+    # importing it.
+    dask = sys.modules.get("dask")
+    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
 def _as_float(X):

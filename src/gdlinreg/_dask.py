@@ -1,0 +1,230 @@
+"""Dask input: sufficient statistics as one reduction over row chunks, lazy predictions.
+
+Imported by the estimator only when Dask input arrives, so that ``import gdlinreg`` never
+imports Dask. No scikit-learn here: the estimator validates parameters and feature names.
+
+For the squared losses a fit is one pass over the data: every row chunk gives its weighted,
+centred :class:`~gdlinreg._objective.Moments` (the in-memory engine's blocked, shifted,
+corrected two-pass statistics), the chunks' moments are merged in a tree with Chan's stable
+update, and the solver then iterates locally on the d x d problem, as ``partial_fit`` does.
+X and y are never gathered: only (d + k)^2 numbers per chunk travel.
+"""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ._checks import check_options
+from ._objective import Moments, moments
+from .losses import get_loss
+from .penalties import get_penalty
+
+# Chunk moments merged per task in the tree: a few levels even for thousands of chunks.
+_FAN_IN = 8
+
+
+def as_arrays(X, y, sample_weight=None):
+    """Dask arrays ``(X, Y, weights, one_target)`` with matching row chunks.
+
+    X gets one column chunk (each task needs whole rows); ``Y`` is 2-D float64; ``weights`` is
+    a Dask array or None. Nothing is computed except the lengths of DataFrame partitions.
+    """
+    X = _as_dask_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D.")
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X needs at least 1 sample and 1 feature; got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    X = X.rechunk({1: -1})
+    rows = X.chunks[0]
+    Y = _as_dask_array(y, "y")
+    if Y.dtype.kind not in "fiub":
+        raise ValueError(f"y must hold real numbers; got dtype {Y.dtype}.")
+    if Y.ndim not in (1, 2) or Y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, n_targets) to match X; "
+            f"got {Y.shape}."
+        )
+    one_target = Y.ndim == 1
+    Y = Y.reshape(X.shape[0], -1) if one_target else Y
+    Y = Y.astype(np.float64).rechunk((rows, -1))
+    weights = None
+    if sample_weight is not None:
+        if np.ndim(sample_weight) == 0:  # a scalar: the same weight for every sample
+            sample_weight = da.full(X.shape[0], sample_weight, chunks=(rows,))
+        weights = _as_dask_array(sample_weight, "sample_weight").astype(np.float64)
+        if weights.shape != (X.shape[0],):
+            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}.")
+        weights = weights.rechunk((rows,))
+    return X, Y, weights, one_target
+
+
+def _as_dask_array(a, name):
+    if isinstance(a, da.Array):
+        out = a
+    elif hasattr(a, "to_dask_array"):  # Dask DataFrame / Series
+        # lengths=True counts the rows of every partition (a cheap pass), so that the chunks
+        # of X, y and the weights can be aligned.
+        out = a.to_dask_array(lengths=True)
+    elif dask.is_dask_collection(a):
+        raise TypeError(f"{name}: a {type(a).__name__} is not supported; pass a dask.array.")
+    else:  # a NumPy array beside Dask ones: chunked like them below
+        out = da.asarray(np.asarray(a))
+    if any(np.isnan(c) for dim in out.chunks for c in dim):
+        raise ValueError(
+            f"{name} has unknown chunk sizes; use X.to_dask_array(lengths=True) or "
+            "compute_chunk_sizes() first."
+        )
+    return out
+
+
+def prepare(X, y, sample_weight, **options):
+    """The Dask counterpart of :func:`gdlinreg._solver.prepare` for the Gram form.
+
+    Returns ``(prepared, n_targets)``: the keyword arguments of :func:`gdlinreg._solver.solve`
+    with ``data=None`` and the statistics of all the data, computed in one pass.
+    """
+    loss = get_loss(options["loss"], epsilon=options["epsilon"])
+    penalty = get_penalty(options["penalty"], options["alpha"], options["l1_ratio"])
+    method, fixed = check_options(
+        solver=options["solver"],
+        learning_rate=options["learning_rate"],
+        loss=loss,
+        penalty=penalty,
+        positive=options["positive"],
+        max_iter=options["max_iter"],
+        tol=options["tol"],
+        momentum=options["momentum"],
+        line_search=options["line_search"],
+        batch_size=options["batch_size"],
+        n_iter_no_change=options["n_iter_no_change"],
+    )
+    if not loss.is_quadratic or options["precompute"] is False or method == "sgd":
+        # Each gradient would be one Dask reduction; the solver's data form takes in-memory
+        # arrays only, so this path is not wired yet.
+        raise NotImplementedError(
+            "Dask input is supported for the squared losses (half_mse, mse) with full "
+            "batches and precompute 'auto' or True: one pass computes the sufficient "
+            f"statistics. Got loss={options['loss']!r}, precompute={options['precompute']!r}, "
+            f"batch_size={options['batch_size']!r}. For mini-batches or the Huber loss, "
+            "stream the chunks through partial_fit (dask_ml.wrappers.Incremental)."
+        )
+    X, Y, weights, one_target = as_arrays(X, y, sample_weight)
+    prepared = dict(
+        stats=reduce_moments(X, Y, weights),
+        data=None,
+        method=method,
+        fixed=fixed,
+        one_target=one_target,
+        dtype=X.dtype,
+        use_gram=True,
+        loss=loss,
+        penalty=penalty,
+    )
+    return prepared, Y.shape[1]
+
+
+def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
+    """Merged moments of ``[X | Y]`` over all row chunks: one pass, one ``compute``."""
+    # One blockwise task per row chunk, in the same graph as X, Y and the weights: a chunk
+    # that several of them share (y computed from X, say) is computed once, not once each.
+    args = [X, "ij", Y, "ik"] if weights is None else [X, "ij", Y, "ik", weights, "i"]
+    per_chunk = da.blockwise(
+        _chunk_moments,
+        "i",
+        *args,
+        full=full,
+        adjust_chunks={"i": 1},
+        concatenate=True,
+        dtype=object,
+        meta=np.empty((0,), dtype=object),
+    )
+    parts = list(per_chunk.to_delayed().ravel())
+    # Merge neighbours in order, so that the result keeps the first chunk's shift, as the
+    # in-memory pass keeps the first row's.
+    while len(parts) > 1:
+        groups = [parts[i : i + _FAN_IN] for i in range(0, len(parts), _FAN_IN)]
+        parts = [dask.delayed(_merge_all, pure=True)(g) for g in groups]
+    (stats,) = dask.compute(dask.delayed(_merge_all, pure=True)(parts))
+    if stats.weight_sum <= 0:
+        raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
+    return stats
+
+
+def _chunk_moments(x, y, w=None, *, full):
+    """One chunk's moments (zero weight for an empty chunk), in a 1-element object array;
+    the checks run where the data are."""
+    for name, a in (("X", x), ("y", y)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
+    if w is None:
+        w = np.ones(x.shape[0])
+    elif not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
+    elif (w < 0).any():
+        raise ValueError(
+            f"sample_weight must be >= 0; got {int((w < 0).sum())} negative weight(s)."
+        )
+    p = x.shape[1] + y.shape[1]
+    out = np.empty(1, dtype=object)
+    if x.shape[0] == 0 or w.sum() == 0:
+        # Merge skips zero weight; an all-zero-weight chunk has no block to shift by.
+        out[0] = Moments(0.0, np.zeros(p), np.zeros((p, p) if full else p))
+    else:
+        out[0] = moments(x, y, w, full=full)
+    return out
+
+
+def _merge_all(parts):
+    # Leaves are the 1-element arrays of _chunk_moments; inner nodes are Moments.
+    parts = [p[0] if isinstance(p, np.ndarray) else p for p in parts]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.merge(part)
+    return out
+
+
+def predict(X, coef, intercept):
+    """Lazy ``X @ coef.T + intercept``, chunk by chunk."""
+    X = _as_dask_array(X, "X")
+    if X.ndim != 2 or X.shape[1] != np.shape(coef)[-1]:
+        raise ValueError(
+            f"X has shape {X.shape}; the model expects (n_samples, {np.shape(coef)[-1]})."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    X = X.rechunk({1: -1})
+    coef, intercept = np.asarray(coef), np.asarray(intercept)
+    if coef.ndim == 1:
+        return X.map_blocks(_predict_block, coef, intercept, drop_axis=1, dtype=coef.dtype)
+    chunks = (X.chunks[0], (coef.shape[0],))
+    return X.map_blocks(_predict_block, coef, intercept, chunks=chunks, dtype=coef.dtype)
+
+
+def _predict_block(x, coef, intercept):
+    return x @ coef.T + intercept
+
+
+def r2_score(y, y_pred, sample_weight=None):
+    """scikit-learn's ``r2_score`` (uniform average over targets) as one reduction.
+
+    The residuals' and y's moments come from the same stable pass as the fit's statistics.
+    """
+    Y = _as_dask_array(y, "y")
+    Y = Y.reshape(Y.shape[0], -1).astype(np.float64)
+    P = y_pred.reshape(y_pred.shape[0], -1).astype(np.float64)
+    Y, R, weights, _ = as_arrays(Y, Y - P, sample_weight)
+    k = Y.shape[1]
+    stats = reduce_moments(Y, R, weights, full=False)
+    total = stats.scatter[:k]
+    residual = stats.scatter[k:] + stats.weight_sum * stats.mean[k:] ** 2
+    # As scikit-learn's force_finite: a constant y scores 1 if predicted exactly, else 0.
+    ok = total != 0
+    scores = np.where(ok, 1.0 - residual / np.where(ok, total, 1.0), 0.0)
+    scores = np.where(~ok & (residual == 0), 1.0, scores)
+    return float(np.mean(scores))
