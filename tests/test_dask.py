@@ -210,12 +210,29 @@ def test_import_does_not_import_dask():
 @pytest.mark.parametrize(
     "params",
     [
-        {"loss": "huber"},
+        {"loss": "huber", "epsilon": 50.0},
         {"precompute": False},
-        {"batch_size": 100},
-        {"early_stopping": True},
+        {"loss": "huber", "epsilon": 50.0, "penalty": "l1", "alpha": 0.5},
     ],
 )
+def test_data_form_reduces_every_gradient_over_chunks(params, scheduler):
+    # Huber and precompute=False run on the data form: each gradient is one reduction over
+    # the row chunks. The iterates are the in-memory ones, so the fits agree to rounding.
+    X, y, w = _problem()
+    X = X[:, :3]
+    expected = GDLinearRegressor(**params).fit(X, y, sample_weight=w)
+    chunks = (ROW_CHUNKS,)
+    model = GDLinearRegressor(**params).fit(
+        da.from_array(X, chunks=(ROW_CHUNKS, 3)),
+        da.from_array(y, chunks=chunks),
+        sample_weight=da.from_array(w, chunks=chunks),
+    )
+    assert model.n_iter_ == expected.n_iter_
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-9)
+    np.testing.assert_allclose(model.intercept_, expected.intercept_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("params", [{"batch_size": 100}, {"early_stopping": True}])
 def test_unsupported_options_raise(params):
     X, y, _ = _problem()
     model = GDLinearRegressor(**params)

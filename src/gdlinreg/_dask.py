@@ -17,7 +17,7 @@ import dask.array as da
 import numpy as np
 
 from ._checks import check_options
-from ._objective import Moments, moments
+from ._objective import DataObjective, Moments, _lanczos, moments
 from .losses import get_loss
 from .penalties import get_penalty
 
@@ -104,29 +104,86 @@ def prepare(X, y, sample_weight, **options):
         batch_size=options["batch_size"],
         n_iter_no_change=options["n_iter_no_change"],
     )
-    if not loss.is_quadratic or options["precompute"] is False or method == "sgd":
-        # Each gradient would be one Dask reduction; the solver's data form takes in-memory
-        # arrays only, so this path is not wired yet.
+    if method == "sgd":
         raise NotImplementedError(
-            "Dask input is supported for the squared losses (half_mse, mse) with full "
-            "batches and precompute 'auto' or True: one pass computes the sufficient "
-            f"statistics. Got loss={options['loss']!r}, precompute={options['precompute']!r}, "
-            f"batch_size={options['batch_size']!r}. For mini-batches or the Huber loss, "
-            "stream the chunks through partial_fit (dask_ml.wrappers.Incremental)."
+            "batch_size (mini-batch SGD) is not supported on Dask input: stream the chunks "
+            "through partial_fit (dask_ml.wrappers.Incremental) instead."
         )
     X, Y, weights, one_target = as_arrays(X, y, sample_weight)
+    gram = loss.is_quadratic and options["precompute"] is not False
+    # The data form still needs the columns' means and variances (one pass, d numbers per
+    # chunk); its gradients are then one Dask reduction each (DaskData below).
+    stats = reduce_moments(X, Y, weights, full=gram)
+    data = None
+    if not gram:
+        w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
+        data = DaskData(X, Y, w / stats.weight_sum)
     prepared = dict(
-        stats=reduce_moments(X, Y, weights),
-        data=None,
+        stats=stats,
+        data=data,
         method=method,
         fixed=fixed,
         one_target=one_target,
         dtype=X.dtype,
-        use_gram=True,
+        use_gram=gram,
         loss=loss,
         penalty=penalty,
     )
     return prepared, Y.shape[1]
+
+
+class DaskData:
+    """Row-chunked ``(X, Y, p)`` for the data form: ``objective`` builds the objective whose
+    every value, gradient and Hessian product is one Dask reduction over the chunks."""
+
+    def __init__(self, X, Y, p):
+        self.X, self.Y, self.p = X, Y, p
+
+    def objective(self, coords, loss):
+        return DaskObjective(self, coords, loss)
+
+
+class DaskObjective:
+    """The in-memory :class:`~gdlinreg._objective.DataObjective` on every chunk, summed: the
+    chunks' weights are the global normalised ones, so the parts add up to the whole."""
+
+    def __init__(self, data, coords, loss):
+        self.coords, self.loss = coords, loss
+        self.chunks = list(
+            zip(
+                data.X.to_delayed().ravel(),
+                data.Y.to_delayed().ravel(),
+                data.p.to_delayed().ravel(),
+                strict=True,
+            )
+        )
+
+    def _sum(self, method, v):
+        parts = [
+            dask.delayed(_chunk_call, pure=True)(x, y, p, self.coords, self.loss, method, v)
+            for x, y, p in self.chunks
+        ]
+        return _tree_sum(dask.compute(*parts))
+
+    def value_and_gradient(self, theta):
+        return self._sum("value_and_gradient", theta)
+
+    def hessian_product(self, v):
+        return self._sum("hessian_product", v)
+
+    def lipschitz(self, rtol=1e-2):
+        p = self.coords.n_params
+        return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
+
+
+def _chunk_call(x, y, p, coords, loss, method, v):
+    return getattr(DataObjective(x, y, p, coords, loss), method)(v)
+
+
+def _tree_sum(parts):
+    if isinstance(parts[0], tuple):
+        return tuple(sum(part[i] for part in parts) for i in range(len(parts[0])))
+    return sum(parts)
 
 
 def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:

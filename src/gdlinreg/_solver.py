@@ -326,7 +326,7 @@ def solve(
 ):
     """Run ``method`` on prepared statistics: the part of :func:`gradient_descent` that
     ``partial_fit`` reuses on accumulated statistics (then ``data`` is None, Gram form only)."""
-    k = data[1].shape[1] if data is not None else n_targets
+    k = n_targets if n_targets is not None else data[1].shape[1]
     d = stats.mean.size - k
     ridge = 0.0 if penalty is None else penalty.l2 / loss.curvature
     x_spread, y_spread, coords = _coordinates(
@@ -334,6 +334,8 @@ def solve(
     )
     if use_gram:
         objective = GramObjective(stats, d, coords, loss)
+    elif hasattr(data, "objective"):  # data that build their own objective (Dask chunks)
+        objective = data.objective(coords, loss)
     else:
         objective = DataObjective(*data, coords, loss)
     problem = Problem(objective, coords, penalty, positive)
