@@ -15,6 +15,7 @@ import itertools
 
 import numpy as np
 import pytest
+from _reference import EPSILON, FACTOR, design, lstsq, model_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -22,9 +23,6 @@ from scipy.optimize import minimize
 
 from gdlinreg import GDLinearRegressor
 from gdlinreg.schedules import Adaptive, ExponentialDecay, InverseScaling
-
-FACTOR = {"half_mse": 0.5, "mse": 1.0}
-EPSILON = 1.35
 
 
 def make_data(n=23, d=3, k=None, seed=0, weights=False, noise=0.3, outliers=True):
@@ -38,13 +36,6 @@ def make_data(n=23, d=3, k=None, seed=0, weights=False, noise=0.3, outliers=True
     y = Y[:, 0] if k is None else Y
     s = rng.uniform(0.2, 3.0, n) if weights else None
     return X, y, s
-
-
-def _parts(X, y, s):
-    Z = np.hstack([np.asarray(X, float), np.ones((X.shape[0], 1))])
-    Y = np.asarray(y, float).reshape(X.shape[0], -1)
-    w = np.ones(X.shape[0]) if s is None else np.asarray(s, float)
-    return Z, Y, w / w.sum()
 
 
 def batch_objective(Z, Y, q, loss, epsilon=EPSILON):
@@ -63,7 +54,7 @@ def batch_objective(Z, Y, q, loss, epsilon=EPSILON):
 
 
 def objective(X, y, s, loss):
-    Z, Y, p = _parts(X, y, s)
+    Z, Y, p = design(X, y, s)
     return batch_objective(Z, Y, p, loss)
 
 
@@ -86,7 +77,7 @@ def sgd_reference(
 ):
     """Mini-batch SGD from the documented rule; returns the per-epoch path, the epoch values
     (mean of the batch objectives, weighted by batch size) and the last step."""
-    Z, Y, p = _parts(X, y, s)
+    Z, Y, p = design(X, y, s)
     n = Z.shape[0]
     rng = np.random.default_rng(random_state)
     theta = np.zeros((Z.shape[1], Y.shape[1])) if theta0 is None else theta0.copy()
@@ -112,22 +103,9 @@ def sgd_reference(
     return np.array(path), np.array(values), step
 
 
-def model_path(model, k):
-    coef, intercept = np.asarray(model.coef_path_), np.asarray(model.intercept_path_)
-    if k is None:
-        coef, intercept = coef[:, None, :], intercept[:, None]
-    return np.concatenate([np.swapaxes(coef, 1, 2), intercept[:, None, :]], axis=1)
-
-
 def model_theta(model):
     coef = np.atleast_2d(model.coef_)
     return np.vstack([coef.T, np.atleast_1d(model.intercept_)[None, :]])
-
-
-def lstsq(X, y, s=None):
-    Z, Y, p = _parts(X, y, s)
-    r = np.sqrt(p)[:, None]
-    return np.linalg.lstsq(Z * r, Y * r, rcond=None)[0]
 
 
 def assert_close_to(model, theta, rtol):

@@ -17,13 +17,12 @@ import itertools
 
 import numpy as np
 import pytest
+from _reference import EPSILON, curvature, design, lstsq, model_path, objective
 from numpy.testing import assert_allclose
 
 from gdlinreg import GDLinearRegressor, gradient_descent
 
-FACTOR = {"half_mse": 0.5, "mse": 1.0}
 LOSSES = ("half_mse", "mse", "huber")
-EPSILON = 1.35
 
 
 def make_data(n=40, d=3, k=None, seed=0, weights=False, offset=True):
@@ -40,41 +39,6 @@ def make_data(n=40, d=3, k=None, seed=0, weights=False, offset=True):
     return X, y, s
 
 
-def _parts(X, y, s):
-    Z = np.hstack([np.asarray(X, float), np.ones((X.shape[0], 1))])
-    Y = np.asarray(y, float).reshape(X.shape[0], -1)
-    w = np.ones(X.shape[0]) if s is None else np.asarray(s, float)
-    return Z, Y, w / w.sum()
-
-
-def objective(X, y, s, loss, epsilon=EPSILON):
-    """``J(theta)`` and its gradient, theta of shape (d + 1, k) with the intercept last."""
-    Z, Y, p = _parts(X, y, s)
-
-    def f(theta):
-        R = Z @ theta - Y
-        if loss == "huber":
-            a = np.abs(R)
-            per = np.where(a <= epsilon, 0.5 * R**2, epsilon * a - 0.5 * epsilon**2)
-            return float(p @ per.sum(axis=1)), Z.T @ (p[:, None] * np.clip(R, -epsilon, epsilon))
-        c = FACTOR[loss]
-        return float(c * p @ (R**2).sum(axis=1)), 2 * c * Z.T @ (p[:, None] * R)
-
-    return f
-
-
-def curvature(X, s, loss):
-    Z, _, p = _parts(X, np.zeros(X.shape[0]), s)
-    c = 0.5 if loss == "huber" else FACTOR[loss]
-    return float(np.linalg.eigvalsh(2 * c * Z.T @ (p[:, None] * Z))[-1])
-
-
-def lstsq(X, y, s=None):
-    Z, Y, p = _parts(X, y, s)
-    r = np.sqrt(p)[:, None]
-    return np.linalg.lstsq(Z * r, Y * r, rcond=None)[0]
-
-
 def momentum_path(f, theta0, step, mu, nesterov, n_steps):
     theta, prev = theta0.copy(), theta0.copy()
     path = [theta.copy()]
@@ -88,14 +52,6 @@ def momentum_path(f, theta0, step, mu, nesterov, n_steps):
         prev, theta = theta, new
         path.append(theta.copy())
     return np.array(path)
-
-
-def model_path(model, k):
-    """The stored path as (T, d + 1, k)."""
-    coef, intercept = np.asarray(model.coef_path_), np.asarray(model.intercept_path_)
-    if k is None:
-        coef, intercept = coef[:, None, :], intercept[:, None]
-    return np.concatenate([np.swapaxes(coef, 1, 2), intercept[:, None, :]], axis=1)
 
 
 def _theta0(X, y):
@@ -336,7 +292,7 @@ def test_agd_line_search_steps_satisfy_armijo_and_converge(k):
     FISTA recurrence and adaptive restart; every step from a look-ahead point must be a
     gradient step that meets the Armijo condition, with sizes lr / 2^j that never grow."""
     X, y, s = make_data(k=k, weights=True, seed=6)
-    _, Y, p = _parts(X, y, s)
+    _, Y, p = design(X, y, s)
     mean, std = _standardised(X, s)
     Xs = (X - mean) / std
     Yc = Y - p @ Y

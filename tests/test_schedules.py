@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from _reference import curvature, objective
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -29,7 +30,6 @@ from gdlinreg.schedules import (
     get_schedule,
 )
 
-FACTOR = {"half_mse": 0.5, "mse": 1.0}
 HYP = settings(max_examples=20, deadline=None, database=None)
 
 # The formulas of the docstrings, with the documented defaults (written here, not imported).
@@ -88,36 +88,6 @@ def make_data(n=30, d=3, k=None, seed=0, weights=False):
     y = Y[:, 0] if k is None else Y
     s = rng.uniform(0.2, 3.0, n) if weights else None
     return X, y, s
-
-
-def _parts(X, y, s):
-    Z = np.hstack([np.asarray(X, float), np.ones((X.shape[0], 1))])
-    Y = np.asarray(y, float).reshape(X.shape[0], -1)
-    w = np.ones(X.shape[0]) if s is None else np.asarray(s, float)
-    return Z, Y, w / w.sum()
-
-
-def objective(X, y, s, loss, epsilon=1.35):
-    """``J(theta)`` and its gradient, theta of shape (d + 1, k): the intercept is the last row."""
-    Z, Y, p = _parts(X, y, s)
-
-    def f(theta):
-        R = Z @ theta - Y
-        if loss == "huber":
-            a = np.abs(R)
-            per = np.where(a <= epsilon, 0.5 * R**2, epsilon * a - 0.5 * epsilon**2)
-            return float(p @ per.sum(axis=1)), Z.T @ (p[:, None] * np.clip(R, -epsilon, epsilon))
-        c = FACTOR[loss]
-        return float(c * p @ (R**2).sum(axis=1)), 2 * c * Z.T @ (p[:, None] * R)
-
-    return f
-
-
-def curvature(X, s, loss):
-    """L: the largest eigenvalue of H = 2c Z'PZ (for Huber, of its bound Z'PZ)."""
-    Z, _, p = _parts(X, np.zeros(X.shape[0]), s)
-    c = 0.5 if loss == "huber" else FACTOR[loss]
-    return float(np.linalg.eigvalsh(2 * c * Z.T @ (p[:, None] * Z))[-1])
 
 
 def gd_path(f, theta0, base, schedule, n_steps, t0=0):

@@ -1,0 +1,55 @@
+"""Independent references shared by the test modules: the objectives written from their
+formulas, weighted least squares, and the stored path as (T, d + 1, k). Nothing here imports
+gdlinreg's solver code."""
+
+import numpy as np
+
+# The constant c of c * mean(r^2): half-MSE and MSE.
+FACTOR = {"half_mse": 0.5, "mse": 1.0}
+EPSILON = 1.35  # GDLinearRegressor's default Huber threshold
+
+
+def design(X, y, s):
+    """``(Z, Y, p)``: X with a column of ones, y as (n, k), and the normalised weights."""
+    Z = np.hstack([np.asarray(X, float), np.ones((X.shape[0], 1))])
+    Y = np.asarray(y, float).reshape(X.shape[0], -1)
+    w = np.ones(X.shape[0]) if s is None else np.asarray(s, float)
+    return Z, Y, w / w.sum()
+
+
+def objective(X, y, s, loss, epsilon=EPSILON):
+    """``J(theta)`` and its gradient, theta of shape (d + 1, k) with the intercept last."""
+    Z, Y, p = design(X, y, s)
+
+    def f(theta):
+        R = Z @ theta - Y
+        if loss == "huber":
+            a = np.abs(R)
+            per = np.where(a <= epsilon, 0.5 * R**2, epsilon * a - 0.5 * epsilon**2)
+            return float(p @ per.sum(axis=1)), Z.T @ (p[:, None] * np.clip(R, -epsilon, epsilon))
+        c = FACTOR[loss]
+        return float(c * p @ (R**2).sum(axis=1)), 2 * c * Z.T @ (p[:, None] * R)
+
+    return f
+
+
+def curvature(X, s, loss):
+    """L: the largest eigenvalue of H = 2c Z'PZ (for Huber, of its bound Z'PZ)."""
+    Z, _, p = design(X, np.zeros(X.shape[0]), s)
+    c = 0.5 if loss == "huber" else FACTOR[loss]
+    return float(np.linalg.eigvalsh(2 * c * Z.T @ (p[:, None] * Z))[-1])
+
+
+def lstsq(X, y, s=None):
+    """Weighted least squares, (d + 1, k) with the intercept last."""
+    Z, Y, p = design(X, y, s)
+    r = np.sqrt(p)[:, None]
+    return np.linalg.lstsq(Z * r, Y * r, rcond=None)[0]
+
+
+def model_path(model, k):
+    """A fitted model's stored path as (T, d + 1, k)."""
+    coef, intercept = np.asarray(model.coef_path_), np.asarray(model.intercept_path_)
+    if k is None:
+        coef, intercept = coef[:, None, :], intercept[:, None]
+    return np.concatenate([np.swapaxes(coef, 1, 2), intercept[:, None, :]], axis=1)
