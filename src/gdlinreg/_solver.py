@@ -8,10 +8,16 @@ import numpy as np
 
 from ._checks import check_arrays, check_options, initial_point, to_sklearn_shapes
 from ._driver import drive, no_improvement_test
+from ._geometry import (
+    condition_number,
+    coordinates,
+    diagonal_curvature,
+    make_stop_test,
+    minibatch_curvature,
+)
 from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
-from ._objective import Coordinates, DataObjective, GramObjective, moments, prefer_gram
+from ._objective import DataObjective, GramObjective, moments, prefer_gram
 from ._problem import Problem
-from ._sparse import is_sparse
 from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
 from .schedules import Constant, get_schedule
@@ -329,7 +335,7 @@ def solve(
     k = n_targets if n_targets is not None else data[1].shape[1]
     d = stats.mean.size - k
     ridge = 0.0 if penalty is None else penalty.l2 / loss.curvature
-    x_spread, y_spread, coords = _coordinates(
+    x_spread, y_spread, coords = coordinates(
         stats, d, method, fit_intercept, loss.is_quadratic, ridge
     )
     if use_gram:
@@ -356,7 +362,7 @@ def solve(
     elif initial is not None:
         base = float(initial)
     elif method == "sgd":
-        base = 1.0 / _minibatch_curvature(data, coords, loss, lipschitz, batch_size)
+        base = 1.0 / minibatch_curvature(data, coords, loss, lipschitz, batch_size)
     else:
         base = 1.0 / lipschitz
 
@@ -409,8 +415,8 @@ def solve(
     # The test measures Newton-like steps grad_j / H_jj (the Hessian's diagonal), not grad / L:
     # on badly scaled coordinates (textbook gd on raw data) grad / L is tiny along every
     # direction but the stiffest, and would stop far from the solution.
-    curvature = _diagonal_curvature(stats, d, coords, loss, problem)
-    stop_test = _stop_test(coords, stats, d, x_spread, y_spread, tol or 0.0)
+    curvature = diagonal_curvature(stats, d, coords, loss, problem)
+    stop_test = make_stop_test(coords, stats, d, x_spread, y_spread, tol or 0.0)
     if tol is None:
         converged_test = None
     elif method == "sgd":
@@ -482,65 +488,10 @@ def solve(
         n_updates=n_updates,
         validation_scores=None if score is None else np.asarray(run.scores),
         best_iter=best_iter,
-        condition_number=_condition_number(stats, d, fit_intercept, penalty, loss),
+        condition_number=condition_number(stats, d, fit_intercept, penalty, loss),
         coef_path=coef_path,
         intercept_path=intercept_path,
     )
-
-
-def _condition_number(stats, d, fit_intercept, penalty, loss):
-    """cond of the correlation-like matrix of the non-constant columns (plus the ridge share),
-    the intrinsic conditioning of the problem whatever the solver; None where it would cost
-    more than the fit (data form, many features)."""
-    if stats.scatter.ndim != 2 or d > 256:
-        return None
-    second = stats.scatter[:d, :d] / stats.weight_sum
-    if not fit_intercept:
-        second = second + np.outer(stats.mean[:d], stats.mean[:d])
-    spread = np.sqrt(np.diagonal(second))
-    keep = spread > 0
-    if not keep.any():
-        return None
-    scaled = second[np.ix_(keep, keep)] / np.outer(spread[keep], spread[keep])
-    if penalty is not None and penalty.l2:
-        scaled = scaled + np.diag(penalty.l2 / (loss.curvature * spread[keep] ** 2))
-    eigen = np.linalg.eigvalsh(scaled)
-    return float(eigen[-1] / eigen[0]) if eigen[0] > 0 else float("inf")
-
-
-def _diagonal_curvature(stats, d, coords, loss, problem):
-    """The Hessian's diagonal in the solver's coordinates, shape (p, 1), from the moments:
-    ``curvature * sum_i p_i z_ij^2`` (the loss's curvature bound for non-quadratic losses),
-    plus the l2 penalty's."""
-    scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
-    var = scatter[:d] / stats.weight_sum
-    second = (var + (stats.mean[:d] - coords.offset) ** 2) / coords.scale**2
-    if coords.augment:
-        second = np.append(second, 1.0)
-    diag = loss.curvature * second[:, None] + problem.l2 * problem.weights**2
-    # A constant column's coordinate has no curvature and no gradient; any value serves.
-    return np.where(diag > 0, diag, max(float(diag.max()), np.finfo(float).tiny))
-
-
-def _minibatch_curvature(data, coords, loss, lipschitz, batch_size, block_rows=4096):
-    """A curvature bound for batches of ``batch_size`` rows: ``L + (L_max - L) / b``, where
-    ``L_max`` bounds a single (weighted) sample's curvature. It is exact for single samples,
-    tends to the full-batch ``L`` for whole batches, and keeps small batches from diverging
-    at the full-batch step."""
-    X, _, p = data
-    n = X.shape[0]
-    largest = 0.0
-    for start in range(0, n, block_rows):
-        block = X[start : start + block_rows]
-        if is_sparse(block):
-            rows = np.asarray(block.multiply(block).sum(axis=1), dtype=np.float64).ravel()
-        else:
-            block = block.astype(np.float64, copy=False)
-            rows = np.einsum("ij,ij->i", block, block)
-        rows = rows + float(coords.augment)
-        largest = max(largest, float(np.max(p[start : start + block_rows] * n * rows)))
-    sample = loss.curvature * largest
-    return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
 
 
 def _generator(random_state):
@@ -626,42 +577,6 @@ def _message(reason, n_iter, max_iter, tol, method):
     )
 
 
-def _stop_test(coords, stats, d, x_spread, y_spread, tol):
-    """The ``tol`` criterion, vectorised over stacked iterates; see ``GDLinearRegressor``.
-
-    The step (``grad_j / H_jj``, or the proximal gradient map) is mapped to the user's
-    coefficients and intercept and measured in units of y. Each test also allows the rounding
-    floor of what it measures, so that any ``tol >= 0`` is attainable (``tol=0`` means "to
-    rounding"): a gradient is a sum of terms, each a coefficient times its column as the
-    solver sees it (centred or not), and carries a few eps of their total size; an intercept
-    recovered as ``mean(y) - mean(x) @ w`` carries that error amplified by
-    ``|mean(x)| / std(x)``.
-    """
-    eps = np.finfo(np.float64).eps
-    noise = 16 * eps * np.sqrt(d)
-    x_mean = stats.mean[:d]
-    magnitude = np.sqrt(x_spread**2 + (x_mean - coords.offset) ** 2)[:, None]
-    recovered = not coords.augment and bool(np.any(coords.offset))
-    spread = np.where(x_spread > 0, x_spread, np.inf)
-    amplification = 1.0 + np.sum(np.abs(x_mean) / spread) if recovered else 1.0
-    y_floor = eps * y_spread
-
-    def test(thetas, steps):
-        dw, db = coords.step_to_user(steps)
-        w, b = coords.to_user(thetas)
-        v = np.abs(w * x_spread[:, None]).max(axis=-2)
-        dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
-        terms = np.sum(np.abs(w) * magnitude, axis=-2)
-        if coords.augment:
-            terms = terms + np.abs(b)
-        floor = noise * terms + y_floor
-        ok_coef = dv <= tol * v + floor
-        ok_intercept = np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor * amplification
-        return (ok_coef & ok_intercept).all(axis=-1)
-
-    return test
-
-
 def _use_gram(precompute, loss_fn, X):
     if precompute == "auto":
         return loss_fn.is_quadratic and prefer_gram(X)
@@ -670,34 +585,3 @@ def _use_gram(precompute, loss_fn, X):
     if not isinstance(precompute, bool):
         raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
     return precompute
-
-
-def _coordinates(stats, d, solver, fit_intercept, quadratic=True, ridge=0.0):
-    """Spread of each column (for the stopping test) and the solver's coordinates."""
-    var = (
-        np.diagonal(stats.scatter) / stats.weight_sum
-        if stats.scatter.ndim == 2
-        else (stats.scatter / stats.weight_sum)
-    )
-    mean = stats.mean
-    second = var if fit_intercept else var + mean * mean
-    spread = np.sqrt(second)
-    x_spread = spread[:d]
-    # A column whose spread is rounding noise is constant: it gets no coefficient (scale inf),
-    # instead of a huge one fitted to noise. After shifting, identical values centre to exact
-    # zeros; rounding can only come from the distance between the shift and the mean.
-    noise = 16 * np.finfo(np.float64).eps * np.abs(mean - stats.shift)[:d]
-    constant = var[:d] <= noise * noise if fit_intercept else x_spread == 0
-    y_offset = mean[d:] if fit_intercept else np.zeros(mean.size - d)
-    if solver in ("gd", "sgd"):
-        coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
-    else:
-        # Jacobi preconditioning of loss plus l2 penalty: each coordinate's curvature becomes
-        # that of a unit-variance column, so a column of small spread under a ridge penalty
-        # does not dictate a tiny step to all the others.
-        scale = np.where(constant, np.inf, np.sqrt(x_spread**2 + ridge))
-        # Centring eliminates the intercept exactly only for squared losses; for others it
-        # stays a coordinate (of the centred problem, which keeps the conditioning gain).
-        augment = fit_intercept and not quadratic
-        coords = Coordinates(mean[:d] if fit_intercept else np.zeros(d), scale, y_offset, augment)
-    return np.where(constant, 0.0, x_spread), spread[d:], coords
