@@ -5,6 +5,10 @@ import numpy as np
 from ._sparse import check_sparse, is_sparse
 from .schedules import get_schedule
 
+#: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), conjugate gradients "cg",
+#: Nesterov-accelerated "agd", and "auto", which picks among them.
+SOLVERS = ("auto", "gd", "cg", "agd")
+
 
 def check_arrays(X, y, sample_weight):
     # Neither path copies float32 or float64 X, C- or F-ordered: the objectives read it in place.
@@ -153,9 +157,8 @@ def check_options(
     method that supports the options given: "sgd" with a batch size, "gd" with a schedule or
     momentum, "cg" for a quadratic, smooth problem with the "auto" step, "agd" otherwise.
     """
-    solvers = ("auto", "gd", "cg", "agd")
-    if solver not in solvers:
-        raise ValueError(f"solver={solver!r} is not a known solver; use one of {solvers}.")
+    if solver not in SOLVERS:
+        raise ValueError(f"solver={solver!r} is not a known solver; use one of {SOLVERS}.")
     fixed = isinstance(learning_rate, str) and learning_rate == "auto"
     if not isinstance(learning_rate, (str, bool)) and np.isscalar(learning_rate):
         if not (np.isfinite(learning_rate) and learning_rate > 0):

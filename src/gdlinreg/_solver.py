@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_arrays, check_options, initial_point, to_sklearn_shapes
+from ._checks import SOLVERS, check_arrays, check_options, initial_point, to_sklearn_shapes
 from ._driver import drive, no_improvement_test
 from ._geometry import (
     condition_number,
@@ -24,9 +24,6 @@ from .schedules import Constant, get_schedule
 
 __all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
 
-#: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), conjugate gradients "cg",
-#: Nesterov-accelerated "agd", and "auto", which picks among them.
-SOLVERS = ("auto", "gd", "cg", "agd")
 
 # The affine-power trick for fixed steps pays only for small problems, whose cost is
 # otherwise Python's per-call overhead, not arithmetic.
