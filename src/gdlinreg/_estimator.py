@@ -373,7 +373,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 raise NotImplementedError("early stopping is not supported on Dask input.")
             return self._fit_dask(X, y, sample_weight, coef_init, intercept_init, partial=False)
         with _rollback_on_error(self):
-            X, y = self._validate(X, y, reset=True)
+            X, y = self._validate(X, y, reset=True, finite=False)
             validation = None
             if X_val is not None or y_val is not None or sample_weight_val is not None:
                 if X_val is None or y_val is None:
@@ -435,7 +435,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             return self._fit_dask(X, y, sample_weight, None, None, partial=True)
         first = not hasattr(self, "coef_")
         with _rollback_on_error(self):
-            X, y = self._validate(X, y, reset=first)
+            X, y = self._validate(X, y, reset=first, finite=False)
             if not first:
                 self._check_shapes(X, y, "partial_fit")
             options = self._problem_options()
@@ -586,8 +586,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _validate(self, X, y, reset):
+    def _validate(self, X, y, reset, finite=True):
         # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
+        # finite=False leaves X's NaN/infinity check to the core (fit, partial_fit), which
+        # reads it from the moments instead of an extra pass over X.
         X, y = validate_data(
             self,
             X,
@@ -597,6 +599,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             multi_output=True,
             y_numeric=True,
             reset=reset,
+            ensure_all_finite=finite,
         )
         return _as_float(X), y
 

@@ -121,7 +121,7 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
             if acc is None:
                 # The first row may be an outlier, and this block's mean is every later
                 # block's shift: it gets the full corrected two-pass treatment.
-                acc = _first_block(z, s, w_sum, full)
+                acc = _first_block(z, s, w_sum, full, uniform)
                 local = acc.mean
                 continue
             if not uniform:
@@ -158,13 +158,16 @@ def _gram_in_place(xb, yb, y_shift):
     return np.block([[xx, xa], [xa.T, aux.T @ aux]])
 
 
-def _first_block(z, s, w_sum, full) -> Moments:
+def _first_block(z, s, w_sum, full, uniform) -> Moments:
     """Moments of one block shifted by its first row, centred on its mean and corrected."""
     mean = (s @ z) / w_sum
     z -= mean
     correction = (s @ z) / w_sum
     z -= correction
-    scatter = z.T @ (z * s[:, None]) if full else s @ np.square(z)
+    if full and uniform:  # syrk, and no weighted copy of the block
+        scatter = (z.T @ z) * s[0]
+    else:
+        scatter = z.T @ (z * s[:, None]) if full else s @ np.square(z)
     return Moments(w_sum, mean + correction, scatter)
 
 

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import SOLVERS, check_arrays, check_options, initial_point, to_sklearn_shapes
+from ._checks import (
+    SOLVERS,
+    check_arrays,
+    check_options,
+    confirm_magnitudes,
+    initial_point,
+    to_sklearn_shapes,
+)
 from ._driver import drive, no_improvement_test
 from ._geometry import (
     condition_number,
@@ -18,6 +25,7 @@ from ._geometry import (
 from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
 from ._objective import DataObjective, GramObjective, moments, prefer_gram
 from ._problem import Problem
+from ._sparse import is_sparse
 from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
 from .schedules import Constant, get_schedule
@@ -265,7 +273,7 @@ def prepare(
 
     Returns the keyword arguments of :func:`solve` that describe the problem.
     """
-    X, Y, one_target, weights = check_arrays(X, y, sample_weight)
+    X, Y, one_target, weights = check_arrays(X, y, sample_weight, defer=True)
     loss_fn = get_loss(loss, epsilon=epsilon)
     pen = get_penalty(penalty, alpha, l1_ratio)
     method, fixed = check_options(
@@ -282,8 +290,14 @@ def prepare(
         n_iter_no_change=n_iter_no_change,
     )
     use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X)
+    # NaN, infinity and extreme values pass through the moments harmlessly (rounding aside):
+    # confirm_magnitudes then finds them, or proves there are none, at no extra pass over X.
+    with np.errstate(all="ignore"):
+        stats = moments(X, Y, weights, full=use_gram)
+    if not is_sparse(X):
+        confirm_magnitudes(X, weights, stats, X.shape[1])
     return dict(
-        stats=moments(X, Y, weights, full=use_gram),
+        stats=stats,
         data=(X, Y, weights / weights.sum()),
         method=method,
         fixed=fixed,
