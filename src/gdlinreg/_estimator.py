@@ -208,11 +208,14 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         With early stopping: the iteration whose parameters were kept.
     condition_number_ : float or None
         The condition number of the standardised Gram matrix when it is cheap to know
-        (squared losses, Gram form, up to 256 features). The Gram form resolves coefficients
-        to about ``eps * condition_number_`` relative: above about 1e12 (near-collinear or
-        duplicate columns, more features than samples) the coefficients along the weakest
-        directions are not determined in float64. It is reported, not warned about, because
-        rank-deficient designs are legitimate (the minimum-norm solution is returned).
+        (squared losses, Gram form, up to 256 features). The Gram form alone resolves
+        coefficients to about ``eps * condition_number_`` relative, so above 1e6 the fit is
+        finished by iterative refinement on the data itself (one to four extra passes over
+        X): near-collinear columns and high-degree polynomial designs then reach the
+        least-squares minimum as far as X itself determines it, and a fit that cannot is
+        reported "stalled" with a ``ConvergenceWarning``. Rank-deficient designs (duplicate
+        columns, more features than samples) are legitimate: the minimum-norm solution is
+        returned, without a warning.
     coef_path_, intercept_path_ : ndarray
         With ``store_path=True``: the start and every iterate, of shape (``n_iter_ + 1``, ...).
     n_features_in_ : int

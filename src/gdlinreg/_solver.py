@@ -25,6 +25,7 @@ from ._geometry import (
 from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
 from ._objective import DataObjective, GramObjective, moments, prefer_gram
 from ._problem import Problem
+from ._refine import needs_refinement, refine
 from ._sparse import is_sparse
 from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
@@ -35,6 +36,8 @@ __all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
 
 # The affine-power trick for fixed steps pays only for small problems, whose cost is
 # otherwise Python's per-call overhead, not arithmetic.
+# Flat directions come from an eigendecomposition of the p x p Gram matrix (p^3 flops).
+_MAX_PARAMS_FOR_REFINE = 512
 _MAX_PARAMS_FOR_POWERS = 16
 # A loss this many times above its start (or non-finite) means the iteration diverges.
 _DIVERGENCE_FACTOR = 1e4
@@ -472,6 +475,19 @@ def solve(
         _raise_divergence(run, problem, method, loss, base, value0)
     if at_solution:
         run.reason = "tol"
+    if (
+        run.reason in ("tol", "stalled")
+        and tol is not None
+        and use_gram
+        and method in ("cg", "agd")
+        and score is None
+        and penalty is None
+        and not positive
+        and isinstance(data, tuple)
+        and not is_sparse(data[0])
+        and coords.n_params <= _MAX_PARAMS_FOR_REFINE
+    ):
+        _refine_on_data(run, objective, data, coords, theta, factor)
     n_iter = len(run.losses)
     final = run.last if run.last is not None else theta
     best_iter = None
@@ -503,6 +519,22 @@ def solve(
         coef_path=coef_path,
         intercept_path=intercept_path,
     )
+
+
+def _refine_on_data(run, objective, data, coords, theta, factor):
+    """Iterative refinement of an ill-conditioned Gram-form fit on the data (``_refine``):
+    each improving iterate counts as a step; "stalled" if gains remain after its passes."""
+    if not needs_refinement(objective.A):
+        return
+    start = run.last if run.last is not None else theta
+    thetas, mses, done = refine(*data, coords, start, objective.A)
+    if thetas:
+        run.last = thetas[-1]
+        run.losses.extend(factor * m for m in mses)
+        # (read only when the path is kept; None there means no steps before these)
+        steps = np.stack(thetas)
+        run.path = steps if run.path is None else np.concatenate([run.path, steps])
+    run.reason = "tol" if done else "stalled"
 
 
 def _generator(random_state):
