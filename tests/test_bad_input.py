@@ -25,9 +25,9 @@ import copy
 import re
 import signal
 import warnings
-from fractions import Fraction
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -866,8 +866,8 @@ def exact_mse(X, y, coef, intercept):
     coef = [Fraction(float(c)) for c in np.ravel(coef)]
     b = Fraction(float(intercept))
     total = Fraction(0)
-    for row, target in zip(X.tolist(), y.tolist()):
-        r = sum((Fraction(x) * c for x, c in zip(row, coef)), b) - Fraction(target)
+    for row, target in zip(X.tolist(), y.tolist(), strict=True):
+        r = sum((Fraction(x) * c for x, c in zip(row, coef, strict=True)), b) - Fraction(target)
         total += r * r
     return total / len(y)
 
