@@ -116,9 +116,7 @@ def _nonzeros(X: Matrix, with_rows: bool = True) -> Iterator[_Entries]:
             yield block.indices, np.repeat(np.arange(block.shape[1]), counts), block.data
 
 
-def sparse_moments(
-    X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full: bool
-) -> Moments:
+def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full: bool) -> Moments:
     """:func:`._objective.moments` for sparse X, without densifying it.
 
     The variances are sums of non-negative terms, exact to rounding whatever the offsets:
