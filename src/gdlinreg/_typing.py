@@ -8,10 +8,13 @@ inherit from them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from ._objective import Coordinates, Moments
 
 #: A float array: parameters ``theta`` (p, k) or stacks of them (..., p, k), gradients,
 #: moments, coefficients. float64 inside the solver; X and the fitted coefficients may be
@@ -28,9 +31,7 @@ Value: TypeAlias = "float | FloatArray"
 
 #: One block of iterates from a method: ``(thetas, values, gradients, steps)``, stacked on a
 #: leading axis; the gradients are None where the method has none (mini-batches).
-Block: TypeAlias = (
-    "tuple[FloatArray, Sequence[Value] | FloatArray, FloatArray | None, Sequence[float]]"
-)
+Block: TypeAlias = "tuple[FloatArray, Sequence[Value] | FloatArray, FloatArray | None, Sequence[float] | FloatArray]"
 Blocks: TypeAlias = Iterator[Block]
 
 #: A step-size schedule: ``t -> factor`` (see :mod:`gdlinreg.schedules`).
@@ -93,3 +94,27 @@ class Objective(Protocol):
     def hessian_product(self, v: FloatArray) -> FloatArray: ...
 
     def lipschitz(self, rtol: float = ...) -> float: ...
+
+
+class DataSource(Protocol):
+    """Data that build their own objective (Dask's row chunks)."""
+
+    def objective(self, coords: Coordinates, loss: Loss) -> Objective: ...
+
+
+#: The data of the data form: ``(X, Y, p)``, p the normalised sample weights.
+ArrayData: TypeAlias = "tuple[Matrix, FloatArray, FloatArray]"
+
+
+class Prepared(TypedDict):
+    """What ``prepare`` hands to ``solve``: the problem, checked, with its statistics."""
+
+    stats: Moments
+    data: ArrayData | DataSource | None
+    method: str
+    fixed: bool
+    one_target: bool
+    dtype: np.dtype[Any]
+    use_gram: bool
+    loss: Loss
+    penalty: Penalty | None
