@@ -118,3 +118,23 @@ class Prepared(TypedDict):
     use_gram: bool
     loss: Loss
     penalty: Penalty | None
+
+
+class ProblemOptions(TypedDict):
+    """The estimator's options that ``prepare`` checks (``GDLinearRegressor._problem_options``)."""
+
+    loss: str | Loss
+    epsilon: float
+    penalty: str | Penalty | None
+    alpha: float
+    l1_ratio: float
+    positive: bool
+    solver: str
+    learning_rate: LearningRate
+    max_iter: int
+    tol: float | None
+    momentum: float
+    line_search: bool
+    batch_size: int | None
+    n_iter_no_change: int
+    precompute: bool | str
