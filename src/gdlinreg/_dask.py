@@ -95,7 +95,7 @@ def _as_dask_array(a: object, name: str) -> da.Array:
 
 
 def prepare(
-    X: object, y: object, sample_weight: object, **options: Unpack[ProblemOptions]
+    X: object, y: object, sample_weight: ArrayLike | None, **options: Unpack[ProblemOptions]
 ) -> tuple[Prepared, int]:
     """The Dask counterpart of :func:`gdlinreg._solver.prepare` for the Gram form.
 

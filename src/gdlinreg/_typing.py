@@ -31,7 +31,9 @@ Value: TypeAlias = "float | FloatArray"
 
 #: One block of iterates from a method: ``(thetas, values, gradients, steps)``, stacked on a
 #: leading axis; the gradients are None where the method has none (mini-batches).
-Block: TypeAlias = "tuple[FloatArray, Sequence[Value] | FloatArray, FloatArray | None, Sequence[float] | FloatArray]"
+Block: TypeAlias = tuple[
+    FloatArray, Sequence[Value] | FloatArray, FloatArray | None, Sequence[float] | FloatArray
+]
 Blocks: TypeAlias = Iterator[Block]
 
 #: A step-size schedule: ``t -> factor`` (see :mod:`gdlinreg.schedules`).
