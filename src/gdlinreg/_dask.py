@@ -299,7 +299,9 @@ def _predict_block(x: FloatArray, coef: FloatArray, intercept: FloatArray) -> Fl
     return prediction
 
 
-def r2_score(y: object, y_pred: da.Array, sample_weight: ArrayLike | None = None) -> float:
+def r2_score(
+    y: object, y_pred: da.Array | FloatArray, sample_weight: ArrayLike | None = None
+) -> float:
     """scikit-learn's ``r2_score`` (uniform average over targets) as one reduction.
 
     The residuals' and y's moments come from the same stable pass as the fit's statistics.
