@@ -12,6 +12,8 @@ X and y are never gathered: only (d + k)^2 numbers per chunk travel.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import dask
 import dask.array as da
 import numpy as np
@@ -21,17 +23,26 @@ from ._objective import DataObjective, Moments, _lanczos, moments
 from .losses import get_loss
 from .penalties import get_penalty
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+    from typing_extensions import Unpack
+
+    from ._objective import Coordinates
+    from ._typing import FloatArray, Loss, Prepared, ProblemOptions, Value
+
 # Chunk moments merged per task in the tree: a few levels even for thousands of chunks.
 _FAN_IN = 8
 
 
-def as_arrays(X, y, sample_weight=None):
+def as_arrays(
+    X_in: object, y: object, sample_weight: ArrayLike | None = None
+) -> tuple[da.Array, da.Array, da.Array | None, bool]:
     """Dask arrays ``(X, Y, weights, one_target)`` with matching row chunks.
 
     X gets one column chunk (each task needs whole rows); ``Y`` is 2-D float64; ``weights`` is
     a Dask array or None. Nothing is computed except the lengths of DataFrame partitions.
     """
-    X = _as_dask_array(X, "X")
+    X = _as_dask_array(X_in, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D.")
     if X.dtype.kind not in "fiub":
@@ -53,7 +64,7 @@ def as_arrays(X, y, sample_weight=None):
     one_target = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1) if one_target else Y
     Y = Y.astype(np.float64).rechunk((rows, -1))
-    weights = None
+    weights: da.Array | None = None
     if sample_weight is not None:
         if np.ndim(sample_weight) == 0:  # a scalar: the same weight for every sample
             sample_weight = da.full(X.shape[0], sample_weight, chunks=(rows,))
@@ -64,7 +75,7 @@ def as_arrays(X, y, sample_weight=None):
     return X, Y, weights, one_target
 
 
-def _as_dask_array(a, name):
+def _as_dask_array(a: object, name: str) -> da.Array:
     if isinstance(a, da.Array):
         out = a
     elif hasattr(a, "to_dask_array"):  # Dask DataFrame / Series
@@ -83,7 +94,9 @@ def _as_dask_array(a, name):
     return out
 
 
-def prepare(X, y, sample_weight, **options):
+def prepare(
+    X: object, y: object, sample_weight: ArrayLike | None, **options: Unpack[ProblemOptions]
+) -> tuple[Prepared, int]:
     """The Dask counterpart of :func:`gdlinreg._solver.prepare` for the Gram form.
 
     Returns ``(prepared, n_targets)``: the keyword arguments of :func:`gdlinreg._solver.solve`
@@ -118,17 +131,17 @@ def prepare(X, y, sample_weight, **options):
     if not gram:
         w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
         data = DaskData(X, Y, w / stats.weight_sum)
-    prepared = dict(
-        stats=stats,
-        data=data,
-        method=method,
-        fixed=fixed,
-        one_target=one_target,
-        dtype=X.dtype,
-        use_gram=gram,
-        loss=loss,
-        penalty=penalty,
-    )
+    prepared: Prepared = {
+        "stats": stats,
+        "data": data,
+        "method": method,
+        "fixed": fixed,
+        "one_target": one_target,
+        "dtype": X.dtype,
+        "use_gram": gram,
+        "loss": loss,
+        "penalty": penalty,
+    }
     return prepared, Y.shape[1]
 
 
@@ -136,10 +149,10 @@ class DaskData:
     """Row-chunked ``(X, Y, p)`` for the data form: ``objective`` builds the objective whose
     every value, gradient and Hessian product is one Dask reduction over the chunks."""
 
-    def __init__(self, X, Y, p):
+    def __init__(self, X: da.Array, Y: da.Array, p: da.Array) -> None:
         self.X, self.Y, self.p = X, Y, p
 
-    def objective(self, coords, loss):
+    def objective(self, coords: Coordinates, loss: Loss) -> DaskObjective:
         return DaskObjective(self, coords, loss)
 
 
@@ -147,7 +160,7 @@ class DaskObjective:
     """The in-memory :class:`~gdlinreg._objective.DataObjective` on every chunk, summed: the
     chunks' weights are the global normalised ones, so the parts add up to the whole."""
 
-    def __init__(self, data, coords, loss):
+    def __init__(self, data: DaskData, coords: Coordinates, loss: Loss) -> None:
         self.coords, self.loss = coords, loss
         self.chunks = list(
             zip(
@@ -158,35 +171,47 @@ class DaskObjective:
             )
         )
 
-    def _sum(self, method, v):
+    def _sum(self, method: str, v: FloatArray) -> Any:  # what the method returns, summed
         parts = [
             dask.delayed(_chunk_call, pure=True)(x, y, p, self.coords, self.loss, method, v)
             for x, y, p in self.chunks
         ]
         return _tree_sum(dask.compute(*parts))
 
-    def value_and_gradient(self, theta):
-        return self._sum("value_and_gradient", theta)
+    def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
+        value, grad = self._sum("value_and_gradient", theta)
+        return value, grad
 
-    def hessian_product(self, v):
-        return self._sum("hessian_product", v)
+    def hessian_product(self, v: FloatArray) -> FloatArray:
+        product: FloatArray = self._sum("hessian_product", v)
+        return product
 
-    def lipschitz(self, rtol=1e-2):
+    def lipschitz(self, rtol: float = 1e-2) -> float:
         p = self.coords.n_params
         return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
 
 
-def _chunk_call(x, y, p, coords, loss, method, v):
+def _chunk_call(
+    x: FloatArray,
+    y: FloatArray,
+    p: FloatArray,
+    coords: Coordinates,
+    loss: Loss,
+    method: str,
+    v: FloatArray,
+) -> object:
     return getattr(DataObjective(x, y, p, coords, loss), method)(v)
 
 
-def _tree_sum(parts):
+def _tree_sum(parts: tuple[Any, ...]) -> Any:
     if isinstance(parts[0], tuple):
         return tuple(sum(part[i] for part in parts) for i in range(len(parts[0])))
     return sum(parts)
 
 
-def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
+def reduce_moments(
+    X: da.Array, Y: da.Array, weights: da.Array | None = None, *, full: bool = True
+) -> Moments:
     """Merged moments of ``[X | Y]`` over all row chunks: one pass, one ``compute``."""
     # One blockwise task per row chunk, in the same graph as X, Y and the weights: a chunk
     # that several of them share (y computed from X, say) is computed once, not once each.
@@ -207,13 +232,16 @@ def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
     while len(parts) > 1:
         groups = [parts[i : i + _FAN_IN] for i in range(0, len(parts), _FAN_IN)]
         parts = [dask.delayed(_merge_all, pure=True)(g) for g in groups]
+    stats: Moments
     (stats,) = dask.compute(dask.delayed(_merge_all, pure=True)(parts))
     if stats.weight_sum <= 0:
         raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
     return stats
 
 
-def _chunk_moments(x, y, w=None, *, full):
+def _chunk_moments(
+    x: FloatArray, y: FloatArray, w: FloatArray | None = None, *, full: bool
+) -> NDArray[np.object_]:
     """One chunk's moments (zero weight for an empty chunk), in a 1-element object array;
     the checks run where the data are."""
     for name, a in (("X", x), ("y", y)):
@@ -237,18 +265,18 @@ def _chunk_moments(x, y, w=None, *, full):
     return out
 
 
-def _merge_all(parts):
+def _merge_all(parts: list[NDArray[np.object_] | Moments]) -> Moments:
     # Leaves are the 1-element arrays of _chunk_moments; inner nodes are Moments.
-    parts = [p[0] if isinstance(p, np.ndarray) else p for p in parts]
-    out = parts[0]
-    for part in parts[1:]:
+    merged: list[Moments] = [p[0] if isinstance(p, np.ndarray) else p for p in parts]
+    out = merged[0]
+    for part in merged[1:]:
         out = out.merge(part)
     return out
 
 
-def predict(X, coef, intercept):
+def predict(X_in: object, coef: ArrayLike, intercept: ArrayLike) -> da.Array:
     """Lazy ``X @ coef.T + intercept``, chunk by chunk."""
-    X = _as_dask_array(X, "X")
+    X = _as_dask_array(X_in, "X")
     if X.ndim != 2 or X.shape[1] != np.shape(coef)[-1]:
         raise ValueError(
             f"X has shape {X.shape}; the model expects (n_samples, {np.shape(coef)[-1]})."
@@ -257,17 +285,23 @@ def predict(X, coef, intercept):
         X = X.astype(np.float64)
     X = X.rechunk({1: -1})
     coef, intercept = np.asarray(coef), np.asarray(intercept)
+    prediction: da.Array
     if coef.ndim == 1:
-        return X.map_blocks(_predict_block, coef, intercept, drop_axis=1, dtype=coef.dtype)
+        prediction = X.map_blocks(_predict_block, coef, intercept, drop_axis=1, dtype=coef.dtype)
+        return prediction
     chunks = (X.chunks[0], (coef.shape[0],))
-    return X.map_blocks(_predict_block, coef, intercept, chunks=chunks, dtype=coef.dtype)
+    prediction = X.map_blocks(_predict_block, coef, intercept, chunks=chunks, dtype=coef.dtype)
+    return prediction
 
 
-def _predict_block(x, coef, intercept):
-    return x @ coef.T + intercept
+def _predict_block(x: FloatArray, coef: FloatArray, intercept: FloatArray) -> FloatArray:
+    prediction: FloatArray = x @ coef.T + intercept
+    return prediction
 
 
-def r2_score(y, y_pred, sample_weight=None):
+def r2_score(
+    y: object, y_pred: da.Array | FloatArray, sample_weight: ArrayLike | None = None
+) -> float:
     """scikit-learn's ``r2_score`` (uniform average over targets) as one reduction.
 
     The residuals' and y's moments come from the same stable pass as the fit's statistics.

@@ -19,7 +19,13 @@ predicted gain is rounding, which certifies the fit; otherwise the fit is report
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._objective import Coordinates
+    from ._typing import FloatArray, Matrix
 
 #: Problems with a smaller ratio of extreme curvatures are refined on the data.
 SHARP = 1e-6
@@ -31,12 +37,14 @@ _PASSES = 4
 _BLOCK_BYTES = 8 << 20
 
 
-def needs_refinement(A) -> bool:
+def needs_refinement(A: FloatArray) -> bool:
     values = np.linalg.eigvalsh(A)
     return bool(values.size) and values[0] < SHARP * values[-1]
 
 
-def refine(X, Y, p, coords, theta, A):
+def refine(
+    X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, A: FloatArray
+) -> tuple[list[FloatArray], list[float], bool]:
     """Refine ``theta`` (the squared loss, solver coordinates) on the data; see the module doc.
 
     ``p`` are the normalised weights. Returns ``(thetas, mses, done)``: the successive iterates
@@ -48,7 +56,8 @@ def refine(X, Y, p, coords, theta, A):
     U, lam, V = vectors[:, ~flat], values[~flat], vectors[:, flat]
     # Gains and losses below this are rounding: the residuals carry a few eps of y's size.
     floor = (64 * np.finfo(np.float64).eps) ** 2 * float(np.sum(p @ (Y - coords.y_offset) ** 2))
-    thetas, mses = [], []
+    thetas: list[FloatArray] = []
+    mses: list[float] = []
     before = np.inf
     for _ in range(_PASSES):
         mse, grad, a, Q = _pass(X, Y, p, coords, theta, V)
@@ -69,7 +78,9 @@ def refine(X, Y, p, coords, theta, A):
     return thetas, mses, False
 
 
-def _pass(X, Y, p, coords, theta, V):
+def _pass(
+    X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, V: FloatArray
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
     """``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV))`` at ``theta``, in one blocked pass over X.
 
     Each block is centred (shifted by the solver's offsets) before it is multiplied: with large
@@ -98,7 +109,7 @@ def _pass(X, Y, p, coords, theta, V):
     return mse, grad * inv, a, Q
 
 
-def _subspace_step(a, Q, d):
+def _subspace_step(a: FloatArray, Q: FloatArray, d: int) -> tuple[FloatArray, float]:
     """The minimiser ``t = -Q^+ a`` of ``sum p (r + ZV t)^2`` and its gain ``a' Q^+ a``.
 
     Eigenvalues of ``Q`` at the rounding level of ``Z V`` (``(64 eps)^2 d`` against Z's unit
