@@ -160,6 +160,9 @@ class DaskObjective:
     """The in-memory :class:`~gdlinreg._objective.DataObjective` on every chunk, summed: the
     chunks' weights are the global normalised ones, so the parts add up to the whole."""
 
+    #: A gradient costs a Dask reduction over the chunks.
+    reads_data = True
+
     def __init__(self, data: DaskData, coords: Coordinates, loss: Loss) -> None:
         self.coords, self.loss = coords, loss
         self.chunks = list(

@@ -219,7 +219,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         dominate before ``tol`` is met).
     learning_rate_ : float
         The last step used; for ``"cg"``, whose steps come from exact line searches, the step
-        :math:`1/L` of plain gradient descent on the same problem.
+        :math:`1/L` of plain gradient descent on the same problem (on the data form, L is the
+        largest Ritz value of CG's own Lanczos coefficients: a lower bound, at no extra pass).
     solver_ : str
         The method that ran: "gd", "sgd" (gd with mini-batches), "cg" or "agd".
     validation_scores_ : ndarray or None

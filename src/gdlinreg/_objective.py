@@ -267,6 +267,9 @@ class GramObjective:
     gradient descent evaluate a whole block of iterates at once.
     """
 
+    #: A gradient costs O(p^2), not a pass over the data.
+    reads_data = False
+
     def __init__(
         self, stats: Moments, n_features: int, coords: Coordinates, loss: QuadraticLoss
     ) -> None:
@@ -321,6 +324,9 @@ class DataObjective:
     Each row block is read once for both ``Z theta`` and ``Z' r``; float32 blocks are promoted
     to float64 one block at a time, so no copy of X is ever made.
     """
+
+    #: A gradient costs a pass over X (conjugate gradients then update it by recurrence).
+    reads_data = True
 
     def __init__(
         self,

@@ -23,7 +23,14 @@ from ._geometry import (
     make_stop_test,
     minibatch_curvature,
 )
-from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
+from ._methods import (
+    agd_iterates,
+    cg_iterates,
+    fixed_step_iterates,
+    gd_iterates,
+    ritz_top,
+    sgd_iterates,
+)
 from ._objective import DataObjective, GramObjective, moments, prefer_gram
 from ._problem import Problem
 from ._refine import needs_refinement, refine
@@ -400,7 +407,14 @@ def solve(
 
     coef0, intercept0 = initial_point(coef_init, intercept_init, d, k, one_target)
     theta = coords.from_user(coef0, intercept0)
-    lipschitz = max(problem.lipschitz(), np.finfo(float).tiny)
+    # Conjugate gradients need no step size: on the data form, where the curvature bound L
+    # costs tens of passes, the learning_rate_ it reports comes from CG's own Lanczos
+    # coefficients instead (ritz_top), after the run.
+    lanczos: list[tuple[FloatArray, FloatArray]] | None = None
+    if method == "cg" and problem.objective.reads_data:
+        lanczos, lipschitz = [], np.nan
+    else:
+        lipschitz = max(problem.lipschitz(), np.finfo(float).tiny)
     schedule, initial = (Constant(), None) if fixed else get_schedule(learning_rate)
     if fixed and learning_rate != "auto":
         base = float(cast(float, learning_rate))  # fixed, not 'auto': a number
@@ -413,7 +427,7 @@ def solve(
 
     blocks: Blocks
     if method == "cg":
-        blocks = cg_iterates(problem, theta)
+        blocks = cg_iterates(problem, theta, lanczos)
     elif method == "agd":
         blocks = agd_iterates(
             problem, theta, base, line_search=line_search, safe_step=1.0 / lipschitz
@@ -528,6 +542,9 @@ def solve(
         and isinstance(objective, GramObjective)
     ):
         _refine_on_data(run, objective, data, coords, theta, factor)
+    if lanczos is not None:
+        top = ritz_top(lanczos)
+        base = 1.0 / (top if top > 0 else max(problem.lipschitz(), np.finfo(float).tiny))
     n_iter = len(run.losses)
     final = run.last if run.last is not None else theta
     best_iter = None

@@ -91,6 +91,9 @@ class Objective(Protocol):
     """The objective forms the solver iterates on: the Gram and data forms of
     :mod:`._objective`, and Dask's chunked data form."""
 
+    #: Whether a gradient costs a pass over the data (not O(p^2) from statistics).
+    reads_data: bool
+
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]: ...
 
     def hessian_product(self, v: FloatArray) -> FloatArray: ...
