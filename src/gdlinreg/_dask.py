@@ -216,25 +216,44 @@ def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
 def _chunk_moments(x, y, w=None, *, full):
     """One chunk's moments (zero weight for an empty chunk), in a 1-element object array;
     the checks run where the data are."""
-    for name, a in (("X", x), ("y", y)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
     if w is None:
         w = np.ones(x.shape[0])
-    elif not np.isfinite(w).all():
-        raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
-    elif (w < 0).any():
-        raise ValueError(
-            f"sample_weight must be >= 0; got {int((w < 0).sum())} negative weight(s)."
-        )
+    else:
+        _check_weights(w)
     p = x.shape[1] + y.shape[1]
     out = np.empty(1, dtype=object)
     if x.shape[0] == 0 or w.sum() == 0:
+        _check_finite(x, y)
         # Merge skips zero weight; an all-zero-weight chunk has no block to shift by.
         out[0] = Moments(0.0, np.zeros(p), np.zeros((p, p) if full else p))
-    else:
-        out[0] = moments(x, y, w, full=full)
+        return out
+    with np.errstate(all="ignore"):  # non-finite moments are reported below
+        stats = moments(x, y, w, full=full)
+    # NaN and infinity propagate into the moments (a zero weight times NaN is NaN), so the
+    # chunk is scanned for them only when the moments are not finite: a separate isfinite
+    # pass over every chunk costs a sixth of the syrk that builds the statistics.
+    if not (np.isfinite(stats.mean).all() and np.isfinite(stats.scatter).all()):
+        _check_finite(x, y)
+        raise ValueError(
+            "The squares of X or y overflow float64 (values beyond about 1e150); rescale them."
+        )
+    out[0] = stats
     return out
+
+
+def _check_weights(w):
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
+    if (w < 0).any():
+        raise ValueError(
+            f"sample_weight must be >= 0; got {int((w < 0).sum())} negative weight(s)."
+        )
+
+
+def _check_finite(x, y):
+    for name, a in (("X", x), ("y", y)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
 
 
 def _merge_all(parts):
