@@ -17,8 +17,16 @@ import dask.array as da
 import numpy as np
 
 from ._checks import check_options
-from ._objective import DataObjective, Moments, _lanczos, moments
-from .losses import get_loss
+from ._methods import sgd_iterates
+from ._objective import (
+    _MAX_FEATURES_FOR_GRAM,
+    DataObjective,
+    GramObjective,
+    Moments,
+    _lanczos,
+    moments,
+)
+from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
 
 # Chunk moments merged per task in the tree: a few levels even for thousands of chunks.
@@ -83,11 +91,14 @@ def _as_dask_array(a, name):
     return out
 
 
-def prepare(X, y, sample_weight, **options):
-    """The Dask counterpart of :func:`gdlinreg._solver.prepare` for the Gram form.
+def prepare(X, y, sample_weight, *, validation=None, split=None, **options):
+    """The Dask counterpart of :func:`gdlinreg._solver.prepare`.
 
-    Returns ``(prepared, n_targets)``: the keyword arguments of :func:`gdlinreg._solver.solve`
-    with ``data=None`` and the statistics of all the data, computed in one pass.
+    Returns ``(prepared, n_targets)``: the keyword arguments of :func:`gdlinreg._solver.solve`,
+    with the statistics of all the data, computed in one pass, and with ``validation`` (a
+    tuple ``(X_val, y_val, sample_weight_val)``), or the rows that ``split``
+    ``(fraction, seed)`` holds out (:func:`held_out`), reduced in the same pass to their
+    :class:`~gdlinreg._objective.Moments` for the validation score.
     """
     loss = get_loss(options["loss"], epsilon=options["epsilon"])
     penalty = get_penalty(options["penalty"], options["alpha"], options["l1_ratio"])
@@ -104,19 +115,41 @@ def prepare(X, y, sample_weight, **options):
         batch_size=options["batch_size"],
         n_iter_no_change=options["n_iter_no_change"],
     )
-    if method == "sgd":
-        raise NotImplementedError(
-            "batch_size (mini-batch SGD) is not supported on Dask input: stream the chunks "
-            "through partial_fit (dask_ml.wrappers.Incremental) instead."
-        )
     X, Y, weights, one_target = as_arrays(X, y, sample_weight)
-    gram = loss.is_quadratic and options["precompute"] is not False
-    # The data form still needs the columns' means and variances (one pass, d numbers per
-    # chunk); its gradients are then one Dask reduction each (DaskData below).
-    stats = reduce_moments(X, Y, weights, full=gram)
+    val = None
+    if split is not None:
+        (X, Y, weights), val = _split(X, Y, weights, *split)
+    elif validation is not None:
+        val = _validation_arrays(validation, X.shape[1], Y.shape[1])
+    sgd = method == "sgd"
+    gram = not sgd and loss.is_quadratic and options["precompute"] is not False
+    # Mini-batch SGD takes its curvature bound from the full moments while they are small;
+    # the data form needs only the columns' means and variances (d numbers per chunk).
+    full = gram or (sgd and X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
+    w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
+    graphs = [moments_graph(X, Y, weights, full=full)]
+    if val is not None:
+        graphs.append(moments_graph(*val, full=True))
+    if sgd:  # each sample's curvature, for the mini-batch step (without, with the intercept)
+        norms = da.sum(da.square(X.astype(np.float64)), axis=1)
+        graphs += [da.max(w * norms), da.max(w * (norms + 1.0))]
+    # One compute: chunks shared by the graphs (the split's, y computed from X) are read once.
+    stats, *rest = dask.compute(*graphs)
+    if stats.weight_sum <= 0:
+        raise ValueError(
+            "early_stopping=True held out every sample with a positive sample_weight, leaving "
+            "none to train on; lower validation_fraction or pass X_val and y_val."
+            if split is not None
+            else "sample_weight is all zero: give at least one sample a positive weight."
+        )
+    validation_stats = rest.pop(0) if val is not None else None
+    if validation_stats is not None and validation_stats.weight_sum <= 0:
+        raise ValueError("The validation set has no sample with a positive weight.")
     data = None
-    if not gram:
-        w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
+    if sgd:
+        largest = np.array(rest) * (X.shape[0] / stats.weight_sum)
+        data = ChunkStream(X, Y, w / stats.weight_sum, stats, largest)
+    elif not gram:
         data = DaskData(X, Y, w / stats.weight_sum)
     prepared = dict(
         stats=stats,
@@ -129,7 +162,56 @@ def prepare(X, y, sample_weight, **options):
         loss=loss,
         penalty=penalty,
     )
-    return prepared, Y.shape[1]
+    return prepared, Y.shape[1], validation_stats
+
+
+def _validation_arrays(validation, d, k):
+    X_val, y_val, w_val = validation
+    Xv, Yv, wv, _ = as_arrays(X_val, y_val, w_val)
+    if Xv.shape[1] != d:
+        raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
+    if Yv.shape[1] != k:
+        raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
+    return Xv, Yv, wv
+
+
+def held_out(sizes, fraction, seed):
+    """The rows that ``early_stopping=True`` holds out, as a lazy boolean Dask array: in chunk
+    ``i`` of ``m`` rows, ``int(fraction * m + 0.5)`` rows drawn by
+    ``numpy.random.default_rng([seed, i]).permutation(m)``. Each chunk decides its own rows,
+    so the split is reproducible and costs no pass of its own."""
+    return da.map_blocks(_held_out_block, fraction=fraction, seed=seed, chunks=(sizes,), dtype=bool)
+
+
+def _held_out_block(fraction, seed, block_info=None):
+    (m,) = block_info[None]["chunk-shape"]
+    (i,) = block_info[None]["chunk-location"]
+    out = np.zeros(m, dtype=bool)
+    out[np.random.default_rng([seed, i]).permutation(m)[: int(fraction * m + 0.5)]] = True
+    return out
+
+
+def _split(X, Y, weights, fraction, seed):
+    """``(X, Y, weights)`` of the training rows and of the held-out rows, chunk by chunk."""
+    held = held_out(X.chunks[0], fraction, seed)
+    n_held = tuple(int(fraction * m + 0.5) for m in X.chunks[0])
+    parts = []
+    for keep, sizes in ((False, tuple(np.subtract(X.chunks[0], n_held))), (True, n_held)):
+        parts.append(
+            tuple(None if a is None else _rows(a, held, keep, sizes) for a in (X, Y, weights))
+        )
+    return parts
+
+
+def _rows(a, held, keep, sizes):
+    index = "ij"[: a.ndim]
+    return da.blockwise(
+        _take, index, a, index, held, "i", keep=keep, adjust_chunks={"i": sizes}, dtype=a.dtype
+    )
+
+
+def _take(a, held, keep):
+    return a[held == keep]
 
 
 class DaskData:
@@ -186,8 +268,122 @@ def _tree_sum(parts):
     return sum(parts)
 
 
+class ChunkStream(DaskData):
+    """Row chunks for mini-batch SGD, fetched to the client one (or, on a distributed
+    client, two) at a time; X is never computed as a whole.
+
+    An epoch visits the chunks in an order drawn from ``rng`` (when shuffling) and runs the
+    in-memory SGD epoch (:func:`gdlinreg._methods.sgd_iterates`) on each, which shuffles
+    the chunk's rows with the same ``rng``; batches do not straddle chunks. Each chunk's
+    weights are scaled so that every batch gradient is an unbiased estimate of the full one,
+    as in memory. Momentum restarts at every chunk. Curvature and the starting objective
+    come from the moments of the preparatory pass, without another pass.
+    """
+
+    def __init__(self, X, Y, p, stats, largest):
+        super().__init__(X, Y, p)
+        self.stats, self.largest = stats, largest
+        self.sizes = X.chunks[0]
+        self.parts = list(
+            zip(X.to_delayed().ravel(), Y.to_delayed().ravel(), p.to_delayed().ravel(), strict=True)
+        )
+
+    def objective(self, coords, loss):
+        if self.stats.scatter.ndim != 2:  # too many features for the moments: passes
+            return DaskObjective(self, coords, loss)
+        d = self.X.shape[1]
+        if loss.is_quadratic:
+            return GramObjective(self.stats, d, coords, loss)
+        return _BoundedObjective(
+            self, coords, loss, GramObjective(self.stats, d, coords, HalfMSE())
+        )
+
+    def minibatch_curvature(self, coords, loss, lipschitz, batch_size):
+        sample = loss.curvature * float(self.largest[int(coords.augment)])
+        return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
+
+    def updates_per_epoch(self, batch_size):
+        return sum(-(-m // batch_size) for m in self.sizes)
+
+    def sgd_iterates(self, coords, loss, penalty, positive, theta, base, schedule, **options):
+        n, t = self.X.shape[0], options.pop("t0")
+        rng, shuffle, batch = options["rng"], options["shuffle"], options["batch_size"]
+        quiet = _Unobserved(schedule)  # an adaptive schedule observes epochs, not chunks
+        while True:
+            order = rng.permutation(len(self.parts)) if shuffle else range(len(self.parts))
+            total, step = 0.0, base * schedule(t)
+            for x, y, p in _fetch([self.parts[i] for i in order]):
+                if x.shape[0] == 0:
+                    continue
+                epoch = sgd_iterates(
+                    (x, y, p * (n / x.shape[0])),
+                    coords,
+                    loss,
+                    penalty,
+                    positive,
+                    theta,
+                    base,
+                    quiet,
+                    t0=t,
+                    **options,
+                )
+                thetas, values, _, steps = next(epoch)
+                theta, step = thetas[-1], steps[-1]
+                total += values[0] * x.shape[0]
+                t += -(-x.shape[0] // batch)
+            observe = getattr(schedule, "observe", None)
+            if observe is not None:
+                observe(total / n)
+            yield theta[None], [total / n], None, [step]
+
+
+class _Unobserved:
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def __call__(self, t):
+        return self.schedule(t)
+
+
+class _BoundedObjective(DaskObjective):
+    """The data form with the curvature bound of the moments (no Lanczos passes): a loss
+    whose curvature is at most ``loss.curvature`` has a Hessian below that of half-MSE."""
+
+    def __init__(self, data, coords, loss, gram):
+        super().__init__(data, coords, loss)
+        self.gram = gram
+
+    def lipschitz(self, rtol=1e-2):
+        return self.loss.curvature * self.gram.lipschitz(rtol)
+
+
+def _fetch(parts):
+    """Compute ``parts`` (tuples of Delayed) one after the other; on a distributed client the
+    next one is computed while the caller works on the current one."""
+    get = dask.base.get_scheduler()
+    client = getattr(get, "__self__", None)
+    if not hasattr(client, "gather"):
+        for part in parts:
+            yield dask.compute(*part)
+        return
+    ahead = client.compute(list(parts[0])) if parts else None
+    for i in range(len(parts)):
+        current = ahead
+        if i + 1 < len(parts):
+            ahead = client.compute(list(parts[i + 1]))
+        yield client.gather(current)
+
+
 def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
     """Merged moments of ``[X | Y]`` over all row chunks: one pass, one ``compute``."""
+    (stats,) = dask.compute(moments_graph(X, Y, weights, full=full))
+    if stats.weight_sum <= 0:
+        raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
+    return stats
+
+
+def moments_graph(X, Y, weights=None, *, full=True):
+    """The lazy merged moments of ``[X | Y]`` (a Delayed), to compute with other graphs."""
     # One blockwise task per row chunk, in the same graph as X, Y and the weights: a chunk
     # that several of them share (y computed from X, say) is computed once, not once each.
     args = [X, "ij", Y, "ik"] if weights is None else [X, "ij", Y, "ik", weights, "i"]
@@ -207,10 +403,7 @@ def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
     while len(parts) > 1:
         groups = [parts[i : i + _FAN_IN] for i in range(0, len(parts), _FAN_IN)]
         parts = [dask.delayed(_merge_all, pure=True)(g) for g in groups]
-    (stats,) = dask.compute(dask.delayed(_merge_all, pure=True)(parts))
-    if stats.weight_sum <= 0:
-        raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
-    return stats
+    return dask.delayed(_merge_all, pure=True)(parts)
 
 
 def _chunk_moments(x, y, w=None, *, full):

@@ -369,18 +369,14 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         if _is_dask(X, y, sample_weight, X_val, y_val):  # Dask hook, see _fit_dask
-            if X_val is not None or y_val is not None or self.early_stopping:
-                raise NotImplementedError("early stopping is not supported on Dask input.")
-            return self._fit_dask(X, y, sample_weight, coef_init, intercept_init, partial=False)
+            validation = _validation_set(X_val, y_val, sample_weight_val)
+            return self._fit_dask(
+                X, y, sample_weight, coef_init, intercept_init, partial=False, validation=validation
+            )
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=True)
-            validation = None
-            if X_val is not None or y_val is not None or sample_weight_val is not None:
-                if X_val is None or y_val is None:
-                    raise ValueError(
-                        "Pass both X_val and y_val (and sample_weight_val only with them), "
-                        "or none of them."
-                    )
+            validation = _validation_set(X_val, y_val, sample_weight_val)
+            if validation is not None:
                 Xv, yv = self._validate(X_val, y_val, reset=False)
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
@@ -554,10 +550,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
 
-    def _fit_dask(self, X, y, sample_weight, coef_init, intercept_init, partial):
+    def _fit_dask(self, X, y, sample_weight, coef_init, intercept_init, partial, validation=None):
         """``fit`` / ``partial_fit`` on Dask collections: one pass builds the statistics of
-        all row chunks (merged into those seen before, for ``partial_fit``), then the solver
-        iterates locally on the d x d problem."""
+        all row chunks (merged into those seen before, for ``partial_fit``), and of the
+        validation rows, then the solver iterates locally on the d x d problem; mini-batch
+        SGD then streams the chunks, an epoch a pass."""
         from . import _dask
 
         first = not partial or not hasattr(self, "coef_")
@@ -573,15 +570,43 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 self._check_shapes(X, y_shape, "warm_start=True")
                 coef_init = self.coef_
                 intercept_init = self.intercept_ if intercept_init is None else intercept_init
-            prepared, k = _dask.prepare(
-                X, Y[:, 0] if one_target else Y, weights, **self._problem_options()
+            options = self._problem_options()
+            gram = partial and LOSSES[self.loss].is_quadratic and X.shape[1] <= 2000
+            if gram:  # as in memory: partial_fit accumulates the statistics, whatever batch_size
+                options.update(batch_size=None, precompute=True)
+            elif partial:  # one epoch of mini-batch SGD over these chunks
+                options.update(batch_size=self.batch_size or max(X.chunks[0]), solver="gd")
+            split = None
+            if self.early_stopping and validation is None and not partial:
+                split = (self.validation_fraction, _seed(self.random_state))
+            prepared, k, validation = _dask.prepare(
+                X,
+                Y[:, 0] if one_target else Y,
+                weights,
+                validation=validation,
+                split=split,
+                **options,
             )
             old = getattr(self, "_stats", None)
-            if partial and not first and old is not None:
-                prepared["stats"] = old.merge(prepared["stats"])
-            self._stats = prepared["stats"]
+            if prepared["use_gram"]:
+                if partial and not first and old is not None:
+                    prepared["stats"] = old.merge(prepared["stats"])
+                self._stats = prepared["stats"]
+            else:
+                self._stats = None
             t0 = self.t_ if partial and not first else 0
-            self._run(prepared, X, y, coef_init, intercept_init, None, t0, n_targets=k)
+            self._run(
+                prepared,
+                X,
+                y,
+                coef_init,
+                intercept_init,
+                validation,
+                t0,
+                n_targets=k,
+                batch_size=options["batch_size"],
+                one_epoch=partial and not gram,
+            )
         return self
 
     # -- helpers -------------------------------------------------------------------------
@@ -775,6 +800,23 @@ def _callback_bridge(estimator, X, y, sample_weight=None):
         )
 
     return callback, finish
+
+
+def _validation_set(X_val, y_val, sample_weight_val):
+    if X_val is None and y_val is None and sample_weight_val is None:
+        return None
+    if X_val is None or y_val is None:
+        raise ValueError(
+            "Pass both X_val and y_val (and sample_weight_val only with them), or none of them."
+        )
+    return X_val, y_val, sample_weight_val
+
+
+def _seed(random_state):
+    """The seed of the per-chunk validation split: an int random_state itself."""
+    if isinstance(random_state, Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def _is_dask(*arrays):

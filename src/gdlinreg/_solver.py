@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from ._geometry import (
     minibatch_curvature,
 )
 from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
-from ._objective import DataObjective, GramObjective, moments, prefer_gram
+from ._objective import DataObjective, GramObjective, Moments, moments, prefer_gram
 from ._problem import Problem
 from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
@@ -359,7 +360,10 @@ def solve(
     elif initial is not None:
         base = float(initial)
     elif method == "sgd":
-        base = 1.0 / minibatch_curvature(data, coords, loss, lipschitz, batch_size)
+        bound = getattr(data, "minibatch_curvature", None)  # Dask chunks know their own
+        if bound is None:
+            bound = partial(minibatch_curvature, data)
+        base = 1.0 / bound(coords, loss, lipschitz, batch_size)
     else:
         base = 1.0 / lipschitz
 
@@ -370,8 +374,9 @@ def solve(
             problem, theta, base, line_search=line_search, safe_step=1.0 / lipschitz
         )
     elif method == "sgd":
-        blocks = sgd_iterates(
-            data,
+        # Dask chunks stream themselves through the same epochs.
+        iterates = getattr(data, "sgd_iterates", None) or partial(sgd_iterates, data)
+        blocks = iterates(
             coords,
             loss,
             penalty,
@@ -471,7 +476,10 @@ def solve(
         coef_path, intercept_path = to_sklearn_shapes(*coords.to_user(path), one_target, out)
     n_updates = n_iter
     if method == "sgd":
-        n_updates = n_iter * -(-data[0].shape[0] // batch_size)
+        per_epoch = getattr(data, "updates_per_epoch", None)
+        n_updates = n_iter * (
+            per_epoch(batch_size) if per_epoch else -(-data[0].shape[0] // batch_size)
+        )
     return GDResult(
         coef=coef,
         intercept=intercept,
@@ -503,13 +511,16 @@ def _validation_score(validation, coords, use_gram, d, k):
     """R^2 on a validation set (pooled over targets), vectorised over stacked iterates."""
     if validation is None:
         return None
-    X_val, y_val, *rest = validation
-    Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
-    if Xv.shape[1] != d:
-        raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
-    if Yv.shape[1] != k:
-        raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
-    stats = moments(Xv, Yv, wv, full=use_gram)
+    if isinstance(validation, Moments):  # Dask: the validation set's full moments
+        stats, use_gram = validation, True
+    else:
+        X_val, y_val, *rest = validation
+        Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
+        if Xv.shape[1] != d:
+            raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
+        if Yv.shape[1] != k:
+            raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
+        stats = moments(Xv, Yv, wv, full=use_gram)
     if use_gram:
         objective = GramObjective(stats, d, coords, HalfMSE())
     else:
