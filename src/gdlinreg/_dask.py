@@ -16,7 +16,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import check_options
+from ._checks import _check_magnitudes, check_options
 from ._methods import sgd_iterates
 from ._objective import (
     _MAX_FEATURES_FOR_GRAM,
@@ -427,9 +427,7 @@ def _chunk_moments(x, y, w=None, *, full):
     # pass over every chunk costs a sixth of the syrk that builds the statistics.
     if not (np.isfinite(stats.mean).all() and np.isfinite(stats.scatter).all()):
         _check_finite(x, y)
-        raise ValueError(
-            "The squares of X or y overflow float64 (values beyond about 1e150); rescale them."
-        )
+        raise ValueError("The squares of X or y overflow float64; rescale them.")
     out[0] = stats
     return out
 
@@ -444,9 +442,9 @@ def _check_weights(w):
 
 
 def _check_finite(x, y):
+    # The in-memory checks, with their messages (NaN, infinity, squares out of range).
     for name, a in (("X", x), ("y", y)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
+        _check_magnitudes(name, a)
 
 
 def _merge_all(parts):

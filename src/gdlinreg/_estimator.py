@@ -159,7 +159,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         has not improved by more than ``tol`` for ``n_iter_no_change`` iterations, and keep
         the best iterate (not the last, unlike ``SGDRegressor``): ``best_iter_``.
     validation_fraction : float, default=0.1
-        The share of the training data held out for early stopping.
+        The share of the training data held out for early stopping. On Dask input, that
+        share of every row chunk (rounded), drawn from ``random_state`` and the chunk's index
+        (see the Dask guide).
     n_iter_no_change : int, default=5
         Patience of early stopping and of the mini-batch ``tol`` rule.
     warm_start : bool, default=False
