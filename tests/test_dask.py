@@ -279,6 +279,20 @@ def test_minibatch_auto_step():
     assert model.learning_rate_ == pytest.approx(ref.learning_rate_, rel=1e-3)
 
 
+def test_huber_partial_fit_runs_one_streamed_epoch():
+    # As in memory: partial_fit with the Huber loss is one SGD epoch over the new data.
+    X, y, _ = _problem(n=3000, raw=False)
+    params = dict(loss="huber", epsilon=2.0, batch_size=100, shuffle=False, learning_rate=0.05)
+    ref, model = GDLinearRegressor(**params), GDLinearRegressor(**params)
+    with dask.config.set(scheduler="threads"):
+        for rows in (slice(0, 2000), slice(2000, None)):
+            ref.partial_fit(X[rows], y[rows])
+            model.partial_fit(da.from_array(X[rows], chunks=500), da.from_array(y[rows]))
+    assert model.t_ == ref.t_ == 30
+    _close(model.coef_, ref.coef_, 1e-12)
+    _close(model.intercept_, ref.intercept_, 1e-12)
+
+
 def _textbook_sgd(X, y, sizes, batch, step, epochs, seed):
     """Mini-batch SGD on half-MSE, written out: per epoch a shuffled chunk order, then each
     chunk's rows shuffled and cut into batches, from one generator (the documented order)."""
