@@ -387,13 +387,15 @@ def moments_graph(X, Y, weights=None, *, full=True):
     # One blockwise task per row chunk, in the same graph as X, Y and the weights: a chunk
     # that several of them share (y computed from X, say) is computed once, not once each.
     args = [X, "ij", Y, "ik"] if weights is None else [X, "ij", Y, "ik", weights, "i"]
+    # concatenate=False: the column index is contracted, and concatenating its single block
+    # would copy every chunk of X (as long as the syrk that follows) before the task starts.
     per_chunk = da.blockwise(
-        _chunk_moments,
+        _block_moments,
         "i",
         *args,
         full=full,
         adjust_chunks={"i": 1},
-        concatenate=True,
+        concatenate=False,
         dtype=object,
         meta=np.empty((0,), dtype=object),
     )
@@ -404,6 +406,12 @@ def moments_graph(X, Y, weights=None, *, full=True):
         groups = [parts[i : i + _FAN_IN] for i in range(0, len(parts), _FAN_IN)]
         parts = [dask.delayed(_merge_all, pure=True)(g) for g in groups]
     return dask.delayed(_merge_all, pure=True)(parts)
+
+
+def _block_moments(xs, ys, w=None, *, full):
+    # X and Y have one column block each (as_arrays rechunks them so): the lists hold it.
+    (x,), (y,) = xs, ys
+    return _chunk_moments(x, y, w, full=full)
 
 
 def _chunk_moments(x, y, w=None, *, full):
