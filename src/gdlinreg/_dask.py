@@ -94,11 +94,11 @@ def _as_dask_array(a, name):
 def prepare(X, y, sample_weight, *, validation=None, split=None, **options):
     """The Dask counterpart of :func:`gdlinreg._solver.prepare`.
 
-    Returns ``(prepared, n_targets)``: the keyword arguments of :func:`gdlinreg._solver.solve`,
-    with the statistics of all the data, computed in one pass, and with ``validation`` (a
-    tuple ``(X_val, y_val, sample_weight_val)``), or the rows that ``split``
-    ``(fraction, seed)`` holds out (:func:`held_out`), reduced in the same pass to their
-    :class:`~gdlinreg._objective.Moments` for the validation score.
+    Returns ``(prepared, n_targets, validation_stats)``: the keyword arguments of
+    :func:`gdlinreg._solver.solve`, with the statistics of all the data, computed in one pass,
+    and the :class:`~gdlinreg._objective.Moments` of ``validation`` (a tuple ``(X_val, y_val,
+    sample_weight_val)``) or of the rows that ``split`` ``(fraction, seed)`` holds out
+    (:func:`held_out`), reduced in the same pass (None without either).
     """
     loss = get_loss(options["loss"], epsilon=options["epsilon"])
     penalty = get_penalty(options["penalty"], options["alpha"], options["l1_ratio"])
