@@ -436,8 +436,13 @@ def test_bad_chunks_raise_clear_errors():
     X, y, w = _problem()
     X[2500, 1] = np.nan
     with dask.config.set(scheduler="threads"):
-        with pytest.raises(ValueError, match="X contains NaN"):
+        # The in-memory messages (the chunk is scanned once its moments come out non-finite).
+        with pytest.raises(ValueError, match="Input X contains NaN; remove or impute"):
             GDLinearRegressor().fit(da.from_array(X, chunks=1000), y)
+        X, y, w = _problem()
+        y[10] = np.inf
+        with pytest.raises(ValueError, match="Input y contains infinity; remove or replace"):
+            GDLinearRegressor().fit(da.from_array(X, chunks=1000), da.from_array(y, chunks=1000))
         X, y, w = _problem()
         w[3000] = -1.0
         with pytest.raises(ValueError, match="sample_weight must be >= 0"):

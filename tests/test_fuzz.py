@@ -132,8 +132,11 @@ def test_fit_gives_finite_coefficients_or_a_value_error(data, params):
         _quiet(lambda: est.fit(X, y, sample_weight=sample_weight))
     except ValueError as error:
         # The refusals a valid draw may meet: too few samples to hold out, or a divergent
-        # learning rate; each names its cause.
+        # learning rate, or a Huber epsilon lost in the rounding of a large y; each names its
+        # cause.
         reasons = ["validation_fraction", "diverge", "solver=", "line_search", "rescale"]
+        if params["loss"] == "huber":
+            reasons.append("epsilon=")
         if params["early_stopping"]:
             # The held-out share may take every positively weighted sample (the message then
             # blames sample_weight; reported as unclear).

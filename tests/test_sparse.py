@@ -123,7 +123,7 @@ def test_sparse_data_form_does_not_densify():
 def test_sparse_nan_is_rejected():
     X, y = sparse_problem(n=50, d=3)
     X.data[0] = np.nan
-    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+    with pytest.raises(ValueError, match="Input X contains NaN; remove or impute"):
         gradient_descent(X, y)
     with pytest.raises(ValueError, match="NaN"):
         GDLinearRegressor().fit(X, y)

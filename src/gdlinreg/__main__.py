@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -10,8 +12,16 @@ from ._solver import gradient_descent
 from .datasets import SEED_LEARNING_RATE, SEED_START, SEED_STEPS, load_seed_example
 from .losses import LOSSES
 
+if TYPE_CHECKING:
+    #: ``(loss, steps, slope, intercept, loss value)``; steps is "lstsq" for least squares.
+    Row = tuple[str, int | str, float, float, float]
 
-def experiment(steps=SEED_STEPS, learning_rate=SEED_LEARNING_RATE, start=SEED_START):
+
+def experiment(
+    steps: Sequence[int] = SEED_STEPS,
+    learning_rate: float = SEED_LEARNING_RATE,
+    start: tuple[float, float] = SEED_START,
+) -> list[Row]:
     """Textbook GD on the seed data for each loss, beside :func:`numpy.linalg.lstsq`.
 
     Returns rows ``(loss, steps, slope, intercept, loss value)``; ``steps`` is 0 for the start
@@ -21,10 +31,10 @@ def experiment(steps=SEED_STEPS, learning_rate=SEED_LEARNING_RATE, start=SEED_ST
     weights = np.full(len(y), 1.0 / len(y))
     (slope, intercept), *_ = np.linalg.lstsq(np.hstack([X, np.ones_like(X)]), y, rcond=None)
 
-    def value(name, m, b):
+    def value(name: str, m: float, b: float) -> float:
         return LOSSES[name]().value((m * X[:, 0] + b - y)[:, None], weights)
 
-    rows = []
+    rows: list[Row] = []
     for name in ("half_mse", "mse"):  # the tutorial's two losses
         res = gradient_descent(
             X,
@@ -39,15 +49,16 @@ def experiment(steps=SEED_STEPS, learning_rate=SEED_LEARNING_RATE, start=SEED_ST
             return_path=True,
         )
         rows.append((name, 0, start[0], start[1], value(name, *start)))
+        # return_path=True: the paths are arrays.
+        coef_path = cast(np.ndarray, res.coef_path)
+        intercept_path = cast(np.ndarray, res.intercept_path)
         for k in steps:
-            rows.append(
-                (name, k, res.coef_path[k, 0], res.intercept_path[k], res.loss_history[k - 1])
-            )
+            rows.append((name, k, coef_path[k, 0], intercept_path[k], res.loss_history[k - 1]))
         rows.append((name, "lstsq", slope, intercept, value(name, slope, intercept)))
     return rows
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="gdlinreg",
         description="Reproduce the tutorial's gradient-descent experiment on its five points.",

@@ -12,6 +12,8 @@ X and y are never gathered: only (d + k)^2 numbers per chunk travel.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import dask
 import dask.array as da
 import numpy as np
@@ -27,17 +29,32 @@ from ._objective import (
 from .losses import get_loss
 from .penalties import get_penalty
 
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
+    from numpy.typing import ArrayLike, NDArray
+    from typing_extensions import Unpack
+
+    from ._objective import Coordinates
+    from ._typing import FloatArray, Loss, Objective, Prepared, ProblemOptions, Value
+
+    #: ``(X_val, y_val, sample_weight_val)``, Dask or in memory, as the estimator passes them.
+    ValidationArrays = tuple[object, object, ArrayLike | None]
+    #: ``(X, Y, weights)`` as :func:`as_arrays` returns them.
+    DaskTriple = tuple[da.Array, da.Array, da.Array | None]
+
 # Chunk moments merged per task in the tree: a few levels even for thousands of chunks.
 _FAN_IN = 8
 
 
-def as_arrays(X, y, sample_weight=None):
+def as_arrays(
+    X_in: object, y: object, sample_weight: ArrayLike | None = None
+) -> tuple[da.Array, da.Array, da.Array | None, bool]:
     """Dask arrays ``(X, Y, weights, one_target)`` with matching row chunks.
 
     X gets one column chunk (each task needs whole rows); ``Y`` is 2-D float64; ``weights`` is
     a Dask array or None. Nothing is computed except the lengths of DataFrame partitions.
     """
-    X = _as_dask_array(X, "X")
+    X = _as_dask_array(X_in, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D.")
     if X.dtype.kind not in "fiub":
@@ -59,7 +76,7 @@ def as_arrays(X, y, sample_weight=None):
     one_target = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1) if one_target else Y
     Y = Y.astype(np.float64).rechunk((rows, -1))
-    weights = None
+    weights: da.Array | None = None
     if sample_weight is not None:
         if np.ndim(sample_weight) == 0:  # a scalar: the same weight for every sample
             sample_weight = da.full(X.shape[0], sample_weight, chunks=(rows,))
@@ -70,7 +87,7 @@ def as_arrays(X, y, sample_weight=None):
     return X, Y, weights, one_target
 
 
-def _as_dask_array(a, name):
+def _as_dask_array(a: object, name: str) -> da.Array:
     if isinstance(a, da.Array):
         out = a
     elif hasattr(a, "to_dask_array"):  # Dask DataFrame / Series
@@ -89,7 +106,15 @@ def _as_dask_array(a, name):
     return out
 
 
-def prepare(X, y, sample_weight, *, validation=None, split=None, **options):
+def prepare(
+    X: object,
+    y: object,
+    sample_weight: ArrayLike | None,
+    *,
+    validation: ValidationArrays | None = None,
+    split: tuple[float, int] | None = None,
+    **options: Unpack[ProblemOptions],
+) -> tuple[Prepared, int, Moments | None]:
     """The Dask counterpart of :func:`gdlinreg._solver.prepare`.
 
     Returns ``(prepared, n_targets, validation_stats)``: the keyword arguments of
@@ -114,7 +139,7 @@ def prepare(X, y, sample_weight, *, validation=None, split=None, **options):
         n_iter_no_change=options["n_iter_no_change"],
     )
     X, Y, weights, one_target = as_arrays(X, y, sample_weight)
-    val = None
+    val: DaskTriple | None = None
     if split is not None:
         (X, Y, weights), val = _split(X, Y, weights, *split)
     elif validation is not None:
@@ -125,7 +150,7 @@ def prepare(X, y, sample_weight, *, validation=None, split=None, **options):
     # the data form needs only the columns' means and variances (d numbers per chunk).
     full = gram or (sgd and X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
     w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
-    graphs = [moments_graph(X, Y, weights, full=full)]
+    graphs: list[Delayed | da.Array] = [moments_graph(X, Y, weights, full=full)]
     if val is not None:
         graphs.append(moments_graph(*val, full=True))
     if sgd:  # each sample's curvature, for the mini-batch step (without, with the intercept)
@@ -143,7 +168,7 @@ def prepare(X, y, sample_weight, *, validation=None, split=None, **options):
     validation_stats = rest.pop(0) if val is not None else None
     if validation_stats is not None and validation_stats.weight_sum <= 0:
         raise ValueError("The validation set has no sample with a positive weight.")
-    data = None
+    data: DaskData | None = None
     if sgd:
         from ._dask_stream import ChunkStream
 
@@ -151,21 +176,21 @@ def prepare(X, y, sample_weight, *, validation=None, split=None, **options):
         data = ChunkStream(X, Y, w / stats.weight_sum, stats, largest)
     elif not gram:
         data = DaskData(X, Y, w / stats.weight_sum)
-    prepared = dict(
-        stats=stats,
-        data=data,
-        method=method,
-        fixed=fixed,
-        one_target=one_target,
-        dtype=X.dtype,
-        use_gram=gram,
-        loss=loss,
-        penalty=penalty,
-    )
+    prepared: Prepared = {
+        "stats": stats,
+        "data": data,
+        "method": method,
+        "fixed": fixed,
+        "one_target": one_target,
+        "dtype": X.dtype,
+        "use_gram": gram,
+        "loss": loss,
+        "penalty": penalty,
+    }
     return prepared, Y.shape[1], validation_stats
 
 
-def _validation_arrays(validation, d, k):
+def _validation_arrays(validation: ValidationArrays, d: int, k: int) -> DaskTriple:
     X_val, y_val, w_val = validation
     Xv, Yv, wv, _ = as_arrays(X_val, y_val, w_val)
     if Xv.shape[1] != d:
@@ -175,15 +200,21 @@ def _validation_arrays(validation, d, k):
     return Xv, Yv, wv
 
 
-def held_out(sizes, fraction, seed):
+def held_out(sizes: tuple[int, ...], fraction: float, seed: int) -> da.Array:
     """The rows that ``early_stopping=True`` holds out, as a lazy boolean Dask array: in chunk
     ``i`` of ``m`` rows, ``int(fraction * m + 0.5)`` rows drawn by
     ``numpy.random.default_rng([seed, i]).permutation(m)``. Each chunk decides its own rows,
     so the split is reproducible and costs no pass of its own."""
-    return da.map_blocks(_held_out_block, fraction=fraction, seed=seed, chunks=(sizes,), dtype=bool)
+    held: da.Array = da.map_blocks(
+        _held_out_block, fraction=fraction, seed=seed, chunks=(sizes,), dtype=bool
+    )
+    return held
 
 
-def _held_out_block(fraction, seed, block_info=None):
+def _held_out_block(
+    fraction: float, seed: int, block_info: dict[Any, dict[str, Any]] | None = None
+) -> NDArray[np.bool_]:
+    assert block_info is not None  # map_blocks always passes it
     (m,) = block_info[None]["chunk-shape"]
     (i,) = block_info[None]["chunk-location"]
     out = np.zeros(m, dtype=bool)
@@ -191,37 +222,42 @@ def _held_out_block(fraction, seed, block_info=None):
     return out
 
 
-def _split(X, Y, weights, fraction, seed):
+def _split(
+    X: da.Array, Y: da.Array, weights: da.Array | None, fraction: float, seed: int
+) -> tuple[DaskTriple, DaskTriple]:
     """``(X, Y, weights)`` of the training rows and of the held-out rows, chunk by chunk."""
     held = held_out(X.chunks[0], fraction, seed)
     n_held = tuple(int(fraction * m + 0.5) for m in X.chunks[0])
-    parts = []
-    for keep, sizes in ((False, tuple(np.subtract(X.chunks[0], n_held))), (True, n_held)):
-        parts.append(
-            tuple(None if a is None else _rows(a, held, keep, sizes) for a in (X, Y, weights))
-        )
-    return parts
+    kept = tuple(int(m) for m in np.subtract(X.chunks[0], n_held))
+
+    def rows(keep: bool, sizes: tuple[int, ...]) -> DaskTriple:
+        w = None if weights is None else _rows(weights, held, keep, sizes)
+        return _rows(X, held, keep, sizes), _rows(Y, held, keep, sizes), w
+
+    return rows(False, kept), rows(True, n_held)
 
 
-def _rows(a, held, keep, sizes):
+def _rows(a: da.Array, held: da.Array, keep: bool, sizes: tuple[int, ...]) -> da.Array:
     index = "ij"[: a.ndim]
-    return da.blockwise(
+    rows: da.Array = da.blockwise(
         _take, index, a, index, held, "i", keep=keep, adjust_chunks={"i": sizes}, dtype=a.dtype
     )
+    return rows
 
 
-def _take(a, held, keep):
-    return a[held == keep]
+def _take(a: FloatArray, held: NDArray[np.bool_], keep: bool) -> FloatArray:
+    taken: FloatArray = a[held == keep]
+    return taken
 
 
 class DaskData:
     """Row-chunked ``(X, Y, p)`` for the data form: ``objective`` builds the objective whose
     every value, gradient and Hessian product is one Dask reduction over the chunks."""
 
-    def __init__(self, X, Y, p):
+    def __init__(self, X: da.Array, Y: da.Array, p: da.Array) -> None:
         self.X, self.Y, self.p = X, Y, p
 
-    def objective(self, coords, loss):
+    def objective(self, coords: Coordinates, loss: Loss) -> Objective:
         return DaskObjective(self, coords, loss)
 
 
@@ -229,7 +265,7 @@ class DaskObjective:
     """The in-memory :class:`~gdlinreg._objective.DataObjective` on every chunk, summed: the
     chunks' weights are the global normalised ones, so the parts add up to the whole."""
 
-    def __init__(self, data, coords, loss):
+    def __init__(self, data: DaskData, coords: Coordinates, loss: Loss) -> None:
         self.coords, self.loss = coords, loss
         self.chunks = list(
             zip(
@@ -240,43 +276,58 @@ class DaskObjective:
             )
         )
 
-    def _sum(self, method, v):
+    def _sum(self, method: str, v: FloatArray) -> Any:  # what the method returns, summed
         parts = [
             dask.delayed(_chunk_call, pure=True)(x, y, p, self.coords, self.loss, method, v)
             for x, y, p in self.chunks
         ]
         return _tree_sum(dask.compute(*parts))
 
-    def value_and_gradient(self, theta):
-        return self._sum("value_and_gradient", theta)
+    def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
+        value, grad = self._sum("value_and_gradient", theta)
+        return value, grad
 
-    def hessian_product(self, v):
-        return self._sum("hessian_product", v)
+    def hessian_product(self, v: FloatArray) -> FloatArray:
+        product: FloatArray = self._sum("hessian_product", v)
+        return product
 
-    def lipschitz(self, rtol=1e-2):
+    def lipschitz(self, rtol: float = 1e-2) -> float:
         p = self.coords.n_params
         return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
 
 
-def _chunk_call(x, y, p, coords, loss, method, v):
+def _chunk_call(
+    x: FloatArray,
+    y: FloatArray,
+    p: FloatArray,
+    coords: Coordinates,
+    loss: Loss,
+    method: str,
+    v: FloatArray,
+) -> object:
     return getattr(DataObjective(x, y, p, coords, loss), method)(v)
 
 
-def _tree_sum(parts):
+def _tree_sum(parts: tuple[Any, ...]) -> Any:
     if isinstance(parts[0], tuple):
         return tuple(sum(part[i] for part in parts) for i in range(len(parts[0])))
     return sum(parts)
 
 
-def reduce_moments(X, Y, weights=None, *, full=True) -> Moments:
+def reduce_moments(
+    X: da.Array, Y: da.Array, weights: da.Array | None = None, *, full: bool = True
+) -> Moments:
     """Merged moments of ``[X | Y]`` over all row chunks: one pass, one ``compute``."""
+    stats: Moments
     (stats,) = dask.compute(moments_graph(X, Y, weights, full=full))
     if stats.weight_sum <= 0:
         raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
     return stats
 
 
-def moments_graph(X, Y, weights=None, *, full=True):
+def moments_graph(
+    X: da.Array, Y: da.Array, weights: da.Array | None = None, *, full: bool = True
+) -> Delayed:
     """The lazy merged moments of ``[X | Y]`` (a Delayed), to compute with other graphs."""
     # One blockwise task per row chunk, in the same graph as X, Y and the weights: a chunk
     # that several of them share (y computed from X, say) is computed once, not once each.
@@ -299,16 +350,21 @@ def moments_graph(X, Y, weights=None, *, full=True):
     while len(parts) > 1:
         groups = [parts[i : i + _FAN_IN] for i in range(0, len(parts), _FAN_IN)]
         parts = [dask.delayed(_merge_all, pure=True)(g) for g in groups]
-    return dask.delayed(_merge_all, pure=True)(parts)
+    delayed: Delayed = dask.delayed(_merge_all, pure=True)(parts)
+    return delayed
 
 
-def _block_moments(xs, ys, w=None, *, full):
+def _block_moments(
+    xs: list[FloatArray], ys: list[FloatArray], w: FloatArray | None = None, *, full: bool
+) -> NDArray[np.object_]:
     # X and Y have one column block each (as_arrays rechunks them so): the lists hold it.
     (x,), (y,) = xs, ys
     return _chunk_moments(x, y, w, full=full)
 
 
-def _chunk_moments(x, y, w=None, *, full):
+def _chunk_moments(
+    x: FloatArray, y: FloatArray, w: FloatArray | None = None, *, full: bool
+) -> NDArray[np.object_]:
     """One chunk's moments (zero weight for an empty chunk), in a 1-element object array;
     the checks run where the data are."""
     if w is None:
@@ -334,7 +390,7 @@ def _chunk_moments(x, y, w=None, *, full):
     return out
 
 
-def _check_weights(w):
+def _check_weights(w: FloatArray) -> None:
     if not np.isfinite(w).all():
         raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
     if (w < 0).any():
@@ -343,24 +399,24 @@ def _check_weights(w):
         )
 
 
-def _check_finite(x, y):
+def _check_finite(x: FloatArray, y: FloatArray) -> None:
     # The in-memory checks, with their messages (NaN, infinity, squares out of range).
     for name, a in (("X", x), ("y", y)):
         _check_magnitudes(name, a)
 
 
-def _merge_all(parts):
+def _merge_all(parts: list[NDArray[np.object_] | Moments]) -> Moments:
     # Leaves are the 1-element arrays of _chunk_moments; inner nodes are Moments.
-    parts = [p[0] if isinstance(p, np.ndarray) else p for p in parts]
-    out = parts[0]
-    for part in parts[1:]:
+    merged: list[Moments] = [p[0] if isinstance(p, np.ndarray) else p for p in parts]
+    out = merged[0]
+    for part in merged[1:]:
         out = out.merge(part)
     return out
 
 
-def predict(X, coef, intercept):
+def predict(X_in: object, coef: ArrayLike, intercept: ArrayLike) -> da.Array:
     """Lazy ``X @ coef.T + intercept``, chunk by chunk."""
-    X = _as_dask_array(X, "X")
+    X = _as_dask_array(X_in, "X")
     if X.ndim != 2 or X.shape[1] != np.shape(coef)[-1]:
         raise ValueError(
             f"X has shape {X.shape}; the model expects (n_samples, {np.shape(coef)[-1]})."
@@ -369,17 +425,23 @@ def predict(X, coef, intercept):
         X = X.astype(np.float64)
     X = X.rechunk({1: -1})
     coef, intercept = np.asarray(coef), np.asarray(intercept)
+    prediction: da.Array
     if coef.ndim == 1:
-        return X.map_blocks(_predict_block, coef, intercept, drop_axis=1, dtype=coef.dtype)
+        prediction = X.map_blocks(_predict_block, coef, intercept, drop_axis=1, dtype=coef.dtype)
+        return prediction
     chunks = (X.chunks[0], (coef.shape[0],))
-    return X.map_blocks(_predict_block, coef, intercept, chunks=chunks, dtype=coef.dtype)
+    prediction = X.map_blocks(_predict_block, coef, intercept, chunks=chunks, dtype=coef.dtype)
+    return prediction
 
 
-def _predict_block(x, coef, intercept):
-    return x @ coef.T + intercept
+def _predict_block(x: FloatArray, coef: FloatArray, intercept: FloatArray) -> FloatArray:
+    prediction: FloatArray = x @ coef.T + intercept
+    return prediction
 
 
-def r2_score(y, y_pred, sample_weight=None):
+def r2_score(
+    y: object, y_pred: da.Array | FloatArray, sample_weight: ArrayLike | None = None
+) -> float:
     """scikit-learn's ``r2_score`` (uniform average over targets) as one reduction.
 
     The residuals' and y's moments come from the same stable pass as the fit's statistics.

@@ -14,17 +14,30 @@ decides when to stop, for one of these reasons (``Outcome.reason``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+    from ._typing import Blocks, FloatArray, Value
+
+    #: ``(thetas, values, grads) -> one bool per iterate``: the convergence test.
+    ConvergedTest = Callable[[FloatArray, FloatArray, FloatArray | None], NDArray[np.bool_]]
+    #: ``(iteration, theta, loss) -> stop?``.
+    Callback = Callable[[int, FloatArray, float], object]
 
 
 @dataclass
 class Outcome:
     last: np.ndarray | None = None
     path: np.ndarray | None = None
-    losses: list = field(default_factory=list)
-    steps: list = field(default_factory=list)
-    scores: list = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    steps: list[float] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
     reason: str = "max_iter"
     best_theta: np.ndarray | None = None
     best_iter: int = 0
@@ -32,29 +45,29 @@ class Outcome:
 
 
 def drive(
-    blocks,
+    blocks: Blocks,
     *,
-    max_iter,
-    limit,
-    converged_test=None,
-    score=None,
-    n_iter_no_change=5,
-    tol=0.0,
-    callback=None,
-    keep_path=False,
-    verbose=0,
-    unit="step",
-):
+    max_iter: int,
+    limit: Value,
+    converged_test: ConvergedTest | None = None,
+    score: Callable[[FloatArray], FloatArray] | None = None,
+    n_iter_no_change: int = 5,
+    tol: float = 0.0,
+    callback: Callback | None = None,
+    keep_path: bool = False,
+    verbose: int = 0,
+    unit: str = "step",
+) -> Outcome:
     """Consume ``blocks`` until a stopping reason holds; see the module docstring."""
     out = Outcome()
-    kept = []
+    kept: list[FloatArray] = []
     best_score, stall = -np.inf, 0
     every = max(1, max_iter // 10)
     done = 0
-    for thetas, values, grads, steps in blocks:
-        take = min(len(values), max_iter - done)
-        thetas, values = thetas[:take], np.asarray(values[:take], dtype=float)
-        steps = np.broadcast_to(np.asarray(steps, dtype=float)[:take], (len(values),))
+    for thetas, block_values, grads, block_steps in blocks:
+        take = min(len(block_values), max_iter - done)
+        thetas, values = thetas[:take], np.asarray(block_values[:take], dtype=float)
+        steps = np.broadcast_to(np.asarray(block_steps, dtype=float)[:take], (len(values),))
         bad = ~np.isfinite(values) | (values > limit)
         if bad.any():
             first = int(np.argmax(bad))
@@ -110,7 +123,15 @@ def drive(
     return out
 
 
-def _report(done, values, grads, steps, every, unit, final):
+def _report(
+    done: int,
+    values: FloatArray,
+    grads: FloatArray | None,
+    steps: FloatArray,
+    every: int,
+    unit: str,
+    final: bool,
+) -> None:
     for i in range(len(values)):
         if (done + i + 1) % every and not (final and i == len(values) - 1):
             continue
@@ -120,12 +141,12 @@ def _report(done, values, grads, steps, every, unit, final):
         print(f"{line}  step size {steps[i]:.4g}")
 
 
-def no_improvement_test(tol, patience):
+def no_improvement_test(tol: float, patience: int) -> ConvergedTest:
     """Stateful test for mini-batches (scikit-learn's SGD rule): converged once the epoch loss
     has not fallen by more than ``tol`` below its best for ``patience`` epochs in a row."""
     best, count = np.inf, 0
 
-    def test(thetas, values, grads):
+    def test(thetas: FloatArray, values: FloatArray, grads: FloatArray | None) -> NDArray[np.bool_]:
         nonlocal best, count
         out = np.zeros(len(values), dtype=bool)
         for i, v in enumerate(values):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -20,15 +21,36 @@ from .losses import LOSSES
 from .penalties import PENALTIES
 from .schedules import SCHEDULES
 
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    import dask.array as da
+    from numpy.typing import ArrayLike, NDArray
+    from sklearn.utils import Tags
+
+    from ._dask import ValidationArrays
+    from ._objective import Moments
+    from ._solver import GDResult, UserCallback, Validation
+    from ._typing import FloatArray, LearningRate, Matrix, Penalty, Prepared, ProblemOptions
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
 try:  # scikit-learn >= 1.9: sklearn.callback (ProgressBar, ScoringMonitor, ...)
-    from sklearn.callback import CallbackSupportMixin, with_callbacks
+    from sklearn.callback import CallbackSupportMixin
+    from sklearn.callback import with_callbacks as _with_callbacks
 except ImportError:  # older scikit-learn: the estimator works, without set_callbacks
 
-    class CallbackSupportMixin:  # type: ignore[no-redef]
+    class CallbackSupportMixin:  # type: ignore[no-redef]  # (the fallback for the import)
         pass
 
-    def with_callbacks(method):  # type: ignore[no-redef]
+    def _with_callbacks(method: Callable[..., Any]) -> Callable[..., Any]:
         return method
+
+
+def with_callbacks(method: _Method) -> _Method:
+    """scikit-learn's decorator (untyped), typed as what it is: it keeps the signature."""
+    decorated: _Method = _with_callbacks(method)
+    return decorated
 
 
 __all__ = ["GDLinearRegressor"]
@@ -41,7 +63,7 @@ _PERSISTENCE_FORMAT = 1
 _SPARSE = ("csr", "csc")
 
 
-def _package_version():
+def _package_version() -> str:
     try:
         return importlib.metadata.version("gdlinreg")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree
@@ -210,11 +232,14 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         With early stopping: the iteration whose parameters were kept.
     condition_number_ : float or None
         The condition number of the standardised Gram matrix when it is cheap to know
-        (squared losses, Gram form, up to 256 features). The Gram form resolves coefficients
-        to about ``eps * condition_number_`` relative: above about 1e12 (near-collinear or
-        duplicate columns, more features than samples) the coefficients along the weakest
-        directions are not determined in float64. It is reported, not warned about, because
-        rank-deficient designs are legitimate (the minimum-norm solution is returned).
+        (squared losses, Gram form, up to 256 features). The Gram form alone resolves
+        coefficients to about ``eps * condition_number_`` relative, so above 1e6 the fit is
+        finished by iterative refinement on the data itself (one to four extra passes over
+        X): near-collinear columns and high-degree polynomial designs then reach the
+        least-squares minimum as far as X itself determines it, and a fit that cannot is
+        reported "stalled" with a ``ConvergenceWarning``. Rank-deficient designs (duplicate
+        columns, more features than samples) are legitimate: the minimum-norm solution is
+        returned, without a warning.
     coef_path_, intercept_path_ : ndarray
         With ``store_path=True``: the start and every iterate, of shape (``n_iter_ + 1``, ...).
     n_features_in_ : int
@@ -240,7 +265,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     array([0.7887])
     """
 
-    _parameter_constraints: ClassVar[dict] = {
+    _parameter_constraints: ClassVar[dict[str, list[object]]] = {
         "loss": [StrOptions(set(LOSSES))],
         "learning_rate": [
             Interval(Real, 0, None, closed="neither"),
@@ -274,31 +299,31 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        loss="half_mse",
-        learning_rate="auto",
-        max_iter=1000,
-        tol=1e-10,
-        fit_intercept=True,
-        solver="auto",
-        epsilon=1.35,
-        penalty=None,
-        alpha=1e-4,
-        l1_ratio=0.15,
-        positive=False,
-        momentum=0.0,
-        nesterovs_momentum=False,
-        line_search=False,
-        batch_size=None,
-        shuffle=True,
-        random_state=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        warm_start=False,
-        store_path=False,
-        precompute="auto",
-        verbose=0,
-    ):
+        loss: str = "half_mse",
+        learning_rate: LearningRate = "auto",
+        max_iter: int = 1000,
+        tol: float | None = 1e-10,
+        fit_intercept: bool = True,
+        solver: str = "auto",
+        epsilon: float = 1.35,
+        penalty: str | Penalty | None = None,
+        alpha: float = 1e-4,
+        l1_ratio: float = 0.15,
+        positive: bool = False,
+        momentum: float = 0.0,
+        nesterovs_momentum: bool = False,
+        line_search: bool = False,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        warm_start: bool = False,
+        store_path: bool = False,
+        precompute: bool | str = "auto",
+        verbose: int = 0,
+    ) -> None:
         self.loss = loss
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -327,15 +352,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     @with_callbacks
     def fit(
         self,
-        X,
-        y,
-        sample_weight=None,
-        coef_init=None,
-        intercept_init=None,
-        X_val=None,
-        y_val=None,
-        sample_weight_val=None,
-    ):
+        X: Matrix,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        coef_init: ArrayLike | None = None,
+        intercept_init: ArrayLike | None = None,
+        X_val: Matrix | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
+    ) -> GDLinearRegressor:
         """Fit the model.
 
         Parameters
@@ -371,15 +396,22 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         if _is_dask(X, y, sample_weight, X_val, y_val):  # Dask hook, see _fit_dask
-            validation = _validation_set(X_val, y_val, sample_weight_val)
+            validation_set = _validation_set(X_val, y_val, sample_weight_val)
             return self._fit_dask(
-                X, y, sample_weight, coef_init, intercept_init, partial=False, validation=validation
+                X,
+                y,
+                sample_weight,
+                coef_init,
+                intercept_init,
+                partial=False,
+                validation=validation_set,
             )
         with _rollback_on_error(self):
-            X, y = self._validate(X, y, reset=True)
-            validation = _validation_set(X_val, y_val, sample_weight_val)
-            if validation is not None:
-                Xv, yv = self._validate(X_val, y_val, reset=False)
+            X, y = self._validate(X, y, reset=True, finite=False)
+            validation: Validation | None = None
+            validation_set = _validation_set(X_val, y_val, sample_weight_val)
+            if validation_set is not None:
+                Xv, yv = self._validate(validation_set[0], validation_set[1], reset=False)
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
                 X, y, sample_weight, validation = self._split(X, y, sample_weight)
@@ -402,7 +434,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return self
 
     @with_callbacks
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: Matrix, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> GDLinearRegressor:
         """Continue training with one more batch of data.
 
         For the squared losses (up to 2000 features) this accumulates the centred sufficient
@@ -433,16 +467,16 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             return self._fit_dask(X, y, sample_weight, None, None, partial=True)
         first = not hasattr(self, "coef_")
         with _rollback_on_error(self):
-            X, y = self._validate(X, y, reset=first)
+            X, y = self._validate(X, y, reset=first, finite=False)
             if not first:
                 self._check_shapes(X, y, "partial_fit")
             options = self._problem_options()
             gram = LOSSES[self.loss].is_quadratic and X.shape[1] <= 2000
             batch = self.batch_size or X.shape[0]
             if gram:  # the Gram engine: every batch's statistics, one solve on all of them
-                options.update(batch_size=None, precompute=True)
+                options["batch_size"], options["precompute"] = None, True
             else:  # one epoch of mini-batch SGD over this batch
-                options.update(batch_size=batch, solver="gd")
+                options["batch_size"], options["solver"] = batch, "gd"
             prepared = prepare(X, y, sample_weight, **options)
             coef = None if first else self.coef_
             intercept = None if first else self.intercept_
@@ -451,7 +485,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 old = getattr(self, "_stats", None)
                 stats = prepared["stats"] if first or old is None else old.merge(prepared["stats"])
                 self._stats = stats
-                prepared.update(stats=stats, data=None)
+                prepared["stats"], prepared["data"] = stats, None
                 k = 1 if y.ndim == 1 else y.shape[1]
                 self._run(
                     prepared,
@@ -479,7 +513,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 )
         return self
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: Matrix, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """:math:`R^2` of the prediction (scikit-learn's ``r2_score``, averaged over targets);
         on Dask input, one reduction over the row chunks.
 
@@ -502,9 +536,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             # Older scikit-learn returns NaN here instead of raising.
             if not np.all(np.isfinite(w)):
                 raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
-        return super().score(X, y, sample_weight=sample_weight)
+        score: float = super().score(X, y, sample_weight=sample_weight)
+        return score
 
-    def predict(self, X):
+    def predict(self, X: Matrix) -> FloatArray | da.Array:
         """Predict :math:`X w + b`.
 
         Parameters
@@ -523,15 +558,16 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)
         X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
-        return X @ self.coef_.T + self.intercept_
+        prediction: FloatArray = X @ self.coef_.T + self.intercept_
+        return prediction
 
-    def __getstate__(self):
-        state = super().__getstate__()
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
         state["_gdlinreg_format"] = _PERSISTENCE_FORMAT
         state["_gdlinreg_version"] = _package_version()
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         saved = state.pop("_gdlinreg_format", _PERSISTENCE_FORMAT)
         version = state.pop("_gdlinreg_version", "?")
@@ -544,7 +580,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         super().__setstate__(state)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
@@ -552,7 +588,16 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
 
-    def _fit_dask(self, X, y, sample_weight, coef_init, intercept_init, partial, validation=None):
+    def _fit_dask(
+        self,
+        X: object,
+        y: object,
+        sample_weight: ArrayLike | None,
+        coef_init: ArrayLike | None,
+        intercept_init: ArrayLike | None,
+        partial: bool,
+        validation: ValidationArrays | None = None,
+    ) -> GDLinearRegressor:
         """``fit`` / ``partial_fit`` on Dask collections: one pass builds the statistics of
         all row chunks (merged into those seen before, for ``partial_fit``), and of the
         validation rows, then the solver iterates locally on the d x d problem; mini-batch
@@ -575,13 +620,14 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             options = self._problem_options()
             gram = partial and LOSSES[self.loss].is_quadratic and X.shape[1] <= 2000
             if gram:  # as in memory: partial_fit accumulates the statistics, whatever batch_size
-                options.update(batch_size=None, precompute=True)
+                options["batch_size"], options["precompute"] = None, True
             elif partial:  # one epoch of mini-batch SGD over these chunks
-                options.update(batch_size=self.batch_size or max(X.chunks[0]), solver="gd")
-            split = None
+                options["batch_size"] = self.batch_size or max(X.chunks[0])
+                options["solver"] = "gd"
+            split: tuple[float, int] | None = None
             if self.early_stopping and validation is None and not partial:
                 split = (self.validation_fraction, _seed(self.random_state))
-            prepared, k, validation = _dask.prepare(
+            prepared, k, validation_stats = _dask.prepare(
                 X,
                 Y[:, 0] if one_target else Y,
                 weights,
@@ -603,7 +649,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 y,
                 coef_init,
                 intercept_init,
-                validation,
+                validation_stats,
                 t0,
                 n_targets=k,
                 batch_size=options["batch_size"],
@@ -613,9 +659,13 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _validate(self, X, y, reset):
+    def _validate(
+        self, X: Matrix, y: ArrayLike, reset: bool, finite: bool = True
+    ) -> tuple[Matrix, NDArray[Any]]:
         # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
-        X, y = validate_data(
+        # finite=False leaves X's NaN/infinity check to the core (fit, partial_fit), which
+        # reads it from the moments instead of an extra pass over X.
+        checked: tuple[Matrix, NDArray[Any]] = validate_data(
             self,
             X,
             y,
@@ -624,10 +674,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             multi_output=True,
             y_numeric=True,
             reset=reset,
+            ensure_all_finite=finite,
         )
-        return _as_float(X), y
+        return _as_float(checked[0]), checked[1]
 
-    def _check_shapes(self, X, y, what):
+    def _check_shapes(self, X: Matrix, y: Matrix, what: str) -> None:
         expected = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
         if np.shape(self.coef_) != expected:
             raise ValueError(
@@ -635,7 +686,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 f"match this data ({expected}); fit afresh (warm_start=False) instead."
             )
 
-    def _split(self, X, y, sample_weight):
+    def _split(
+        self, X: Matrix, y: FloatArray, sample_weight: ArrayLike | None
+    ) -> tuple[Matrix, FloatArray, FloatArray | None, Validation]:
         n = X.shape[0]
         n_val = int(np.ceil(self.validation_fraction * n))
         if n - n_val < 1:
@@ -656,39 +709,39 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         validation = (X[val], y[val], None if w is None else w[val])
         return X[train], y[train], None if w is None else w[train], validation
 
-    def _problem_options(self):
-        return dict(
-            loss=self.loss,
-            epsilon=self.epsilon,
-            penalty=self.penalty,
-            alpha=self.alpha,
-            l1_ratio=self.l1_ratio,
-            positive=self.positive,
-            solver=self.solver,
-            learning_rate=self.learning_rate,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            momentum=self.momentum,
-            line_search=self.line_search,
-            batch_size=self.batch_size,
-            n_iter_no_change=self.n_iter_no_change,
-            precompute=self.precompute,
-        )
+    def _problem_options(self) -> ProblemOptions:
+        return {
+            "loss": self.loss,
+            "epsilon": self.epsilon,
+            "penalty": self.penalty,
+            "alpha": self.alpha,
+            "l1_ratio": self.l1_ratio,
+            "positive": self.positive,
+            "solver": self.solver,
+            "learning_rate": self.learning_rate,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "momentum": self.momentum,
+            "line_search": self.line_search,
+            "batch_size": self.batch_size,
+            "n_iter_no_change": self.n_iter_no_change,
+            "precompute": self.precompute,
+        }
 
     def _run(
         self,
-        prepared,
-        X,
-        y,
-        coef_init,
-        intercept_init,
-        validation,
-        start_step,
-        n_targets=None,
-        batch_size=None,
-        sample_weight=None,
-        one_epoch=False,
-    ):
+        prepared: Prepared,
+        X: Matrix,
+        y: object,
+        coef_init: ArrayLike | None,
+        intercept_init: ArrayLike | None,
+        validation: Validation | Moments | None,
+        start_step: int,
+        n_targets: int | None = None,
+        batch_size: int | None = None,
+        sample_weight: ArrayLike | None = None,
+        one_epoch: bool = False,
+    ) -> None:
         callback, finish = _callback_bridge(self, X, y, sample_weight)
         result = solve(
             **prepared,
@@ -718,7 +771,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self._set_result(result, warn=not one_epoch)
         finish()  # after the fitted attributes exist: callbacks may score the final model
 
-    def _set_result(self, result, warn=True):
+    def _set_result(self, result: GDResult, warn: bool = True) -> None:
         self.coef_ = result.coef
         self.intercept_ = result.intercept
         self.n_iter_ = result.n_iter
@@ -751,13 +804,18 @@ class _rollback_on_error:
     """Restore the estimator's state if the block raises: validate_data records
     n_features_in_ before the solver can fail, and a failed refit must leave the old model."""
 
-    def __init__(self, estimator):
+    def __init__(self, estimator: GDLinearRegressor) -> None:
         self.estimator = estimator
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self.before = dict(self.estimator.__dict__)
 
-    def __exit__(self, kind, value, traceback):
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Literal[False]:
         if kind is not None:
             state = self.estimator.__dict__
             # The callback machinery's own bookkeeping must survive for its teardown.
@@ -768,7 +826,9 @@ class _rollback_on_error:
         return False
 
 
-def _callback_bridge(estimator, X, y, sample_weight=None):
+def _callback_bridge(
+    estimator: GDLinearRegressor, X: Matrix, y: object, sample_weight: ArrayLike | None = None
+) -> tuple[UserCallback | None, Callable[[], None]]:
     """scikit-learn >= 1.9 callbacks: one root task per fit, one subtask per iteration."""
     if not hasattr(estimator, "_init_callback_context"):
         return None, lambda: None
@@ -778,13 +838,15 @@ def _callback_bridge(estimator, X, y, sample_weight=None):
     ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
     if not getattr(estimator, "_skl_callbacks", None):
 
-        def finish():
+        def end_task() -> None:
             ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, metadata=meta)
 
-        return None, finish
+        return None, end_task
     dtype = X.dtype
 
-    def callback(iteration, coef, intercept, loss):
+    def callback(
+        iteration: int, coef: FloatArray, intercept: FloatArray | np.floating[Any], loss: float
+    ) -> bool:
         sub = ctx.subcontext(task_name="iteration")
         sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
         attributes = {"coef_": coef.astype(dtype), "intercept_": np.asarray(intercept, dtype)}
@@ -796,7 +858,7 @@ def _callback_bridge(estimator, X, y, sample_weight=None):
             )
         )
 
-    def finish():
+    def finish() -> None:
         ctx.call_on_fit_task_end(
             estimator=estimator, X=X, y=y, metadata=meta, reconstruction_attributes={}
         )
@@ -804,7 +866,10 @@ def _callback_bridge(estimator, X, y, sample_weight=None):
     return callback, finish
 
 
-def _validation_set(X_val, y_val, sample_weight_val):
+def _validation_set(
+    X_val: Matrix | None, y_val: ArrayLike | None, sample_weight_val: ArrayLike | None
+) -> tuple[Matrix, ArrayLike, ArrayLike | None] | None:
+    """``(X_val, y_val, sample_weight_val)``, None without any, or the error for half a set."""
     if X_val is None and y_val is None and sample_weight_val is None:
         return None
     if X_val is None or y_val is None:
@@ -814,19 +879,19 @@ def _validation_set(X_val, y_val, sample_weight_val):
     return X_val, y_val, sample_weight_val
 
 
-def _seed(random_state):
+def _seed(random_state: int | np.integer[Any] | np.random.RandomState | None) -> int:
     """The seed of the per-chunk validation split: an int random_state itself."""
-    if isinstance(random_state, Integral):
+    if isinstance(random_state, (int, np.integer)):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def _is_dask(*arrays):
+def _is_dask(*arrays: object) -> bool:
     # Dask data can only exist once Dask is imported; asking sys.modules keeps gdlinreg from
     # importing it.
     dask = sys.modules.get("dask")
     return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
-def _as_float(X):
+def _as_float(X: Matrix) -> Matrix:
     return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)

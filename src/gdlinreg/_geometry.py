@@ -3,13 +3,29 @@ curvature, the ``tol`` test and the conditioning. Shared by every method."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._objective import Coordinates
 from ._sparse import is_sparse
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def condition_number(stats, d, fit_intercept, penalty, loss):
+    from numpy.typing import NDArray
+
+    from ._objective import Moments
+    from ._problem import Problem
+    from ._typing import FloatArray, Loss, Matrix, Penalty
+
+    #: The ``tol`` test: ``(thetas, steps) -> one bool per stacked iterate``.
+    StopTest = Callable[[FloatArray, FloatArray], NDArray[np.bool_]]
+
+
+def condition_number(
+    stats: Moments, d: int, fit_intercept: bool, penalty: Penalty | None, loss: Loss
+) -> float | None:
     """cond of the correlation-like matrix of the non-constant columns (plus the ridge share),
     the intrinsic conditioning of the problem whatever the solver; None where it would cost
     more than the fit (data form, many features)."""
@@ -29,7 +45,9 @@ def condition_number(stats, d, fit_intercept, penalty, loss):
     return float(eigen[-1] / eigen[0]) if eigen[0] > 0 else float("inf")
 
 
-def diagonal_curvature(stats, d, coords, loss, problem):
+def diagonal_curvature(
+    stats: Moments, d: int, coords: Coordinates, loss: Loss, problem: Problem
+) -> FloatArray:
     """The Hessian's diagonal in the solver's coordinates, shape (p, 1), from the moments:
     ``curvature * sum_i p_i z_ij^2`` (the loss's curvature bound for non-quadratic losses),
     plus the l2 penalty's."""
@@ -43,7 +61,14 @@ def diagonal_curvature(stats, d, coords, loss, problem):
     return np.where(diag > 0, diag, max(float(diag.max()), np.finfo(float).tiny))
 
 
-def minibatch_curvature(data, coords, loss, lipschitz, batch_size, block_rows=4096):
+def minibatch_curvature(
+    data: tuple[Matrix, FloatArray, FloatArray],
+    coords: Coordinates,
+    loss: Loss,
+    lipschitz: float,
+    batch_size: int,
+    block_rows: int = 4096,
+) -> float:
     """A curvature bound for batches of ``batch_size`` rows: ``L + (L_max - L) / b``, where
     ``L_max`` bounds a single (weighted) sample's curvature. It is exact for single samples,
     tends to the full-batch ``L`` for whole batches, and keeps small batches from diverging
@@ -64,7 +89,14 @@ def minibatch_curvature(data, coords, loss, lipschitz, batch_size, block_rows=40
     return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
 
 
-def make_stop_test(coords, stats, d, x_spread, y_spread, tol):
+def make_stop_test(
+    coords: Coordinates,
+    stats: Moments,
+    d: int,
+    x_spread: FloatArray,
+    y_spread: FloatArray,
+    tol: float,
+) -> StopTest:
     """The ``tol`` criterion, vectorised over stacked iterates; see ``GDLinearRegressor``.
 
     The step (``grad_j / H_jj``, or the proximal gradient map) is mapped to the user's
@@ -84,7 +116,7 @@ def make_stop_test(coords, stats, d, x_spread, y_spread, tol):
     amplification = 1.0 + np.sum(np.abs(x_mean) / spread) if recovered else 1.0
     y_floor = eps * y_spread
 
-    def test(thetas, steps):
+    def test(thetas: FloatArray, steps: FloatArray) -> NDArray[np.bool_]:
         dw, db = coords.step_to_user(steps)
         w, b = coords.to_user(thetas)
         v = np.abs(w * x_spread[:, None]).max(axis=-2)
@@ -95,12 +127,20 @@ def make_stop_test(coords, stats, d, x_spread, y_spread, tol):
         floor = noise * terms + y_floor
         ok_coef = dv <= tol * v + floor
         ok_intercept = np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor * amplification
-        return (ok_coef & ok_intercept).all(axis=-1)
+        ok: NDArray[np.bool_] = (ok_coef & ok_intercept).all(axis=-1)
+        return ok
 
     return test
 
 
-def coordinates(stats, d, solver, fit_intercept, quadratic=True, ridge=0.0):
+def coordinates(
+    stats: Moments,
+    d: int,
+    solver: str,
+    fit_intercept: bool,
+    quadratic: bool = True,
+    ridge: float = 0.0,
+) -> tuple[FloatArray, FloatArray, Coordinates]:
     """Spread of each column (for the stopping test) and the solver's coordinates."""
     var = (
         np.diagonal(stats.scatter) / stats.weight_sum

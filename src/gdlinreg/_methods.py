@@ -8,10 +8,16 @@ method here is only its update rule. ``problem`` is a :class:`~gdlinreg._problem
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
-from ._objective import DataObjective
+from ._objective import DataObjective, GramObjective
 from ._problem import Problem
+
+if TYPE_CHECKING:
+    from ._objective import Coordinates
+    from ._typing import Blocks, FloatArray, Loss, Matrix, Penalty, Schedule, Value
 
 # Fixed steps evaluated at once, when the objective can form their affine operators.
 _BLOCK_STEPS = 512
@@ -19,33 +25,35 @@ _BLOCK_STEPS = 512
 _MAX_BACKTRACKS = 60
 
 
-def fixed_step_iterates(problem, theta, step):
+def fixed_step_iterates(problem: Problem, theta: FloatArray, step: float) -> Blocks:
     """Plain GD with one fixed step on a small Gram problem, a block of steps at a time.
 
     A step is the affine map ``theta -> M theta + u``; its powers are formed once, so a block of
     512 steps costs a few batched products instead of 512 rounds of Python overhead.
     """
-    powers, shifts = problem.objective.fixed_step_block(step, _BLOCK_STEPS)
+    # Only the Gram form has affine step operators; the solver picks this method only for it.
+    gram = cast(GramObjective, problem.objective)
+    powers, shifts = gram.fixed_step_block(step, _BLOCK_STEPS)
     steps = np.full(_BLOCK_STEPS, step)
     while True:
         thetas = powers @ theta + shifts
         values, grads = problem.value_and_gradient(thetas)
-        yield thetas, values, grads, steps
+        yield thetas, np.asarray(values), grads, steps  # (values of a stack: an array)
         theta = thetas[-1]
 
 
 def gd_iterates(
-    problem,
-    theta,
-    base,
-    schedule,
+    problem: Problem,
+    theta: FloatArray,
+    base: float,
+    schedule: Schedule,
     *,
-    momentum=0.0,
-    nesterov=False,
-    line_search=False,
-    safe_step=0.0,
-    t0=0,
-):
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    line_search: bool = False,
+    safe_step: float = 0.0,
+    t0: int = 0,
+) -> Blocks:
     r"""(Proximal) gradient descent ``theta <- prox(theta - a_t grad J(theta))`` with the step
     ``a_t = base * schedule(t)``, and optional momentum :math:`\mu`: heavy-ball
     ``theta <- prox(theta - a_t grad J(theta) + mu v)`` or Nesterov's
@@ -74,7 +82,14 @@ def gd_iterates(
         yield theta[None], [value], grad[None], [step]
 
 
-def agd_iterates(problem, theta, step, *, line_search=False, safe_step=0.0):
+def agd_iterates(
+    problem: Problem,
+    theta: FloatArray,
+    step: float,
+    *,
+    line_search: bool = False,
+    safe_step: float = 0.0,
+) -> Blocks:
     """Nesterov's accelerated (proximal) gradient, FISTA, with O'Donoghue and Candes' adaptive
     restart: the momentum is dropped whenever it points uphill."""
     ahead, t = theta, 1.0
@@ -95,7 +110,7 @@ def agd_iterates(problem, theta, step, *, line_search=False, safe_step=0.0):
         yield theta[None], [value], grad[None], [step]
 
 
-def cg_iterates(problem, theta):
+def cg_iterates(problem: Problem, theta: FloatArray) -> Blocks:
     """Conjugate gradients (Polak-Ribiere+, fresh gradients), one target per column, for a
     quadratic ``problem`` (squared loss, at most an l2 penalty, no constraint).
 
@@ -103,7 +118,7 @@ def cg_iterates(problem, theta):
     dominates and the ``tol`` asked for is out of reach in this precision.
     """
     value, grad = problem.value_and_gradient(theta)
-    slack = 64 * np.finfo(float).eps * abs(value)
+    slack = 64 * np.finfo(float).eps * np.abs(value)
     direction = -grad
     gg = np.sum(grad * grad, axis=0)
     zero = np.zeros_like(gg)
@@ -129,22 +144,22 @@ def cg_iterates(problem, theta):
 
 
 def sgd_iterates(
-    data,
-    coords,
-    loss,
-    penalty,
-    positive,
-    theta,
-    base,
-    schedule,
+    data: tuple[Matrix, FloatArray, FloatArray],
+    coords: Coordinates,
+    loss: Loss,
+    penalty: Penalty | None,
+    positive: bool,
+    theta: FloatArray,
+    base: float,
+    schedule: Schedule,
     *,
-    batch_size,
-    shuffle,
-    rng,
-    momentum=0.0,
-    nesterov=False,
-    t0=0,
-):
+    batch_size: int,
+    shuffle: bool,
+    rng: np.random.Generator,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    t0: int = 0,
+) -> Blocks:
     """Mini-batch stochastic (proximal) gradient descent; one block per epoch.
 
     Each batch's objective weights its samples by ``p_i * n / batch`` so that its gradient is
@@ -157,7 +172,7 @@ def sgd_iterates(
     t = t0
     while True:
         order = rng.permutation(n) if shuffle else np.arange(n)
-        total = 0.0
+        total: Value = 0.0
         for start in range(0, n, batch_size):
             rows = np.sort(order[start : start + batch_size])
             batch = Problem(
@@ -180,7 +195,14 @@ def sgd_iterates(
         yield theta[None], [epoch_value], None, [step]
 
 
-def _backtrack(problem, theta, value, grad, step, safe_step):
+def _backtrack(
+    problem: Problem,
+    theta: FloatArray,
+    value: Value,
+    grad: FloatArray,
+    step: float,
+    safe_step: float,
+) -> tuple[FloatArray, Value, FloatArray, float]:
     """Largest ``step / 2**j`` meeting the proximal Armijo (sufficient decrease) condition
     ``f(new) <= f(theta) + grad.(new - theta) + |new - theta|^2 / (2 step)`` for the smooth
     part ``f``; for a smooth problem this is ``f(new) <= f(theta) - step/2 |grad|^2``.
@@ -189,7 +211,7 @@ def _backtrack(problem, theta, value, grad, step, safe_step):
     resolve (a few ulps of it), and rounding would decide the test; there the guaranteed
     descent step ``safe_step`` (1/L) is taken instead of a longer one."""
     smooth = value - problem.l1_value(theta)
-    resolution = 8 * np.finfo(float).eps * abs(smooth)
+    resolution = 8 * np.finfo(float).eps * np.abs(smooth)
     for _ in range(_MAX_BACKTRACKS):
         new = problem.prox(theta - step * grad, step)
         move = new - theta
@@ -204,7 +226,7 @@ def _backtrack(problem, theta, value, grad, step, safe_step):
     return new, new_value, new_grad, step
 
 
-def _observe(schedule, value):
+def _observe(schedule: Schedule, value: Value) -> None:
     observe = getattr(schedule, "observe", None)
     if observe is not None:
         observe(float(value))

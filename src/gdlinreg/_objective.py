@@ -16,11 +16,16 @@ the engineered solvers use centred, standardised columns, which decouples the in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._sparse import is_sparse
+
+if TYPE_CHECKING:
+    from ._typing import FloatArray, Loss, Matrix, QuadraticLoss, Value
 
 _BLOCK_ROWS = 4096
 _IN_PLACE_BLOCKS = 16
@@ -41,9 +46,9 @@ class Moments:
     """
 
     weight_sum: float
-    mean: np.ndarray
-    scatter: np.ndarray
-    shift: np.ndarray | float = 0.0
+    mean: FloatArray
+    scatter: FloatArray
+    shift: FloatArray | float = 0.0
 
     def merge(self, other: Moments) -> Moments:
         # Chan et al.'s pairwise update: merging centred blocks keeps every digit that the
@@ -60,7 +65,14 @@ class Moments:
         return Moments(total, mean, self.scatter + other.scatter + coupling * cross, self.shift)
 
 
-def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
+def moments(
+    X: Matrix,
+    Y: FloatArray,
+    sample_weight: FloatArray,
+    *,
+    full: bool = True,
+    block_rows: int | None = None,
+) -> Moments:
     """Weighted centred moments of ``[X | Y]`` in one pass over row blocks.
 
     Accuracy comes from shifting, speed from one matrix product per block:
@@ -95,7 +107,8 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
     uniform = bool(sample_weight.min() == sample_weight.max())
     in_place = full and uniform and X.dtype == np.float64
     buf = np.ones((min(block_rows, n), p + 1))
-    acc, local = None, np.zeros(p)
+    acc: Moments | None = None
+    local = np.zeros(p)
     start = 0
     while start < n:
         shift = base + local
@@ -108,7 +121,7 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
         start, rows = stop, slice(start, stop)
         if w_sum == 0:
             continue
-        if fast:
+        if fast and acc is not None:  # (fast implies acc; the test tells the type checker)
             # Columns centred near zero lose nothing to X'X - n*mu*mu' (at most a factor
             # 1 + mu^2/var, here <= 2): read X's rows in place, no shifted copy.
             shift[:d] = 0.0
@@ -121,7 +134,7 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
             if acc is None:
                 # The first row may be an outlier, and this block's mean is every later
                 # block's shift: it gets the full corrected two-pass treatment.
-                acc = _first_block(z, s, w_sum, full)
+                acc = _first_block(z, s, w_sum, full, uniform)
                 local = acc.mean
                 continue
             if not uniform:
@@ -141,44 +154,50 @@ def moments(X, Y, sample_weight, *, full=True, block_rows=None) -> Moments:
         part = Moments(w_sum, rel + correction, scatter)
         acc = acc.merge(part)
         local = part.mean
+    assert acc is not None, "check_arrays refuses all-zero weights"
     return Moments(acc.weight_sum, acc.mean + base, acc.scatter, base)
 
 
-def _small_offsets(acc, x_mean) -> bool:
+def _small_offsets(acc: Moments, x_mean: FloatArray) -> bool:
     var = np.diagonal(acc.scatter)[: x_mean.size] / acc.weight_sum
     return bool(np.all(x_mean * x_mean <= var))
 
 
-def _gram_in_place(xb, yb, y_shift):
+def _gram_in_place(xb: FloatArray, yb: FloatArray, y_shift: FloatArray) -> FloatArray:
     """``[X_b | Y_b - y_shift | 1]' [X_b | Y_b - y_shift | 1]`` without copying X_b."""
     aux = np.ones((xb.shape[0], yb.shape[1] + 1))
     np.subtract(yb, y_shift, out=aux[:, :-1])
     xx = xb.T @ xb
     # (aux' X)' rather than X' aux: BLAS runs the narrow product some 30% faster this way.
     xa = (aux.T @ xb).T
-    return np.block([[xx, xa], [xa.T, aux.T @ aux]])
+    gram: FloatArray = np.block([[xx, xa], [xa.T, aux.T @ aux]])
+    return gram
 
 
-def _first_block(z, s, w_sum, full) -> Moments:
+def _first_block(z: FloatArray, s: FloatArray, w_sum: float, full: bool, uniform: bool) -> Moments:
     """Moments of one block shifted by its first row, centred on its mean and corrected."""
     mean = (s @ z) / w_sum
     z -= mean
     correction = (s @ z) / w_sum
     z -= correction
-    scatter = z.T @ (z * s[:, None]) if full else s @ np.square(z)
+    if full and uniform:  # syrk, and no weighted copy of the block
+        scatter = (z.T @ z) * s[0]
+    else:
+        scatter = z.T @ (z * s[:, None]) if full else s @ np.square(z)
     return Moments(w_sum, mean + correction, scatter)
 
 
-def _syrk(block, full):
+def _syrk(block: FloatArray, full: bool) -> FloatArray:
     """``block.T @ block`` (NumPy calls BLAS syrk for it); or, with ``full=False``, the column
     sums of squares of the data columns and the products with the last (weight) column."""
     if full:
-        return block.T @ block
+        gram: FloatArray = block.T @ block
+        return gram
     z, root = block[:, :-1], block[:, -1]
     return np.stack([np.einsum("ij,ij->j", z, z), root @ z])
 
 
-def prefer_gram(X) -> bool:
+def prefer_gram(X: Matrix) -> bool:
     """The "auto" cost model for quadratic losses: Gram form or data form?
 
     Dense X: the Gram build costs n*d^2/2 multiply-adds at matrix-multiply speed (syrk runs
@@ -191,7 +210,7 @@ def prefer_gram(X) -> bool:
         from ._sparse import prefer_gram as sparse_prefer_gram
 
         return sparse_prefer_gram(X)
-    return X.shape[1] <= _MAX_FEATURES_FOR_GRAM
+    return bool(X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
 
 
 @dataclass(frozen=True)
@@ -202,16 +221,16 @@ class Coordinates:
     intercept is the one that fits the offsets exactly: ``y_offset - offset @ coef``.
     """
 
-    offset: np.ndarray
-    scale: np.ndarray
-    y_offset: np.ndarray
+    offset: FloatArray
+    scale: FloatArray
+    y_offset: FloatArray
     augment: bool
 
     @property
     def n_params(self) -> int:
-        return self.offset.shape[0] + int(self.augment)
+        return int(self.offset.shape[0]) + int(self.augment)
 
-    def to_user(self, theta):
+    def to_user(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Return ``(coef (..., d, k), intercept (..., k))`` for ``theta`` (..., p, k)."""
         d = self.offset.shape[0]
         coef = theta[..., :d, :] / self.scale[:, None]
@@ -220,7 +239,7 @@ class Coordinates:
             intercept = intercept + theta[..., d, :]
         return coef, intercept
 
-    def step_to_user(self, step):
+    def step_to_user(self, step: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The linear part of :meth:`to_user`, for a change ``step`` of theta."""
         d = self.offset.shape[0]
         coef = step[..., :d, :] / self.scale[:, None]
@@ -229,7 +248,7 @@ class Coordinates:
             intercept = intercept + step[..., d, :]
         return coef, intercept
 
-    def from_user(self, coef, intercept):
+    def from_user(self, coef: FloatArray, intercept: FloatArray) -> FloatArray:
         """Inverse of :meth:`to_user` (the intercept is ignored when it is not a coordinate)."""
         # A constant column (scale inf) has no coefficient to start from.
         finite = np.isfinite(self.scale)[:, None]
@@ -249,7 +268,9 @@ class GramObjective:
     gradient descent evaluate a whole block of iterates at once.
     """
 
-    def __init__(self, stats: Moments, n_features: int, coords: Coordinates, loss):
+    def __init__(
+        self, stats: Moments, n_features: int, coords: Coordinates, loss: QuadraticLoss
+    ) -> None:
         d = n_features
         cov = stats.scatter / stats.weight_sum
         dx = stats.mean[:d] - coords.offset
@@ -264,20 +285,20 @@ class GramObjective:
         self.t_sum = float(np.trace(cov[d:, d:]) + dy @ dy)
         self.factor = loss.factor
 
-    def value_and_gradient(self, theta):
+    def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
         grad_half = self.A @ theta - self.B
         # theta'A theta - 2 theta'B = theta'(A theta - B) - theta'B
         quad = np.sum(theta * (grad_half - self.B), axis=(-2, -1))
         value = self.factor * (quad + self.t_sum)
         return value, (2.0 * self.factor) * grad_half
 
-    def hessian_product(self, v):
+    def hessian_product(self, v: FloatArray) -> FloatArray:
         return (2.0 * self.factor) * (self.A @ v)
 
-    def lipschitz(self, rtol=1e-3) -> float:
+    def lipschitz(self, rtol: float = 1e-3) -> float:
         return 2.0 * self.factor * _largest_eigenvalue(self.A, rtol)
 
-    def fixed_step_block(self, step: float, length: int):
+    def fixed_step_block(self, step: float, length: int) -> tuple[FloatArray, FloatArray]:
         """Operators of ``length`` fixed steps: ``theta_j = P[j] @ theta_0 + S[j]``, j = 1..length.
 
         One gradient step is the affine map ``theta -> M theta + u`` with
@@ -302,7 +323,15 @@ class DataObjective:
     to float64 one block at a time, so no copy of X is ever made.
     """
 
-    def __init__(self, X, Y, weights, coords: Coordinates, loss, block_rows=None):
+    def __init__(
+        self,
+        X: Matrix,
+        Y: FloatArray,
+        weights: FloatArray,
+        coords: Coordinates,
+        loss: Loss,
+        block_rows: int | None = None,
+    ) -> None:
         self.X, self.Y, self.weights, self.coords, self.loss = X, Y, weights, coords, loss
         # Blocks of at least 8 MB (two matrix-vector products per block, the second from
         # cache) and at most 16 of them: every BLAS call synchronises its threads, which costs
@@ -311,7 +340,11 @@ class DataObjective:
         self.block_rows = block_rows or max(rows, -(-X.shape[0] // 16))
         self.sparse = is_sparse(X)
 
-    def _pass(self, theta, residual_fn):
+    def _pass(
+        self,
+        theta: FloatArray,
+        residual_fn: Callable[[FloatArray, slice], tuple[FloatArray, float]],
+    ) -> tuple[float, FloatArray]:
         """Accumulate ``sum_block Z_b' f(Z_b theta)`` and the sum of f's second output."""
         d = self.X.shape[1]
         w = theta[:d] / self.coords.scale[:, None]
@@ -329,7 +362,7 @@ class DataObjective:
             grad = np.vstack([grad, g_1[None, :]])
         return total, grad
 
-    def _blocks(self):
+    def _blocks(self) -> Iterator[tuple[slice, Matrix]]:
         if self.sparse:
             from ._sparse import product_blocks
 
@@ -347,20 +380,20 @@ class DataObjective:
                 np.copyto(block, self.X[rows])
                 yield rows, block
 
-    def value_and_gradient(self, theta):
-        def residual_fn(pred, rows):
+    def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
+        def residual_fn(pred: FloatArray, rows: slice) -> tuple[FloatArray, float]:
             r = pred - (self.Y[rows] - self.coords.y_offset)
             p = self.weights[rows]
             return self.loss.derivative(r) * p[:, None], self.loss.value(r, p)
 
         return self._pass(theta, residual_fn)
 
-    def hessian_product(self, v):
+    def hessian_product(self, v: FloatArray) -> FloatArray:
         # Z v is linear in v (the offsets live inside Z), so the same pass serves.
         c = self.loss.curvature
         return self._pass(v, lambda zv, rows: (c * zv * self.weights[rows][:, None], 0.0))[1]
 
-    def lipschitz(self, rtol=1e-2) -> float:
+    def lipschitz(self, rtol: float = 1e-2) -> float:
         # Each Lanczos step costs a pass over X: two digits, from above (the Ritz value plus
         # its residual bound), are what a step size and the stopping test need.
         p = self.coords.n_params
@@ -370,7 +403,7 @@ class DataObjective:
         return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
 
 
-def _largest_eigenvalue(a, rtol) -> float:
+def _largest_eigenvalue(a: FloatArray, rtol: float) -> float:
     # A small symmetric matrix: its exact top eigenvalue costs microseconds. A large one gets
     # Lanczos iterations, which never form a factorisation.
     if a.shape[0] <= _EXACT_EIGEN_MAX:
@@ -378,7 +411,9 @@ def _largest_eigenvalue(a, rtol) -> float:
     return _lanczos(lambda v: a @ v, a.shape[0], rtol=rtol)
 
 
-def _lanczos(matvec, p, *, rtol, max_iter=None) -> float:
+def _lanczos(
+    matvec: Callable[[FloatArray], FloatArray], p: int, *, rtol: float, max_iter: int | None = None
+) -> float:
     """Top eigenvalue of a symmetric positive semi-definite operator, by Lanczos.
 
     Power iterations converge only geometrically in the eigengap, which is tiny for the
@@ -410,7 +445,7 @@ def _lanczos(matvec, p, *, rtol, max_iter=None) -> float:
         theta = float(values[-1])
         if theta <= 0.0 and beta == 0.0:
             return 0.0
-        bound = beta * abs(vectors[-1, -1])
+        bound = beta * abs(float(vectors[-1, -1]))
         if bound <= rtol * abs(theta) or j + 1 == max_iter:
             # theta rises to the top eigenvalue from below; adding the bound errs on the
             # safe side for a step size (1/L never too long).

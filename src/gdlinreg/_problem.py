@@ -7,7 +7,13 @@ coordinate and for constant columns, which are never penalised).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._objective import Coordinates
+    from ._typing import FloatArray, Objective, Penalty, Value
 
 
 class Problem:
@@ -15,22 +21,29 @@ class Problem:
     ``positive``. The smooth part of the penalty joins the gradient; its :math:`\\ell_1` part
     and the sign constraint are applied by :meth:`prox`."""
 
-    def __init__(self, objective, coords, penalty=None, positive=False):
+    def __init__(
+        self,
+        objective: Objective,
+        coords: Coordinates,
+        penalty: Penalty | None = None,
+        positive: bool = False,
+    ) -> None:
         self.objective, self.penalty, self.positive = objective, penalty, positive
         inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
         if coords.augment:
             inv = np.append(inv, 0.0)
-        self.weights = inv[:, None]
+        self.weights: FloatArray = inv[:, None]
         self.is_coef = (np.arange(coords.n_params) < coords.offset.size)[:, None]
         self.l2 = 0.0 if penalty is None else penalty.l2
         self.smooth = (penalty is None or penalty.l1 == 0) and not positive
 
-    def l1_value(self, theta):
+    def l1_value(self, theta: FloatArray) -> Value:
         if self.penalty is None or self.penalty.l1 == 0:
             return 0.0
-        return self.penalty.l1 * np.sum(self.weights * np.abs(theta), axis=(-2, -1))
+        total: Value = np.sum(self.weights * np.abs(theta), axis=(-2, -1))
+        return self.penalty.l1 * total
 
-    def value_and_gradient(self, theta):
+    def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
         """The whole objective (loss + penalty) and the gradient of its smooth part."""
         value, grad = self.objective.value_and_gradient(theta)
         if self.penalty is not None:
@@ -38,14 +51,14 @@ class Problem:
             grad = grad + self.penalty.smooth_gradient(theta, self.weights)
         return value, grad
 
-    def hessian_product(self, v):
+    def hessian_product(self, v: FloatArray) -> FloatArray:
         out = self.objective.hessian_product(v)
         return out + self.l2 * self.weights**2 * v if self.l2 else out
 
-    def lipschitz(self, rtol=1e-3):
+    def lipschitz(self, rtol: float = 1e-3) -> float:
         return self.objective.lipschitz(rtol) + self.l2 * float(np.max(self.weights**2))
 
-    def prox(self, theta, step):
+    def prox(self, theta: FloatArray, step: FloatArray | float) -> FloatArray:
         """The proximal map of the non-smooth part for a step ``step`` (identity if smooth)."""
         if self.penalty is not None and self.penalty.l1:
             theta = self.penalty.prox(theta, step, self.weights)
@@ -53,7 +66,9 @@ class Problem:
             theta = np.where(self.is_coef, np.maximum(theta, 0.0), theta)
         return theta
 
-    def gradient_map(self, theta, grad, curvature):
+    def gradient_map(
+        self, theta: FloatArray, grad: FloatArray, curvature: FloatArray | float
+    ) -> FloatArray:
         """``theta - prox(theta - grad / h)``, zero exactly at a minimiser: the step of a
         (proximal) gradient method scaled by ``curvature`` ``h``, a number or one per
         coordinate (p, 1)."""

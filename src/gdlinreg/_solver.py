@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
 
-from ._checks import SOLVERS, check_arrays, check_options, initial_point, to_sklearn_shapes
+from ._checks import (
+    SOLVERS,
+    check_arrays,
+    check_options,
+    confirm_magnitudes,
+    initial_point,
+    to_sklearn_shapes,
+)
 from ._driver import drive, no_improvement_test
 from ._geometry import (
     condition_number,
@@ -19,15 +27,48 @@ from ._geometry import (
 from ._methods import agd_iterates, cg_iterates, fixed_step_iterates, gd_iterates, sgd_iterates
 from ._objective import DataObjective, GramObjective, Moments, moments, prefer_gram
 from ._problem import Problem
+from ._refine import needs_refinement, refine
+from ._sparse import is_sparse
 from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
 from .schedules import Constant, get_schedule
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+    from ._driver import Callback, ConvergedTest, Outcome
+    from ._objective import Coordinates
+    from ._typing import (
+        ArrayData,
+        Blocks,
+        DataSource,
+        FloatArray,
+        LearningRate,
+        Loss,
+        Matrix,
+        MiniBatchSource,
+        Objective,
+        Penalty,
+        Prepared,
+        QuadraticLoss,
+        Value,
+    )
+
+    #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
+    Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
+    #: The user's ``callback(iteration, coef, intercept, loss)``; a true return stops the fit.
+    UserCallback = Callable[[int, FloatArray, FloatArray | np.floating[Any], float], object]
+    RandomState = int | np.random.RandomState | np.random.Generator | None
 
 __all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
 
 
 # The affine-power trick for fixed steps pays only for small problems, whose cost is
 # otherwise Python's per-call overhead, not arithmetic.
+# Flat directions come from an eigendecomposition of the p x p Gram matrix (p^3 flops).
+_MAX_PARAMS_FOR_REFINE = 512
 _MAX_PARAMS_FOR_POWERS = 16
 # A loss this many times above its start (or non-finite) means the iteration diverges.
 _DIVERGENCE_FACTOR = 1e4
@@ -51,11 +92,11 @@ class DivergenceError(ValueError):
     14 True
     """
 
-    def __init__(self, message: str, loss_history: np.ndarray | None = None):
+    def __init__(self, message: str, loss_history: np.ndarray | None = None) -> None:
         super().__init__(message)
         self.loss_history = loss_history
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[DivergenceError], tuple[str, np.ndarray | None]]:
         # Picklable with its history, so a divergence inside joblib workers reaches the caller.
         return type(self), (self.args[0], self.loss_history)
 
@@ -113,7 +154,7 @@ class GDResult:
     """
 
     coef: np.ndarray
-    intercept: float | np.ndarray
+    intercept: float | np.floating[Any] | np.ndarray
     n_iter: int
     converged: bool
     message: str
@@ -130,36 +171,36 @@ class GDResult:
 
 
 def gradient_descent(
-    X,
-    y,
+    X: Matrix,
+    y: ArrayLike,
     *,
-    loss="half_mse",
-    learning_rate="auto",
-    max_iter=1000,
-    tol=1e-10,
-    fit_intercept=True,
-    solver="auto",
-    sample_weight=None,
-    coef_init=None,
-    intercept_init=None,
-    return_path=False,
-    precompute="auto",
-    verbose=0,
-    epsilon=1.35,
-    penalty=None,
-    alpha=1e-4,
-    l1_ratio=0.15,
-    positive=False,
-    momentum=0.0,
-    nesterovs_momentum=False,
-    line_search=False,
-    batch_size=None,
-    shuffle=True,
-    random_state=None,
-    validation=None,
-    n_iter_no_change=5,
-    callback=None,
-    start_step=0,
+    loss: str | Loss = "half_mse",
+    learning_rate: LearningRate = "auto",
+    max_iter: int = 1000,
+    tol: float | None = 1e-10,
+    fit_intercept: bool = True,
+    solver: str = "auto",
+    sample_weight: ArrayLike | None = None,
+    coef_init: ArrayLike | None = None,
+    intercept_init: ArrayLike | None = None,
+    return_path: bool = False,
+    precompute: bool | str = "auto",
+    verbose: int = 0,
+    epsilon: float = 1.35,
+    penalty: str | Penalty | None = None,
+    alpha: float = 1e-4,
+    l1_ratio: float = 0.15,
+    positive: bool = False,
+    momentum: float = 0.0,
+    nesterovs_momentum: bool = False,
+    line_search: bool = False,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    random_state: RandomState = None,
+    validation: Validation | None = None,
+    n_iter_no_change: int = 5,
+    callback: UserCallback | None = None,
+    start_step: int = 0,
 ) -> GDResult:
     """Fit a linear model by first-order minimisation of ``loss`` (plus ``penalty``); NumPy only.
 
@@ -242,31 +283,31 @@ def gradient_descent(
 
 
 def prepare(
-    X,
-    y,
-    sample_weight,
+    X: Matrix,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None,
     *,
-    loss,
-    epsilon,
-    penalty,
-    alpha,
-    l1_ratio,
-    positive,
-    solver,
-    learning_rate,
-    max_iter,
-    tol,
-    momentum,
-    line_search,
-    batch_size,
-    n_iter_no_change,
-    precompute,
-):
+    loss: str | Loss,
+    epsilon: float,
+    penalty: str | Penalty | None,
+    alpha: float,
+    l1_ratio: float,
+    positive: bool,
+    solver: str,
+    learning_rate: LearningRate,
+    max_iter: int,
+    tol: float | None,
+    momentum: float,
+    line_search: bool,
+    batch_size: int | None,
+    n_iter_no_change: int,
+    precompute: bool | str,
+) -> Prepared:
     """Check the data and options and build the statistics: everything before the loop.
 
     Returns the keyword arguments of :func:`solve` that describe the problem.
     """
-    X, Y, one_target, weights = check_arrays(X, y, sample_weight)
+    X, Y, one_target, weights = check_arrays(X, y, sample_weight, defer=True)
     loss_fn = get_loss(loss, epsilon=epsilon)
     pen = get_penalty(penalty, alpha, l1_ratio)
     method, fixed = check_options(
@@ -283,65 +324,73 @@ def prepare(
         n_iter_no_change=n_iter_no_change,
     )
     use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X)
-    return dict(
-        stats=moments(X, Y, weights, full=use_gram),
-        data=(X, Y, weights / weights.sum()),
-        method=method,
-        fixed=fixed,
-        one_target=one_target,
-        dtype=X.dtype,
-        use_gram=use_gram,
-        loss=loss_fn,
-        penalty=pen,
-    )
+    # NaN, infinity and extreme values pass through the moments harmlessly (rounding aside):
+    # confirm_magnitudes then finds them, or proves there are none, at no extra pass over X.
+    with np.errstate(all="ignore"):
+        stats = moments(X, Y, weights, full=use_gram)
+    if not is_sparse(X):
+        confirm_magnitudes(X, weights, stats, X.shape[1])
+    return {
+        "stats": stats,
+        "data": (X, Y, weights / weights.sum()),
+        "method": method,
+        "fixed": fixed,
+        "one_target": one_target,
+        "dtype": X.dtype,
+        "use_gram": use_gram,
+        "loss": loss_fn,
+        "penalty": pen,
+    }
 
 
 def solve(
-    stats,
-    data,
+    stats: Moments,
+    data: ArrayData | DataSource | None,
     *,
-    method,
-    fixed,
-    n_targets=None,
-    one_target,
-    dtype,
-    use_gram,
-    loss,
-    penalty,
-    learning_rate,
-    max_iter,
-    tol,
-    fit_intercept,
-    coef_init,
-    intercept_init,
-    return_path,
-    verbose,
-    positive,
-    momentum,
-    nesterovs_momentum,
-    line_search,
-    batch_size,
-    shuffle,
-    random_state,
-    validation,
-    n_iter_no_change,
-    callback,
-    start_step,
-):
+    method: str,
+    fixed: bool,
+    n_targets: int | None = None,
+    one_target: bool,
+    dtype: DTypeLike,
+    use_gram: bool,
+    loss: Loss,
+    penalty: Penalty | None,
+    learning_rate: LearningRate,
+    max_iter: int,
+    tol: float | None,
+    fit_intercept: bool,
+    coef_init: ArrayLike | None,
+    intercept_init: ArrayLike | None,
+    return_path: bool,
+    verbose: int,
+    positive: bool,
+    momentum: float,
+    nesterovs_momentum: bool,
+    line_search: bool,
+    batch_size: int | None,
+    shuffle: bool,
+    random_state: RandomState,
+    validation: Validation | Moments | None,
+    n_iter_no_change: int,
+    callback: UserCallback | None,
+    start_step: int,
+) -> GDResult:
     """Run ``method`` on prepared statistics: the part of :func:`gradient_descent` that
     ``partial_fit`` reuses on accumulated statistics (then ``data`` is None, Gram form only)."""
-    k = n_targets if n_targets is not None else data[1].shape[1]
+    # Without n_targets, data are the in-memory arrays (partial_fit and Dask pass n_targets).
+    k = n_targets if n_targets is not None else cast("ArrayData", data)[1].shape[1]
     d = stats.mean.size - k
     ridge = 0.0 if penalty is None else penalty.l2 / loss.curvature
     x_spread, y_spread, coords = coordinates(
         stats, d, method, fit_intercept, loss.is_quadratic, ridge
     )
-    if use_gram:
-        objective = GramObjective(stats, d, coords, loss)
+    objective: Objective
+    if use_gram:  # (prepare chose the Gram form only for a quadratic loss)
+        objective = GramObjective(stats, d, coords, cast("QuadraticLoss", loss))
     elif hasattr(data, "objective"):  # data that build their own objective (Dask chunks)
-        objective = data.objective(coords, loss)
+        objective = cast("DataSource", data).objective(coords, loss)
     else:
-        objective = DataObjective(*data, coords, loss)
+        objective = DataObjective(*cast("ArrayData", data), coords, loss)
     problem = Problem(objective, coords, penalty, positive)
     epsilon = getattr(loss, "epsilon", None)
     if epsilon is not None and epsilon < 1e-8 * float(np.max(y_spread, initial=0.0)):
@@ -353,20 +402,23 @@ def solve(
 
     coef0, intercept0 = initial_point(coef_init, intercept_init, d, k, one_target)
     theta = coords.from_user(coef0, intercept0)
+    stream = _streamed(data) if method == "sgd" else None
     lipschitz = max(problem.lipschitz(), np.finfo(float).tiny)
     schedule, initial = (Constant(), None) if fixed else get_schedule(learning_rate)
     if fixed and learning_rate != "auto":
-        base = float(learning_rate)
+        base = float(cast(float, learning_rate))  # fixed, not 'auto': a number
     elif initial is not None:
         base = float(initial)
     elif method == "sgd":
-        bound = getattr(data, "minibatch_curvature", None)  # Dask chunks know their own
-        if bound is None:
-            bound = partial(minibatch_curvature, data)
-        base = 1.0 / bound(coords, loss, lipschitz, batch_size)
+        if stream is not None:  # Dask chunks know their own bound
+            bound = stream.minibatch_curvature(coords, loss, lipschitz, _batch(batch_size))
+        else:
+            bound = minibatch_curvature(_arrays(data), coords, loss, lipschitz, _batch(batch_size))
+        base = 1.0 / bound
     else:
         base = 1.0 / lipschitz
 
+    blocks: Blocks
     if method == "cg":
         blocks = cg_iterates(problem, theta)
     elif method == "agd":
@@ -375,7 +427,9 @@ def solve(
         )
     elif method == "sgd":
         # Dask chunks stream themselves through the same epochs.
-        iterates = getattr(data, "sgd_iterates", None) or partial(sgd_iterates, data)
+        iterates: Callable[..., Blocks] = (
+            stream.sgd_iterates if stream is not None else partial(sgd_iterates, _arrays(data))
+        )
         blocks = iterates(
             coords,
             loss,
@@ -384,7 +438,7 @@ def solve(
             theta,
             base,
             schedule,
-            batch_size=batch_size,
+            batch_size=_batch(batch_size),
             shuffle=shuffle,
             rng=_generator(random_state),
             momentum=momentum,
@@ -419,14 +473,19 @@ def solve(
     # direction but the stiffest, and would stop far from the solution.
     curvature = diagonal_curvature(stats, d, coords, loss, problem)
     stop_test = make_stop_test(coords, stats, d, x_spread, y_spread, tol or 0.0)
-    if tol is None:
-        converged_test = None
-    elif method == "sgd":
+    converged_test: ConvergedTest | None = None
+    if tol is not None and method == "sgd":
         converged_test = no_improvement_test(tol, n_iter_no_change)
-    else:
+    elif tol is not None:
 
-        def converged_test(thetas, values, grads):
-            return stop_test(thetas, problem.gradient_map(thetas, grads, curvature))
+        def tol_test(
+            thetas: FloatArray, values: FloatArray, grads: FloatArray | None
+        ) -> NDArray[np.bool_]:
+            # The full-batch methods always yield their gradients.
+            steps = problem.gradient_map(thetas, cast("FloatArray", grads), curvature)
+            return stop_test(thetas, steps)
+
+        converged_test = tol_test
 
     value0, grad0 = problem.value_and_gradient(theta)
     at_solution = (
@@ -437,12 +496,14 @@ def solve(
     if at_solution:
         blocks = iter(())  # zero steps: the start already meets tol
     score = _validation_score(validation, coords, use_gram, d, k)
-    user_callback = None
+    user_callback: Callback | None = None
     if callback is not None:
 
-        def user_callback(i, th, value):
+        def call_user(i: int, th: FloatArray, value: float) -> object:
             c, b = to_sklearn_shapes(*coords.to_user(th), one_target, np.float64)
             return callback(i, c, b, value)
+
+        user_callback = call_user
 
     factor = getattr(loss, "factor", 0.5)
     with np.errstate(all="ignore"):
@@ -463,6 +524,20 @@ def solve(
         _raise_divergence(run, problem, method, loss, base, value0)
     if at_solution:
         run.reason = "tol"
+    if (
+        run.reason in ("tol", "stalled")
+        and tol is not None
+        and use_gram
+        and method in ("cg", "agd")
+        and score is None
+        and penalty is None
+        and not positive
+        and isinstance(data, tuple)
+        and not is_sparse(data[0])
+        and coords.n_params <= _MAX_PARAMS_FOR_REFINE
+        and isinstance(objective, GramObjective)
+    ):
+        _refine_on_data(run, objective, data, coords, theta, factor)
     n_iter = len(run.losses)
     final = run.last if run.last is not None else theta
     best_iter = None
@@ -473,13 +548,16 @@ def solve(
     coef_path = intercept_path = None
     if return_path:
         path = theta[None] if run.path is None else np.concatenate([theta[None], run.path])
-        coef_path, intercept_path = to_sklearn_shapes(*coords.to_user(path), one_target, out)
+        coef_path, path_b = to_sklearn_shapes(*coords.to_user(path), one_target, out)
+        intercept_path = np.asarray(path_b)  # (of a stack: an array already)
     n_updates = n_iter
     if method == "sgd":
-        per_epoch = getattr(data, "updates_per_epoch", None)
-        n_updates = n_iter * (
-            per_epoch(batch_size) if per_epoch else -(-data[0].shape[0] // batch_size)
+        per_epoch = (
+            stream.updates_per_epoch(_batch(batch_size))
+            if stream is not None
+            else -(-_arrays(data)[0].shape[0] // _batch(batch_size))
         )
+        n_updates = n_iter * per_epoch
     return GDResult(
         coef=coef,
         intercept=intercept,
@@ -499,15 +577,56 @@ def solve(
     )
 
 
-def _generator(random_state):
+def _refine_on_data(
+    run: Outcome,
+    objective: GramObjective,
+    data: ArrayData,
+    coords: Coordinates,
+    theta: FloatArray,
+    factor: float,
+) -> None:
+    """Iterative refinement of an ill-conditioned Gram-form fit on the data (``_refine``):
+    each improving iterate counts as a step; "stalled" if gains remain after its passes."""
+    if not needs_refinement(objective.A):
+        return
+    start = run.last if run.last is not None else theta
+    thetas, mses, done = refine(*data, coords, start, objective.A)
+    if thetas:
+        run.last = thetas[-1]
+        run.losses.extend(factor * m for m in mses)
+        # (read only when the path is kept; None there means no steps before these)
+        steps = np.stack(thetas)
+        run.path = steps if run.path is None else np.concatenate([run.path, steps])
+    run.reason = "tol" if done else "stalled"
+
+
+def _arrays(data: ArrayData | DataSource | None) -> ArrayData:
+    # Mini-batches on data that do not stream themselves (_streamed) run on in-memory arrays.
+    return cast("ArrayData", data)
+
+
+def _streamed(data: ArrayData | DataSource | None) -> MiniBatchSource | None:
+    # Data that run their own mini-batch epochs (Dask's row chunks, _dask_stream.ChunkStream);
+    # the cast: hasattr cannot narrow to the protocol, whose methods this is the test for.
+    return cast("MiniBatchSource", data) if hasattr(data, "sgd_iterates") else None
+
+
+def _batch(batch_size: int | None) -> int:
+    # The "sgd" method is chosen only with a batch size.
+    return cast(int, batch_size)
+
+
+def _generator(random_state: RandomState) -> np.random.Generator:
     """A Generator for None, an int, a Generator or a RandomState: NumPy < 2's default_rng
     refuses a RandomState; wrapping its bit generator is what NumPy 2 does."""
     if isinstance(random_state, np.random.RandomState):
-        random_state = random_state._bit_generator
+        return np.random.default_rng(random_state._bit_generator)
     return np.random.default_rng(random_state)
 
 
-def _validation_score(validation, coords, use_gram, d, k):
+def _validation_score(
+    validation: Validation | Moments | None, coords: Coordinates, use_gram: bool, d: int, k: int
+) -> Callable[[FloatArray], FloatArray] | None:
     """R^2 on a validation set (pooled over targets), vectorised over stacked iterates."""
     if validation is None:
         return None
@@ -521,6 +640,7 @@ def _validation_score(validation, coords, use_gram, d, k):
         if Yv.shape[1] != k:
             raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
         stats = moments(Xv, Yv, wv, full=use_gram)
+    objective: Objective
     if use_gram:
         objective = GramObjective(stats, d, coords, HalfMSE())
     else:
@@ -528,7 +648,7 @@ def _validation_score(validation, coords, use_gram, d, k):
     scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
     total = float(np.sum(scatter[d:]) / stats.weight_sum)
 
-    def score(thetas):
+    def score(thetas: FloatArray) -> FloatArray:
         if use_gram:
             values = objective.value_and_gradient(thetas)[0]
         else:
@@ -541,7 +661,9 @@ def _validation_score(validation, coords, use_gram, d, k):
     return score
 
 
-def _raise_divergence(run, problem, method, loss, base, value0):
+def _raise_divergence(
+    run: Outcome, problem: Problem, method: str, loss: Loss, base: float, value0: Value
+) -> NoReturn:
     # Quote the bound to more digits than the step needed.
     lipschitz = max(problem.lipschitz(rtol=1e-10), np.finfo(float).tiny)
     plain = method in ("gd", "sgd")
@@ -563,7 +685,7 @@ def _raise_divergence(run, problem, method, loss, base, value0):
     )
 
 
-def _message(reason, n_iter, max_iter, tol, method):
+def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, method: str) -> str:
     unit = "epochs" if method == "sgd" else "steps"
     criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
     if reason == "tol":
@@ -585,7 +707,7 @@ def _message(reason, n_iter, max_iter, tol, method):
     )
 
 
-def _use_gram(precompute, loss_fn, X):
+def _use_gram(precompute: bool | str, loss_fn: Loss, X: Matrix) -> bool:
     if precompute == "auto":
         return loss_fn.is_quadratic and prefer_gram(X)
     if precompute is True and not loss_fn.is_quadratic:

@@ -10,8 +10,19 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ._objective import Moments
+    from ._typing import FloatArray, Matrix
+
+    #: ``(rows, cols, values)`` of stored entries; rows None unless asked for.
+    _Entries = tuple[NDArray[np.integer[Any]] | None, NDArray[np.integer[Any]], FloatArray]
 
 # Nonzeros per row block of the products: large, because scipy's per-call overhead, not the
 # cache, dominates below about a million; the moments' bincounts use small blocks, to bound
@@ -23,13 +34,13 @@ _MOMENT_BLOCK_NNZ = 1 << 16
 _MAX_ROW_NNZ_FOR_GRAM = 16
 
 
-def is_sparse(X) -> bool:
+def is_sparse(X: object) -> bool:
     # A scipy.sparse object can only exist once scipy.sparse has been imported: no import here.
     module = sys.modules.get("scipy.sparse")
-    return module is not None and module.issparse(X)
+    return module is not None and bool(module.issparse(X))
 
 
-def check_sparse(X):
+def check_sparse(X: Matrix) -> Matrix:
     """The checks of ``check_arrays`` for sparse X; returns CSR or CSC, float32 or float64."""
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D.")
@@ -43,18 +54,20 @@ def check_sparse(X):
         # Duplicate entries would be counted twice by the moments: sum them, on a copy.
         X = X.copy()
         X.sum_duplicates()
+    if np.isnan(X.data).any():
+        raise ValueError("Input X contains NaN; remove or impute those values.")
     if not np.isfinite(X.data).all():
-        raise ValueError("X contains NaN or infinity; remove or impute those values.")
+        raise ValueError("Input X contains infinity; remove or replace those values.")
     return X
 
 
-def prefer_gram(X) -> bool:
+def prefer_gram(X: Matrix) -> bool:
     """The sparse half of the "auto" cost model (see ``_objective.prefer_gram``)."""
     n, d = X.shape
-    return d <= 2000 and X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * n
+    return d <= 2000 and bool(X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * n)
 
 
-def product_blocks(X):
+def product_blocks(X: Matrix) -> Iterator[tuple[slice, Matrix]]:
     """The ``(rows, block)`` pairs the data form multiplies with: float64 X whole (scipy's
     products read it in place; a block view would be copied by scipy's constructor, which
     prunes arrays that are small views of large ones), float32 X in promoted row blocks."""
@@ -64,7 +77,7 @@ def product_blocks(X):
         yield from row_blocks(X)
 
 
-def row_blocks(X, block_nnz=_BLOCK_NNZ):
+def row_blocks(X: Matrix, block_nnz: int = _BLOCK_NNZ) -> Iterator[tuple[slice, Matrix]]:
     """``(rows, block)`` pairs covering X, each block float64 and sharing X's index arrays.
 
     CSR is cut into row blocks of about ``block_nnz`` nonzeros (views of X's arrays), each
@@ -85,13 +98,13 @@ def row_blocks(X, block_nnz=_BLOCK_NNZ):
         yield slice(r0, r1), _as_float64(block)
 
 
-def _as_float64(X):
+def _as_float64(X: Matrix) -> Matrix:
     if X.dtype == np.float64:
         return X
     return type(X)((X.data.astype(np.float64), X.indices, X.indptr), shape=X.shape)
 
 
-def _nonzeros(X, with_rows=True):
+def _nonzeros(X: Matrix, with_rows: bool = True) -> Iterator[_Entries]:
     """``(rows, cols, values)`` of X's stored entries, in blocks (values in float64); rows is
     None unless asked for (only unequal weights need them)."""
     for rows, block in row_blocks(X, _MOMENT_BLOCK_NNZ):
@@ -105,7 +118,7 @@ def _nonzeros(X, with_rows=True):
             yield block.indices, np.repeat(np.arange(block.shape[1]), counts), block.data
 
 
-def sparse_moments(X, Y, sample_weight, *, full):
+def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full: bool) -> Moments:
     """:func:`._objective.moments` for sparse X, without densifying it.
 
     The variances are sums of non-negative terms, exact to rounding whatever the offsets:
@@ -160,7 +173,7 @@ def sparse_moments(X, Y, sample_weight, *, full):
     return Moments(w_sum, np.concatenate([mean, ys.mean]), scatter, shift)
 
 
-def _rmatmat(X, R):
+def _rmatmat(X: Matrix, R: FloatArray) -> FloatArray:
     """``X' R`` in float64, block by block."""
     out = np.zeros((X.shape[1], R.shape[1]))
     for rows, block in product_blocks(X):

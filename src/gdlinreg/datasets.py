@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import FloatArray
 
 __all__ = ["SEED_LEARNING_RATE", "SEED_START", "SEED_STEPS", "load_seed_example", "make_problem"]
 
@@ -14,7 +19,7 @@ SEED_LEARNING_RATE = 0.01
 SEED_STEPS = (10, 100, 1000, 1_000_000)
 
 
-def load_seed_example():
+def load_seed_example() -> tuple[FloatArray, FloatArray]:
     """Return the tutorial's five points as ``(X, y)``, X of shape (5, 1).
 
     Their least-squares line is y = 0.8 x + 0.6.
@@ -31,15 +36,15 @@ def load_seed_example():
 
 
 def make_problem(
-    n_samples=100,
-    n_features=3,
+    n_samples: int = 100,
+    n_features: int = 3,
     *,
-    n_targets=None,
-    offset=0.0,
-    scale=1.0,
-    noise=0.1,
-    random_state=None,
-):
+    n_targets: int | None = None,
+    offset: float = 0.0,
+    scale: float = 1.0,
+    noise: float = 0.1,
+    random_state: int | np.random.Generator | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray, float | FloatArray]:
     """A random linear problem ``y = X w + b + noise``, returned as ``(X, y, coef, intercept)``.
 
     ``offset`` and ``scale`` shift and stretch every column of X (large offsets make the

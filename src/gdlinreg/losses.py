@@ -15,8 +15,12 @@ and add one line to :data:`LOSSES`; the contract test in ``tests/test_losses.py`
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import FloatArray, Loss
 
 __all__ = ["LOSSES", "MSE", "HalfMSE", "Huber", "get_loss"]
 
@@ -117,31 +121,31 @@ class Huber:
     is_quadratic = False
     curvature = 1.0
 
-    def __init__(self, epsilon=1.35):
+    def __init__(self, epsilon: float = 1.35) -> None:
         self.epsilon = epsilon
 
-    def value(self, residual, weights):
+    def value(self, residual: FloatArray, weights: FloatArray) -> float:
         a = np.abs(residual)
         eps = self.epsilon
         per = np.where(a <= eps, 0.5 * residual * residual, eps * a - 0.5 * eps * eps)
         return float((weights @ per).sum())
 
-    def derivative(self, residual):
+    def derivative(self, residual: FloatArray) -> FloatArray:
         return np.clip(residual, -self.epsilon, self.epsilon)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Huber(epsilon={self.epsilon!r})"
 
 
 #: The loss registry: ``loss=<key>`` in the estimator and in :func:`gradient_descent`.
-LOSSES = {
+LOSSES: dict[str, type[HalfMSE] | type[MSE] | type[Huber]] = {
     HalfMSE.name: HalfMSE,
     MSE.name: MSE,
     Huber.name: Huber,
 }
 
 
-def get_loss(loss, **params):
+def get_loss(loss: str | Loss, **params: float) -> Loss:
     """Return the loss object for a registry name (built with those of ``params`` its class
     takes, e.g. ``epsilon``), or the object itself.
 

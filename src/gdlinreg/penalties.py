@@ -22,7 +22,12 @@ To add a penalty, write one small class with ``l1`` and ``l2`` shares (or overri
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import FloatArray, Penalty, Value
 
 __all__ = ["L1", "L2", "PENALTIES", "ElasticNet", "get_penalty"]
 
@@ -43,32 +48,36 @@ class ElasticNet:
 
     name = "elasticnet"
 
-    def __init__(self, alpha=1e-4, l1_ratio=0.15):
+    def __init__(self, alpha: float = 1e-4, l1_ratio: float = 0.15) -> None:
         self.alpha = alpha
         self.l1_ratio = l1_ratio
 
     @property
-    def l1(self):
+    def l1(self) -> float:
         """The weight of :math:`\\|w\\|_1`."""
         return self.alpha * self.l1_ratio
 
     @property
-    def l2(self):
+    def l2(self) -> float:
         """The curvature of the smooth part :math:`\\frac{l_2}{2}\\|w\\|_2^2`."""
         return self.alpha * (1.0 - self.l1_ratio)
 
-    def value(self, coef, weights=1.0):
+    def value(self, coef: FloatArray, weights: FloatArray | float = 1.0) -> Value:
         """The penalty of ``coef`` of shape (..., p, k), summed over the last two axes."""
         w = np.asarray(weights)
-        l1 = np.sum(w * np.abs(coef), axis=(-2, -1))
-        return self.l1 * l1 + 0.5 * self.l2 * np.sum(w * w * coef * coef, axis=(-2, -1))
+        l1: Value = np.sum(w * np.abs(coef), axis=(-2, -1))
+        l2: Value = np.sum(w * w * coef * coef, axis=(-2, -1))
+        return self.l1 * l1 + 0.5 * self.l2 * l2
 
-    def smooth_gradient(self, coef, weights=1.0):
+    def smooth_gradient(self, coef: FloatArray, weights: FloatArray | float = 1.0) -> FloatArray:
         """Gradient of the smooth part, :math:`l_2\\,\\mathrm{diag}(weights)^2 w`."""
         w = np.asarray(weights)
-        return self.l2 * (w * w) * coef
+        grad: FloatArray = self.l2 * (w * w) * coef
+        return grad
 
-    def prox(self, coef, step, weights=1.0):
+    def prox(
+        self, coef: FloatArray, step: FloatArray | float, weights: FloatArray | float = 1.0
+    ) -> FloatArray:
         """Soft-thresholding, :math:`\\mathrm{sign}(v)\\max(|v| - step\\,l_1 w, 0)`: the proximal
         map of the :math:`\\ell_1` part (the smooth part goes with the gradient)."""
         if self.l1 == 0:
@@ -77,7 +86,7 @@ class ElasticNet:
         # "+ 0.0" turns the -0.0 of thresholded negatives into plain zeros.
         return np.sign(coef) * np.maximum(np.abs(coef) - threshold, 0.0) + 0.0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(alpha={self.alpha!r}, l1_ratio={self.l1_ratio!r})"
 
 
@@ -93,7 +102,7 @@ class L2(ElasticNet):
 
     name = "l2"
 
-    def __init__(self, alpha=1e-4, l1_ratio=None):
+    def __init__(self, alpha: float = 1e-4, l1_ratio: float | None = None) -> None:
         super().__init__(alpha, 0.0)
 
 
@@ -110,15 +119,15 @@ class L1(ElasticNet):
 
     name = "l1"
 
-    def __init__(self, alpha=1e-4, l1_ratio=None):
+    def __init__(self, alpha: float = 1e-4, l1_ratio: float | None = None) -> None:
         super().__init__(alpha, 1.0)
 
 
 #: The penalty registry: ``penalty=<key>``.
-PENALTIES = {cls.name: cls for cls in (L2, L1, ElasticNet)}
+PENALTIES: dict[str, type[ElasticNet]] = {cls.name: cls for cls in (L2, L1, ElasticNet)}
 
 
-def get_penalty(penalty, alpha, l1_ratio):
+def get_penalty(penalty: str | Penalty | None, alpha: float, l1_ratio: float) -> Penalty | None:
     """The penalty object for ``penalty`` (None, a registry name, or an object).
 
     Examples

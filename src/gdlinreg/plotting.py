@@ -17,9 +17,27 @@ data, not the library's own solver.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
 import numpy as np
 
 from .losses import get_loss
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+    from mpl_toolkits.mplot3d import Axes3D
+    from numpy.typing import ArrayLike
+
+    from ._estimator import GDLinearRegressor
+    from ._solver import DivergenceError, GDResult
+    from ._typing import FloatArray, Loss
+
+#: A fit with its path: a fitted estimator or a ``GDResult``.
+Run: TypeAlias = "GDLinearRegressor | GDResult"
+#: What the loss curves accept: a run, a ``DivergenceError`` or an array of loss values.
+Curve: TypeAlias = "GDLinearRegressor | GDResult | DivergenceError | ArrayLike"
 
 __all__ = [
     "plot_distance_to_solution",
@@ -32,7 +50,15 @@ __all__ = [
 _MAX_PATH_POINTS = 2000
 
 
-def plot_fit_progress(run, X, y, *, steps=(10, 100, 1000), sample_weight=None, ax=None):
+def plot_fit_progress(
+    run: Run,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    steps: Sequence[int] = (10, 100, 1000),
+    sample_weight: ArrayLike | None = None,
+    ax: Axes | None = None,
+) -> Figure | SubFigure:
     """The data, the starting line, the lines after chosen steps and the least-squares line.
 
     For one-feature problems: the tutorial's figure of the fit after 10, 100 and 1000 steps.
@@ -96,18 +122,18 @@ def plot_fit_progress(run, X, y, *, steps=(10, 100, 1000), sample_weight=None, a
 
 
 def plot_loss_surface(
-    run,
-    X,
-    y,
+    run: Run,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    loss=None,
-    coefs=(0, 1),
-    sample_weight=None,
-    extent=None,
-    kind="contour",
-    resolution=60,
-    ax=None,
-):
+    loss: str | Loss | None = None,
+    coefs: tuple[int, int] = (0, 1),
+    sample_weight: ArrayLike | None = None,
+    extent: Sequence[float] | None = None,
+    kind: str = "contour",
+    resolution: int = 60,
+    ax: Axes | None = None,
+) -> Figure | SubFigure:
     """The loss over two parameters, as contours or a 3-D surface, with the descent path.
 
     With one feature the parameters are (slope, intercept) and the path is exact. With more,
@@ -186,7 +212,7 @@ def plot_loss_surface(
     b = np.linspace(extent[2], extent[3], resolution)
     A, B = np.meshgrid(a, b)
 
-    def value(ai, bi):
+    def value(ai: float, bi: float) -> float:
         return loss_fn.value((base + ai * u + bi * v)[:, None], p)
 
     Z = np.array([[value(ai, bi) for ai in a] for bi in b])
@@ -199,9 +225,10 @@ def plot_loss_surface(
     if kind == "surface":
         path_z = np.array([value(ai, bi) for ai, bi in zip(path_a, path_b, strict=True)])
         fig, ax = _axes(ax, projection="3d")
-        ax.plot_surface(A, B, Z, cmap="viridis", alpha=0.6, linewidth=0)
+        ax3d = cast("Axes3D", ax)  # (a 3-D axes: _axes checked or made one)
+        ax3d.plot_surface(A, B, Z, cmap="viridis", alpha=0.6, linewidth=0)
         ax.plot(path_a, path_b, path_z, color="red", marker=".", markersize=3, label="path")
-        ax.set_zlabel(f"{loss_fn.name} loss")
+        ax3d.set_zlabel(f"{loss_fn.name} loss")
     else:
         fig, ax = _axes(ax)
         low, high = float(Z.min()), float(Z.max())
@@ -228,7 +255,13 @@ def plot_loss_surface(
     return fig
 
 
-def plot_loss_curves(runs, *, optimum=None, logx=False, ax=None):
+def plot_loss_curves(
+    runs: Curve | dict[str, Curve],
+    *,
+    optimum: float | dict[str, float] | None = None,
+    logx: bool = False,
+    ax: Axes | None = None,
+) -> Figure | SubFigure:
     """The loss after every step, log-scaled, for one run or several side by side.
 
     Parameters
@@ -280,7 +313,15 @@ def plot_loss_curves(runs, *, optimum=None, logx=False, ax=None):
     return fig
 
 
-def plot_distance_to_solution(runs, X, y, *, sample_weight=None, logx=False, ax=None):
+def plot_distance_to_solution(
+    runs: Run | dict[str, Run],
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    logx: bool = False,
+    ax: Axes | None = None,
+) -> Figure | SubFigure:
     """The distance of every iterate to the least-squares solution, log-scaled.
 
     The distance is the Euclidean norm over all coefficients and the intercept, measured from
@@ -343,7 +384,7 @@ def plot_distance_to_solution(runs, X, y, *, sample_weight=None, logx=False, ax=
     return fig
 
 
-def _axes(ax, projection=None):
+def _axes(ax: Axes | None, projection: str | None = None) -> tuple[Figure | SubFigure, Axes]:
     if ax is not None:
         if projection == "3d" and getattr(ax, "name", "") != "3d":
             raise ValueError("kind='surface' needs a 3-D axes (projection='3d').")
@@ -354,14 +395,16 @@ def _axes(ax, projection=None):
     return fig, fig.add_subplot(projection=projection)
 
 
-def _colors(n):
+def _colors(n: int) -> list[tuple[float, float, float, float]]:
     import matplotlib as mpl
 
     cmap = mpl.colormaps["plasma"]
     return [cmap(0.15 + 0.7 * t) for t in np.linspace(0.0, 1.0, n)] if n > 1 else [cmap(0.15)]
 
 
-def _data(X, y, sample_weight):
+def _data(
+    X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or y.shape[:1] != X.shape[:1]:
@@ -370,7 +413,7 @@ def _data(X, y, sample_weight):
     return X, y, w
 
 
-def _path(run):
+def _path(run: Run) -> tuple[FloatArray, FloatArray]:
     if hasattr(run, "coef_"):  # a fitted estimator
         coef_path = getattr(run, "coef_path_", None)
         intercept_path = getattr(run, "intercept_path_", None)
@@ -385,7 +428,7 @@ def _path(run):
     return np.asarray(coef_path, dtype=np.float64), np.asarray(intercept_path, dtype=np.float64)
 
 
-def _history(run):
+def _history(run: Curve) -> FloatArray:
     for name in ("loss_curve_", "loss_history"):
         if hasattr(run, name):
             history = getattr(run, name)
@@ -395,20 +438,22 @@ def _history(run):
     return np.asarray(run, dtype=np.float64)
 
 
-def _labelled(runs):
+def _labelled(runs: Any) -> dict[str, Any]:
     return dict(runs) if isinstance(runs, dict) else {"run": runs}
 
 
-def _fit_intercept(run):
+def _fit_intercept(run: Run) -> bool:
     return bool(getattr(run, "fit_intercept", True))
 
 
-def _feature_names(run, d):
+def _feature_names(run: Run, d: int) -> list[str]:
     names = getattr(run, "feature_names_in_", None)
     return [str(n) for n in names] if names is not None else [f"coef[{i}]" for i in range(d)]
 
 
-def _lstsq(X, y, weights, fit_intercept):
+def _lstsq(
+    X: FloatArray, y: FloatArray, weights: FloatArray, fit_intercept: bool
+) -> tuple[FloatArray, Any]:  # the intercept: a float for 1-D y, else an array
     """Weighted least squares by :func:`numpy.linalg.lstsq`: ``(coef, intercept)``."""
     A = np.hstack([X, np.ones((len(X), 1))]) if fit_intercept else X
     root = np.sqrt(weights)
@@ -419,7 +464,9 @@ def _lstsq(X, y, weights, fit_intercept):
     return theta.T, np.zeros(theta.shape[1:]) if theta.ndim == 2 else 0.0
 
 
-def _extent(path_a, path_b, ls_a, ls_b):
+def _extent(
+    path_a: FloatArray, path_b: FloatArray, ls_a: float | None, ls_b: float | None
+) -> tuple[float, ...]:
     a = np.append(path_a, [] if ls_a is None else [ls_a])
     b = np.append(path_b, [] if ls_b is None else [ls_b])
     bounds = []

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._typing import LearningRate, Schedule
 
 __all__ = [
     "SCHEDULES",
@@ -35,13 +39,13 @@ class Constant:
 
     name = "constant"
 
-    def __init__(self, initial=None):
+    def __init__(self, initial: float | None = None) -> None:
         self.initial = initial
 
-    def __call__(self, t):
+    def __call__(self, t: int) -> float:
         return 1.0
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(initial={self.initial!r})"
 
 
@@ -59,12 +63,12 @@ class InverseScaling(Constant):
 
     name = "invscaling"
 
-    def __init__(self, power_t=0.25, initial=None):
+    def __init__(self, power_t: float = 0.25, initial: float | None = None) -> None:
         self.power_t = power_t
         self.initial = initial
 
-    def __call__(self, t):
-        return (t + 1.0) ** -self.power_t
+    def __call__(self, t: int) -> float:
+        return float((t + 1.0) ** -self.power_t)
 
 
 class ExponentialDecay(Constant):
@@ -78,11 +82,11 @@ class ExponentialDecay(Constant):
 
     name = "exponential"
 
-    def __init__(self, decay_rate=0.999, initial=None):
+    def __init__(self, decay_rate: float = 0.999, initial: float | None = None) -> None:
         self.decay_rate = decay_rate
         self.initial = initial
 
-    def __call__(self, t):
+    def __call__(self, t: int) -> float:
         return self.decay_rate**t
 
 
@@ -102,18 +106,24 @@ class Adaptive(Constant):
 
     name = "adaptive"
 
-    def __init__(self, divisor=5.0, patience=5, tol=1e-4, initial=None):
+    def __init__(
+        self,
+        divisor: float = 5.0,
+        patience: int = 5,
+        tol: float = 1e-4,
+        initial: float | None = None,
+    ) -> None:
         self.divisor = divisor
         self.patience = patience
         self.tol = tol
         self.initial = initial
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the losses seen (called at the start of every fit)."""
         self._factor, self._best, self._stalled = 1.0, math.inf, 0
 
-    def observe(self, loss):
+    def observe(self, loss: float) -> None:
         if loss < self._best * (1.0 - self.tol):
             self._best, self._stalled = loss, 0
             return
@@ -122,15 +132,17 @@ class Adaptive(Constant):
             self._factor /= self.divisor
             self._stalled = 0
 
-    def __call__(self, t):
+    def __call__(self, t: int) -> float:
         return self._factor
 
 
 #: The schedule registry: ``learning_rate=<key>`` uses the class with its defaults.
-SCHEDULES = {cls.name: cls for cls in (Constant, InverseScaling, ExponentialDecay, Adaptive)}
+SCHEDULES: dict[str, type[Constant]] = {
+    cls.name: cls for cls in (Constant, InverseScaling, ExponentialDecay, Adaptive)
+}
 
 
-def get_schedule(learning_rate):
+def get_schedule(learning_rate: LearningRate) -> tuple[Schedule, float | None]:
     """Return ``(schedule, initial)`` for a ``learning_rate`` that is a name or a callable.
 
     Examples
@@ -149,10 +161,10 @@ def get_schedule(learning_rate):
         return schedule, None
     if callable(learning_rate):
         # A fit works on its own copy: a stateful schedule given as a parameter stays as given.
-        schedule = copy.deepcopy(learning_rate)
-        if hasattr(schedule, "reset"):
-            schedule.reset()
-        return schedule, getattr(schedule, "initial", None)
+        own = copy.deepcopy(learning_rate)
+        if hasattr(own, "reset"):
+            own.reset()
+        return own, getattr(own, "initial", None)
     raise TypeError(
         f"learning_rate must be a float, a string or a callable; got "
         f"{type(learning_rate).__name__}."

@@ -1,0 +1,125 @@
+"""Iterative refinement on the data, for problems too ill-conditioned for the Gram form alone.
+
+The Gram form squares the condition number. Along a direction ``v`` whose curvature
+``lambda = v'Av`` is near ``eps * lambda_max``, the statistics ``A`` hold nothing but rounding,
+so no method working from them alone finds the minimum there (near-collinear columns, such as
+``x`` and ``x + 1e-8 * noise``; high-degree polynomial designs); along directions a little
+stiffer, it finds it only to ``eps * lambda_max / lambda``. The data still resolve them: ``Z v``
+and the residual ``r`` are computed to ``eps * |Z|``, far below their true sizes.
+
+So a Gram-form fit of an ill-conditioned problem (``lambda_min < SHARP * lambda_max``) is
+finished by iterative refinement: each pass over the data forms the residual and, from it, the
+exact gradient ``Z'Pr`` and, for the flat directions ``V`` (``lambda < FLAT * lambda_max``), the
+restricted curvature ``(ZV)'P(ZV)``. The correction is a Newton step: through ``A``'s
+eigendecomposition along the directions ``A`` resolves, and on the data along the flat ones.
+Directions that are flat in the data too (duplicate columns, more features than samples) get
+no step, so the minimum-norm answer of rank-deficient problems is kept. It stops when the
+predicted gain is rounding, which certifies the fit; otherwise the fit is reported "stalled".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ._objective import Coordinates
+    from ._typing import FloatArray, Matrix
+
+#: Problems with a smaller ratio of extreme curvatures are refined on the data.
+SHARP = 1e-6
+#: Directions whose curvature is below this share of the largest are solved on the data.
+FLAT = 1e-10
+#: Gains below this share of the loss are rounding: the fit is done.
+_GAIN = 1e-13
+_PASSES = 4
+_BLOCK_BYTES = 8 << 20
+
+
+def needs_refinement(A: FloatArray) -> bool:
+    values = np.linalg.eigvalsh(A)
+    return bool(values.size) and values[0] < SHARP * values[-1]
+
+
+def refine(
+    X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, A: FloatArray
+) -> tuple[list[FloatArray], list[float], bool]:
+    """Refine ``theta`` (the squared loss, solver coordinates) on the data; see the module doc.
+
+    ``p`` are the normalised weights. Returns ``(thetas, mses, done)``: the successive iterates
+    that improved the fit (possibly none), their weighted mean squared errors (summed over
+    targets), and whether the last pass found nothing left to gain.
+    """
+    values, vectors = np.linalg.eigh(A)
+    flat = values < FLAT * values[-1]
+    U, lam, V = vectors[:, ~flat], values[~flat], vectors[:, flat]
+    # Gains and losses below this are rounding: the residuals carry a few eps of y's size.
+    floor = (64 * np.finfo(np.float64).eps) ** 2 * float(np.sum(p @ (Y - coords.y_offset) ** 2))
+    thetas: list[FloatArray] = []
+    mses: list[float] = []
+    before = np.inf
+    for _ in range(_PASSES):
+        mse, grad, a, Q = _pass(X, Y, p, coords, theta, V)
+        if mse > before:  # the last step did not help: drop it
+            thetas.pop(), mses.pop()
+            return thetas, mses, mse <= before + _GAIN * before + floor
+        if mses:
+            mses[-1] = mse  # measured, where it was predicted
+        along = U.T @ grad
+        t, gain = _subspace_step(a, Q, X.shape[1])
+        gain += float(np.sum(along * along / lam[:, None]))
+        if not gain > _GAIN * mse + floor:
+            return thetas, mses, True
+        before, theta = mse, theta - U @ (along / lam[:, None]) + V @ t
+        thetas.append(theta)
+        mses.append(mse - gain)
+    mses[-1] = _pass(X, Y, p, coords, theta, V)[0]
+    return thetas, mses, False
+
+
+def _pass(
+    X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, V: FloatArray
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+    """``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV))`` at ``theta``, in one blocked pass over X.
+
+    Each block is centred (shifted by the solver's offsets) before it is multiplied: with large
+    offsets, ``X v - offset @ v`` would cancel away the small values that matter here.
+    """
+    n, d = X.shape
+    k, m = theta.shape[1], V.shape[1]
+    finite = np.isfinite(coords.scale)
+    inv = np.where(finite, 1.0 / np.where(finite, coords.scale, 1.0), 0.0)[:, None]
+    maps = np.hstack([theta[:d] * inv, V[:d] * inv])
+    rows = max(256, _BLOCK_BYTES // (8 * d))
+    buf = np.empty((min(rows, n), d))
+    mse, grad = 0.0, np.zeros((d, k))
+    a, Q = np.zeros((m, k)), np.zeros((m, m))
+    for start in range(0, n, rows):
+        block = buf[: min(rows, n - start)]
+        np.subtract(X[start : start + rows], coords.offset, out=block)
+        prod = block @ maps
+        r = prod[:, :k] - (Y[start : start + rows] - coords.y_offset)
+        pr = r * p[start : start + rows, None]
+        zv = prod[:, k:]
+        mse += float(np.sum(pr * r))
+        grad += block.T @ pr
+        a += zv.T @ pr
+        Q += zv.T @ (zv * p[start : start + rows, None])
+    return mse, grad * inv, a, Q
+
+
+def _subspace_step(a: FloatArray, Q: FloatArray, d: int) -> tuple[FloatArray, float]:
+    """The minimiser ``t = -Q^+ a`` of ``sum p (r + ZV t)^2`` and its gain ``a' Q^+ a``.
+
+    Eigenvalues of ``Q`` at the rounding level of ``Z V`` (``(64 eps)^2 d`` against Z's unit
+    columns) belong to directions that are flat in the data too: they get no step, which keeps
+    the minimum-norm solution of rank-deficient problems.
+    """
+    if not Q.size:
+        return np.zeros_like(a), 0.0
+    values, vectors = np.linalg.eigh(Q)
+    keep = values > (64 * np.finfo(np.float64).eps) ** 2 * d
+    basis = vectors[:, keep]
+    coeffs = (basis.T @ a) / values[keep][:, None]
+    return -(basis @ coeffs), float(np.sum((basis.T @ a) * coeffs))
