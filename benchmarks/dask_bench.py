@@ -19,6 +19,8 @@ Needs ``pip install -e '.[dask]'``. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
 import warnings
 
@@ -74,6 +76,14 @@ def fit(method, X, y, max_iter):
     return model.coef_, model.intercept_
 
 
+def machine():
+    with open("/proc/cpuinfo") as info:
+        names = [line.split(":", 1)[1].strip() for line in info if "model name" in line]
+    cpu = names[0] if names else platform.processor()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.platform()}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000)
@@ -84,9 +94,12 @@ def main():
     parser.add_argument("--reference", choices=("normal", "tsqr"), default="normal")
     parser.add_argument("--max-iter", type=int, default=100, help="dask-ml's iteration cap")
     parser.add_argument("--methods", default="gdlinreg", help=f"comma list of {METHODS}, or all")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds, methods interleaved")
     args = parser.parse_args()
     methods = METHODS if args.methods == "all" else args.methods.split(",")
 
+    print(f"machine: {machine()}")
+    print(f"load average at start: {os.getloadavg()}")
     with (
         LocalCluster(
             n_workers=args.workers,
@@ -97,26 +110,42 @@ def main():
         Client(cluster),
     ):
         X, y = make_data(args.n, args.d, args.chunk)
-        if args.persist:
-            X, y = dask.persist(X, y)
-            dask.compute(X.sum(), y.sum())
+        # The reference first, on the lazily generated data (the same values as persisted):
+        # its temporaries would otherwise push persisted chunks out of the workers' memory to
+        # disk, and slow every method after it.
         start = time.perf_counter()
         coef_ref, intercept_ref = reference(X, y, args.reference)
         t_ref = time.perf_counter() - start
+        if args.persist:
+            X, y = dask.persist(X, y)
+            dask.compute(X.sum(), y.sum())
         ref = np.append(coef_ref, intercept_ref)
+        times = {method: [] for method in methods}
+        errors = {}
+        # One run of every method per round, so that a noisy spell hits them all alike.
+        for _ in range(args.repeats):
+            for method in methods:
+                start = time.perf_counter()
+                coef, intercept = fit(method, X, y, args.max_iter)
+                times[method].append(time.perf_counter() - start)
+                errors[method] = np.linalg.norm(np.append(coef, intercept) - ref) / np.linalg.norm(
+                    ref
+                )
+                print(f"  {method}: {times[method][-1]:.1f} s", flush=True)
+    print(
+        f"n={args.n:,} d={args.d} chunk={args.chunk:,} workers={args.workers} "
+        f"persist={args.persist} repeats={args.repeats}"
+    )
+    print(f"load average at end: {os.getloadavg()}")
+    print("| method | median s | min-max s | runs | relative error vs lstsq |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| lstsq reference ({args.reference}) | {t_ref:.1f} | | 1 | 0 |")
+    for method in methods:
+        t = times[method]
         print(
-            f"n={args.n:,} d={args.d} chunk={args.chunk:,} workers={args.workers} "
-            f"persist={args.persist}"
+            f"| {method} | {np.median(t):.1f} | {min(t):.1f}-{max(t):.1f} | {len(t)} "
+            f"| {errors[method]:.1e} |"
         )
-        print("| method | time (s) | relative error vs lstsq |")
-        print("|---|---:|---:|")
-        print(f"| lstsq reference ({args.reference}) | {t_ref:.1f} | 0 |", flush=True)
-        for method in methods:
-            start = time.perf_counter()
-            coef, intercept = fit(method, X, y, args.max_iter)
-            elapsed = time.perf_counter() - start
-            error = np.linalg.norm(np.append(coef, intercept) - ref) / np.linalg.norm(ref)
-            print(f"| {method} | {elapsed:.1f} | {error:.1e} |", flush=True)
 
 
 if __name__ == "__main__":

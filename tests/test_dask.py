@@ -234,20 +234,215 @@ def test_data_form_reduces_every_gradient_over_chunks(params, scheduler):
     np.testing.assert_allclose(model.intercept_, expected.intercept_, rtol=1e-9)
 
 
-@pytest.mark.parametrize("params", [{"batch_size": 100}, {"early_stopping": True}])
-def test_unsupported_options_raise(params):
+def test_minibatch_sgd_equals_in_memory_when_batches_align():
+    # Unshuffled, with chunks a multiple of batch_size, the streamed batches are the in-memory
+    # ones in the same order: the same iterates.
+    X, y, w = _problem(n=3000, raw=False)
+    params = dict(
+        batch_size=100,
+        shuffle=False,
+        max_iter=4,
+        tol=None,
+        store_path=True,
+        solver="gd",
+        learning_rate=0.002,
+    )
+    ref = GDLinearRegressor(**params).fit(X, y, sample_weight=w)
+    chunks = ((1000, 500, 1500),)
+    with dask.config.set(scheduler="threads"):
+        model = GDLinearRegressor(**params).fit(
+            da.from_array(X, chunks=(*chunks, 5)),
+            da.from_array(y, chunks=chunks),
+            sample_weight=da.from_array(w, chunks=chunks),
+        )
+    assert model.solver_ == "sgd" and model.t_ == ref.t_ == 4 * 30
+    _close(model.coef_path_, ref.coef_path_, 1e-12)
+    _close(model.intercept_path_, ref.intercept_path_, 1e-12)
+    np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=1e-12)
+
+
+def test_minibatch_auto_step():
+    # "auto": 1 / (L + (L_sample - L) / batch), with L the top eigenvalue of the weighted
+    # second moments of [X | 1] and L_sample the largest n p_i (|x_i|^2 + 1), as in memory.
+    X, y, w = _problem(n=3000, raw=False)
+    with dask.config.set(scheduler="threads"):
+        model = GDLinearRegressor(batch_size=100, max_iter=2, tol=None, random_state=0).fit(
+            da.from_array(X, chunks=700), y, sample_weight=da.from_array(w, chunks=900)
+        )
+    A = np.hstack([X, np.ones((len(y), 1))])
+    p = w / w.sum()
+    L = np.linalg.eigvalsh(A.T @ (A * p[:, None]))[-1]
+    sample = np.max(len(y) * p * np.sum(A * A, axis=1))
+    assert model.learning_rate_ == pytest.approx(1 / (L + (sample - L) / 100), rel=1e-10)
+    ref = GDLinearRegressor(batch_size=100, max_iter=2, tol=None).fit(X, y, sample_weight=w)
+    # In memory, L is a Lanczos bound from above, within 1e-3.
+    assert model.learning_rate_ == pytest.approx(ref.learning_rate_, rel=1e-3)
+
+
+def test_huber_partial_fit_runs_one_streamed_epoch():
+    # As in memory: partial_fit with the Huber loss is one SGD epoch over the new data.
+    X, y, _ = _problem(n=3000, raw=False)
+    params = dict(loss="huber", epsilon=2.0, batch_size=100, shuffle=False, learning_rate=0.05)
+    ref, model = GDLinearRegressor(**params), GDLinearRegressor(**params)
+    with dask.config.set(scheduler="threads"):
+        for rows in (slice(0, 2000), slice(2000, None)):
+            ref.partial_fit(X[rows], y[rows])
+            model.partial_fit(da.from_array(X[rows], chunks=500), da.from_array(y[rows]))
+    assert model.t_ == ref.t_ == 30
+    _close(model.coef_, ref.coef_, 1e-12)
+    _close(model.intercept_, ref.intercept_, 1e-12)
+
+
+def _textbook_sgd(X, y, sizes, batch, step, epochs, seed):
+    """Mini-batch SGD on half-MSE, written out: per epoch a shuffled chunk order, then each
+    chunk's rows shuffled and cut into batches, from one generator (the documented order)."""
+    rng = np.random.default_rng(seed)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        for c in rng.permutation(len(sizes)):
+            rows = starts[c] + rng.permutation(sizes[c])
+            for i in range(0, sizes[c], batch):
+                xb, yb = X[rows[i : i + batch]], y[rows[i : i + batch]]
+                r = xb @ w + b - yb
+                w, b = w - step * xb.T @ r / len(r), b - step * r.mean()
+    return w, b
+
+
+def test_minibatch_sgd_shuffles_chunks_and_rows(scheduler):
+    X, y, _ = _problem(raw=False)
+    sizes = (1000, 700, 1300, 1038)
+    model = GDLinearRegressor(
+        batch_size=128, learning_rate=0.01, max_iter=3, tol=None, random_state=3
+    ).fit(da.from_array(X, chunks=(sizes, 5)), da.from_array(y, chunks=(sizes,)))
+    coef, intercept = _textbook_sgd(X, y, sizes, 128, 0.01, 3, seed=3)
+    _close(model.coef_, coef, 1e-10)
+    assert model.intercept_ == pytest.approx(intercept, rel=1e-10)
+    assert model.t_ == 3 * sum(-(-m // 128) for m in sizes)
+
+
+@pytest.mark.parametrize("params", [{}, {"loss": "huber", "epsilon": 2.0}])
+def test_minibatch_sgd_streams_chunks(params):
+    n = 40_000
+    X = da.random.default_rng(1).normal(size=(n, 6), chunks=(4000, 6))
+    y = X @ np.arange(1.0, 7.0) + 1.0
+    watch = _LargestResult()
+    with dask.config.set(scheduler="threads"), watch:
+        model = GDLinearRegressor(batch_size=50, max_iter=30, random_state=0, **params)
+        model.fit(X, y)
+    assert watch.largest <= X.nbytes / 5  # one chunk at a time, never X
+    assert model.converged_ and model.solver_ == "sgd"
+    _close(model.coef_, np.arange(1.0, 7.0), 1e-2)
+
+
+def _scores(model, X_val, y_val):
+    # scikit-learn's r2_score of every stored iterate: an independent check of the scores.
+    return [
+        r2_score(y_val, X_val @ coef + intercept)
+        for coef, intercept in zip(model.coef_path_[1:], model.intercept_path_[1:], strict=True)
+    ]
+
+
+@pytest.mark.parametrize("params", [{"solver": "gd"}, {"batch_size": 200, "random_state": 0}])
+def test_early_stopping_with_a_validation_set(params):
+    X, y, _ = _problem(raw=False)
+    X_val, y_val, _ = _problem(n=1500, seed=1, raw=False)
+    y_val = y_val + np.random.default_rng(2).normal(scale=3.0, size=len(y_val))
+    params = dict(params, store_path=True, max_iter=200, n_iter_no_change=3, tol=1e-4)
+    with dask.config.set(scheduler="threads"):
+        model = GDLinearRegressor(**params).fit(
+            da.from_array(X, chunks=1000),
+            da.from_array(y, chunks=1000),
+            X_val=da.from_array(X_val, chunks=400),
+            y_val=y_val,  # in memory, beside Dask X_val
+        )
+    np.testing.assert_allclose(model.validation_scores_, _scores(model, X_val, y_val), rtol=1e-10)
+    assert model.best_iter_ == 1 + int(np.argmax(model.validation_scores_))
+    _close(model.coef_, model.coef_path_[model.best_iter_], 1e-15)
+    if "batch_size" not in params:  # the full-batch path is the in-memory one
+        ref = GDLinearRegressor(**params).fit(X, y, X_val=X_val, y_val=y_val)
+        assert model.n_iter_ == ref.n_iter_ and model.stop_reason_ == ref.stop_reason_
+        _close(model.coef_, ref.coef_, 1e-10)
+
+
+def test_early_stopping_holds_out_rows_of_every_chunk(scheduler):
+    X, y, w = _problem(raw=False)
+    y = y + np.random.default_rng(2).normal(scale=3.0, size=len(y))
+    params = dict(
+        early_stopping=True,
+        validation_fraction=0.2,
+        random_state=5,
+        solver="gd",
+        store_path=True,
+        n_iter_no_change=3,
+        tol=1e-4,
+        max_iter=200,
+    )
+    model = GDLinearRegressor(**params).fit(
+        da.from_array(X, chunks=(ROW_CHUNKS, 5)),
+        da.from_array(y, chunks=1000),
+        sample_weight=da.from_array(w, chunks=700),
+    )
+    # The documented split, rebuilt: round(0.2 m) rows of each chunk of m rows, drawn by
+    # default_rng([random_state, chunk index]).
+    held = np.concatenate(
+        [
+            np.isin(
+                np.arange(m), np.random.default_rng([5, i]).permutation(m)[: int(0.2 * m + 0.5)]
+            )
+            for i, m in enumerate(ROW_CHUNKS)
+        ]
+    )
+    assert held.sum() == sum(int(0.2 * m + 0.5) for m in ROW_CHUNKS)
+    scores = [
+        r2_score(y[held], X[held] @ c + b, sample_weight=w[held])
+        for c, b in zip(model.coef_path_[1:], model.intercept_path_[1:], strict=True)
+    ]
+    np.testing.assert_allclose(model.validation_scores_, scores, rtol=1e-10)
+    ref = GDLinearRegressor(**dict(params, early_stopping=False)).fit(
+        X[~held],
+        y[~held],
+        sample_weight=w[~held],
+        X_val=X[held],
+        y_val=y[held],
+        sample_weight_val=w[held],
+    )
+    assert model.n_iter_ == ref.n_iter_ and model.best_iter_ == ref.best_iter_
+    _close(model.coef_, ref.coef_, 1e-10)
+
+
+def test_early_stopping_bad_input_raises():
     X, y, _ = _problem()
-    model = GDLinearRegressor(**params)
-    with pytest.raises(NotImplementedError, match=r"Dask|early stopping"):
-        model.fit(da.from_array(X, chunks=1000), da.from_array(y, chunks=1000))
+    Xd, yd = da.from_array(X, chunks=1000), da.from_array(y, chunks=1000)
+    with dask.config.set(scheduler="threads"):
+        with pytest.raises(ValueError, match="X_val has 4 features"):
+            GDLinearRegressor().fit(Xd, yd, X_val=X[:10, :4], y_val=y[:10])
+        with pytest.raises(ValueError, match="Pass both X_val and y_val"):
+            GDLinearRegressor().fit(Xd, yd, X_val=X[:10])
+        with pytest.raises(ValueError, match="no sample with a positive weight"):
+            GDLinearRegressor().fit(
+                Xd, yd, X_val=X[:10], y_val=y[:10], sample_weight_val=np.zeros(10)
+            )
+        w = np.zeros(len(y))
+        w[0] = 1.0  # in a chunk whose held-out rows include row 0 for this seed
+        seed = next(
+            s for s in range(100) if 0 in np.random.default_rng([s, 0]).permutation(1000)[:100]
+        )
+        with pytest.raises(ValueError, match="held out every sample"):
+            GDLinearRegressor(early_stopping=True, random_state=seed).fit(Xd, yd, sample_weight=w)
 
 
 def test_bad_chunks_raise_clear_errors():
     X, y, w = _problem()
     X[2500, 1] = np.nan
     with dask.config.set(scheduler="threads"):
-        with pytest.raises(ValueError, match="X contains NaN"):
+        # The in-memory messages (the chunk is scanned once its moments come out non-finite).
+        with pytest.raises(ValueError, match="Input X contains NaN; remove or impute"):
             GDLinearRegressor().fit(da.from_array(X, chunks=1000), y)
+        X, y, w = _problem()
+        y[10] = np.inf
+        with pytest.raises(ValueError, match="Input y contains infinity; remove or replace"):
+            GDLinearRegressor().fit(da.from_array(X, chunks=1000), da.from_array(y, chunks=1000))
         X, y, w = _problem()
         w[3000] = -1.0
         with pytest.raises(ValueError, match="sample_weight must be >= 0"):

@@ -18,17 +18,29 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import check_options
-from ._objective import DataObjective, Moments, _lanczos, moments
+from ._checks import _check_magnitudes, check_options
+from ._objective import (
+    _MAX_FEATURES_FOR_GRAM,
+    DataObjective,
+    Moments,
+    _lanczos,
+    moments,
+)
 from .losses import get_loss
 from .penalties import get_penalty
 
 if TYPE_CHECKING:
+    from dask.delayed import Delayed
     from numpy.typing import ArrayLike, NDArray
     from typing_extensions import Unpack
 
     from ._objective import Coordinates
-    from ._typing import FloatArray, Loss, Prepared, ProblemOptions, Value
+    from ._typing import FloatArray, Loss, Objective, Prepared, ProblemOptions, Value
+
+    #: ``(X_val, y_val, sample_weight_val)``, Dask or in memory, as the estimator passes them.
+    ValidationArrays = tuple[object, object, ArrayLike | None]
+    #: ``(X, Y, weights)`` as :func:`as_arrays` returns them.
+    DaskTriple = tuple[da.Array, da.Array, da.Array | None]
 
 # Chunk moments merged per task in the tree: a few levels even for thousands of chunks.
 _FAN_IN = 8
@@ -95,12 +107,21 @@ def _as_dask_array(a: object, name: str) -> da.Array:
 
 
 def prepare(
-    X: object, y: object, sample_weight: ArrayLike | None, **options: Unpack[ProblemOptions]
-) -> tuple[Prepared, int]:
-    """The Dask counterpart of :func:`gdlinreg._solver.prepare` for the Gram form.
+    X: object,
+    y: object,
+    sample_weight: ArrayLike | None,
+    *,
+    validation: ValidationArrays | None = None,
+    split: tuple[float, int] | None = None,
+    **options: Unpack[ProblemOptions],
+) -> tuple[Prepared, int, Moments | None]:
+    """The Dask counterpart of :func:`gdlinreg._solver.prepare`.
 
-    Returns ``(prepared, n_targets)``: the keyword arguments of :func:`gdlinreg._solver.solve`
-    with ``data=None`` and the statistics of all the data, computed in one pass.
+    Returns ``(prepared, n_targets, validation_stats)``: the keyword arguments of
+    :func:`gdlinreg._solver.solve`, with the statistics of all the data, computed in one pass,
+    and the :class:`~gdlinreg._objective.Moments` of ``validation`` (a tuple ``(X_val, y_val,
+    sample_weight_val)``) or of the rows that ``split`` ``(fraction, seed)`` holds out
+    (:func:`held_out`), reduced in the same pass (None without either).
     """
     loss = get_loss(options["loss"], epsilon=options["epsilon"])
     penalty = get_penalty(options["penalty"], options["alpha"], options["l1_ratio"])
@@ -117,19 +138,43 @@ def prepare(
         batch_size=options["batch_size"],
         n_iter_no_change=options["n_iter_no_change"],
     )
-    if method == "sgd":
-        raise NotImplementedError(
-            "batch_size (mini-batch SGD) is not supported on Dask input: stream the chunks "
-            "through partial_fit (dask_ml.wrappers.Incremental) instead."
-        )
     X, Y, weights, one_target = as_arrays(X, y, sample_weight)
-    gram = loss.is_quadratic and options["precompute"] is not False
-    # The data form still needs the columns' means and variances (one pass, d numbers per
-    # chunk); its gradients are then one Dask reduction each (DaskData below).
-    stats = reduce_moments(X, Y, weights, full=gram)
-    data = None
-    if not gram:
-        w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
+    val: DaskTriple | None = None
+    if split is not None:
+        (X, Y, weights), val = _split(X, Y, weights, *split)
+    elif validation is not None:
+        val = _validation_arrays(validation, X.shape[1], Y.shape[1])
+    sgd = method == "sgd"
+    gram = not sgd and loss.is_quadratic and options["precompute"] is not False
+    # Mini-batch SGD takes its curvature bound from the full moments while they are small;
+    # the data form needs only the columns' means and variances (d numbers per chunk).
+    full = gram or (sgd and X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
+    w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
+    graphs: list[Delayed | da.Array] = [moments_graph(X, Y, weights, full=full)]
+    if val is not None:
+        graphs.append(moments_graph(*val, full=True))
+    if sgd:  # each sample's curvature, for the mini-batch step (without, with the intercept)
+        norms = da.sum(da.square(X.astype(np.float64)), axis=1)
+        graphs += [da.max(w * norms), da.max(w * (norms + 1.0))]
+    # One compute: chunks shared by the graphs (the split's, y computed from X) are read once.
+    stats, *rest = dask.compute(*graphs)
+    if stats.weight_sum <= 0:
+        raise ValueError(
+            "early_stopping=True held out every sample with a positive sample_weight, leaving "
+            "none to train on; lower validation_fraction or pass X_val and y_val."
+            if split is not None
+            else "sample_weight is all zero: give at least one sample a positive weight."
+        )
+    validation_stats = rest.pop(0) if val is not None else None
+    if validation_stats is not None and validation_stats.weight_sum <= 0:
+        raise ValueError("The validation set has no sample with a positive weight.")
+    data: DaskData | None = None
+    if sgd:
+        from ._dask_stream import ChunkStream
+
+        largest = np.array(rest) * (X.shape[0] / stats.weight_sum)
+        data = ChunkStream(X, Y, w / stats.weight_sum, stats, largest)
+    elif not gram:
         data = DaskData(X, Y, w / stats.weight_sum)
     prepared: Prepared = {
         "stats": stats,
@@ -142,7 +187,67 @@ def prepare(
         "loss": loss,
         "penalty": penalty,
     }
-    return prepared, Y.shape[1]
+    return prepared, Y.shape[1], validation_stats
+
+
+def _validation_arrays(validation: ValidationArrays, d: int, k: int) -> DaskTriple:
+    X_val, y_val, w_val = validation
+    Xv, Yv, wv, _ = as_arrays(X_val, y_val, w_val)
+    if Xv.shape[1] != d:
+        raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
+    if Yv.shape[1] != k:
+        raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
+    return Xv, Yv, wv
+
+
+def held_out(sizes: tuple[int, ...], fraction: float, seed: int) -> da.Array:
+    """The rows that ``early_stopping=True`` holds out, as a lazy boolean Dask array: in chunk
+    ``i`` of ``m`` rows, ``int(fraction * m + 0.5)`` rows drawn by
+    ``numpy.random.default_rng([seed, i]).permutation(m)``. Each chunk decides its own rows,
+    so the split is reproducible and costs no pass of its own."""
+    held: da.Array = da.map_blocks(
+        _held_out_block, fraction=fraction, seed=seed, chunks=(sizes,), dtype=bool
+    )
+    return held
+
+
+def _held_out_block(
+    fraction: float, seed: int, block_info: dict[Any, dict[str, Any]] | None = None
+) -> NDArray[np.bool_]:
+    assert block_info is not None  # map_blocks always passes it
+    (m,) = block_info[None]["chunk-shape"]
+    (i,) = block_info[None]["chunk-location"]
+    out = np.zeros(m, dtype=bool)
+    out[np.random.default_rng([seed, i]).permutation(m)[: int(fraction * m + 0.5)]] = True
+    return out
+
+
+def _split(
+    X: da.Array, Y: da.Array, weights: da.Array | None, fraction: float, seed: int
+) -> tuple[DaskTriple, DaskTriple]:
+    """``(X, Y, weights)`` of the training rows and of the held-out rows, chunk by chunk."""
+    held = held_out(X.chunks[0], fraction, seed)
+    n_held = tuple(int(fraction * m + 0.5) for m in X.chunks[0])
+    kept = tuple(int(m) for m in np.subtract(X.chunks[0], n_held))
+
+    def rows(keep: bool, sizes: tuple[int, ...]) -> DaskTriple:
+        w = None if weights is None else _rows(weights, held, keep, sizes)
+        return _rows(X, held, keep, sizes), _rows(Y, held, keep, sizes), w
+
+    return rows(False, kept), rows(True, n_held)
+
+
+def _rows(a: da.Array, held: da.Array, keep: bool, sizes: tuple[int, ...]) -> da.Array:
+    index = "ij"[: a.ndim]
+    rows: da.Array = da.blockwise(
+        _take, index, a, index, held, "i", keep=keep, adjust_chunks={"i": sizes}, dtype=a.dtype
+    )
+    return rows
+
+
+def _take(a: FloatArray, held: NDArray[np.bool_], keep: bool) -> FloatArray:
+    taken: FloatArray = a[held == keep]
+    return taken
 
 
 class DaskData:
@@ -152,7 +257,7 @@ class DaskData:
     def __init__(self, X: da.Array, Y: da.Array, p: da.Array) -> None:
         self.X, self.Y, self.p = X, Y, p
 
-    def objective(self, coords: Coordinates, loss: Loss) -> DaskObjective:
+    def objective(self, coords: Coordinates, loss: Loss) -> Objective:
         return DaskObjective(self, coords, loss)
 
 
@@ -216,16 +321,29 @@ def reduce_moments(
     X: da.Array, Y: da.Array, weights: da.Array | None = None, *, full: bool = True
 ) -> Moments:
     """Merged moments of ``[X | Y]`` over all row chunks: one pass, one ``compute``."""
+    stats: Moments
+    (stats,) = dask.compute(moments_graph(X, Y, weights, full=full))
+    if stats.weight_sum <= 0:
+        raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
+    return stats
+
+
+def moments_graph(
+    X: da.Array, Y: da.Array, weights: da.Array | None = None, *, full: bool = True
+) -> Delayed:
+    """The lazy merged moments of ``[X | Y]`` (a Delayed), to compute with other graphs."""
     # One blockwise task per row chunk, in the same graph as X, Y and the weights: a chunk
     # that several of them share (y computed from X, say) is computed once, not once each.
     args = [X, "ij", Y, "ik"] if weights is None else [X, "ij", Y, "ik", weights, "i"]
+    # concatenate=False: the column index is contracted, and concatenating its single block
+    # would copy every chunk of X (as long as the syrk that follows) before the task starts.
     per_chunk = da.blockwise(
-        _chunk_moments,
+        _block_moments,
         "i",
         *args,
         full=full,
         adjust_chunks={"i": 1},
-        concatenate=True,
+        concatenate=False,
         dtype=object,
         meta=np.empty((0,), dtype=object),
     )
@@ -235,11 +353,16 @@ def reduce_moments(
     while len(parts) > 1:
         groups = [parts[i : i + _FAN_IN] for i in range(0, len(parts), _FAN_IN)]
         parts = [dask.delayed(_merge_all, pure=True)(g) for g in groups]
-    stats: Moments
-    (stats,) = dask.compute(dask.delayed(_merge_all, pure=True)(parts))
-    if stats.weight_sum <= 0:
-        raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
-    return stats
+    delayed: Delayed = dask.delayed(_merge_all, pure=True)(parts)
+    return delayed
+
+
+def _block_moments(
+    xs: list[FloatArray], ys: list[FloatArray], w: FloatArray | None = None, *, full: bool
+) -> NDArray[np.object_]:
+    # X and Y have one column block each (as_arrays rechunks them so): the lists hold it.
+    (x,), (y,) = xs, ys
+    return _chunk_moments(x, y, w, full=full)
 
 
 def _chunk_moments(
@@ -247,25 +370,42 @@ def _chunk_moments(
 ) -> NDArray[np.object_]:
     """One chunk's moments (zero weight for an empty chunk), in a 1-element object array;
     the checks run where the data are."""
-    for name, a in (("X", x), ("y", y)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values.")
     if w is None:
         w = np.ones(x.shape[0])
-    elif not np.isfinite(w).all():
-        raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
-    elif (w < 0).any():
-        raise ValueError(
-            f"sample_weight must be >= 0; got {int((w < 0).sum())} negative weight(s)."
-        )
+    else:
+        _check_weights(w)
     p = x.shape[1] + y.shape[1]
     out = np.empty(1, dtype=object)
     if x.shape[0] == 0 or w.sum() == 0:
+        _check_finite(x, y)
         # Merge skips zero weight; an all-zero-weight chunk has no block to shift by.
         out[0] = Moments(0.0, np.zeros(p), np.zeros((p, p) if full else p))
-    else:
-        out[0] = moments(x, y, w, full=full)
+        return out
+    with np.errstate(all="ignore"):  # non-finite moments are reported below
+        stats = moments(x, y, w, full=full)
+    # NaN and infinity propagate into the moments (a zero weight times NaN is NaN), so the
+    # chunk is scanned for them only when the moments are not finite: a separate isfinite
+    # pass over every chunk costs a sixth of the syrk that builds the statistics.
+    if not (np.isfinite(stats.mean).all() and np.isfinite(stats.scatter).all()):
+        _check_finite(x, y)
+        raise ValueError("The squares of X or y overflow float64; rescale them.")
+    out[0] = stats
     return out
+
+
+def _check_weights(w: FloatArray) -> None:
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
+    if (w < 0).any():
+        raise ValueError(
+            f"sample_weight must be >= 0; got {int((w < 0).sum())} negative weight(s)."
+        )
+
+
+def _check_finite(x: FloatArray, y: FloatArray) -> None:
+    # The in-memory checks, with their messages (NaN, infinity, squares out of range).
+    for name, a in (("X", x), ("y", y)):
+        _check_magnitudes(name, a)
 
 
 def _merge_all(parts: list[NDArray[np.object_] | Moments]) -> Moments:

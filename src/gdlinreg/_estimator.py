@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
     from sklearn.utils import Tags
 
+    from ._dask import ValidationArrays
+    from ._objective import Moments
     from ._solver import GDResult, UserCallback, Validation
     from ._typing import FloatArray, LearningRate, Matrix, Penalty, Prepared, ProblemOptions
 
@@ -179,7 +181,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         has not improved by more than ``tol`` for ``n_iter_no_change`` iterations, and keep
         the best iterate (not the last, unlike ``SGDRegressor``): ``best_iter_``.
     validation_fraction : float, default=0.1
-        The share of the training data held out for early stopping.
+        The share of the training data held out for early stopping. On Dask input, that
+        share of every row chunk (rounded), drawn from ``random_state`` and the chunk's index
+        (see the Dask guide).
     n_iter_no_change : int, default=5
         Patience of early stopping and of the mini-batch ``tol`` rule.
     warm_start : bool, default=False
@@ -393,19 +397,22 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         if _is_dask(X, y, sample_weight, X_val, y_val):  # Dask hook, see _fit_dask
-            if X_val is not None or y_val is not None or self.early_stopping:
-                raise NotImplementedError("early stopping is not supported on Dask input.")
-            return self._fit_dask(X, y, sample_weight, coef_init, intercept_init, partial=False)
+            validation_set = _validation_set(X_val, y_val, sample_weight_val)
+            return self._fit_dask(
+                X,
+                y,
+                sample_weight,
+                coef_init,
+                intercept_init,
+                partial=False,
+                validation=validation_set,
+            )
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=True, finite=False)
             validation: Validation | None = None
-            if X_val is not None or y_val is not None or sample_weight_val is not None:
-                if X_val is None or y_val is None:
-                    raise ValueError(
-                        "Pass both X_val and y_val (and sample_weight_val only with them), "
-                        "or none of them."
-                    )
-                Xv, yv = self._validate(X_val, y_val, reset=False)
+            validation_set = _validation_set(X_val, y_val, sample_weight_val)
+            if validation_set is not None:
+                Xv, yv = self._validate(validation_set[0], validation_set[1], reset=False)
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
                 X, y, sample_weight, validation = self._split(X, y, sample_weight)
@@ -590,10 +597,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         coef_init: ArrayLike | None,
         intercept_init: ArrayLike | None,
         partial: bool,
+        validation: ValidationArrays | None = None,
     ) -> GDLinearRegressor:
         """``fit`` / ``partial_fit`` on Dask collections: one pass builds the statistics of
-        all row chunks (merged into those seen before, for ``partial_fit``), then the solver
-        iterates locally on the d x d problem."""
+        all row chunks (merged into those seen before, for ``partial_fit``), and of the
+        validation rows, then the solver iterates locally on the d x d problem; mini-batch
+        SGD then streams the chunks, an epoch a pass."""
         from . import _dask
 
         first = not partial or not hasattr(self, "coef_")
@@ -609,15 +618,44 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 self._check_shapes(X, y_shape, "warm_start=True")
                 coef_init = self.coef_
                 intercept_init = self.intercept_ if intercept_init is None else intercept_init
-            prepared, k = _dask.prepare(
-                X, Y[:, 0] if one_target else Y, weights, **self._problem_options()
+            options = self._problem_options()
+            gram = partial and LOSSES[self.loss].is_quadratic and X.shape[1] <= 2000
+            if gram:  # as in memory: partial_fit accumulates the statistics, whatever batch_size
+                options["batch_size"], options["precompute"] = None, True
+            elif partial:  # one epoch of mini-batch SGD over these chunks
+                options["batch_size"] = self.batch_size or max(X.chunks[0])
+                options["solver"] = "gd"
+            split: tuple[float, int] | None = None
+            if self.early_stopping and validation is None and not partial:
+                split = (self.validation_fraction, _seed(self.random_state))
+            prepared, k, validation_stats = _dask.prepare(
+                X,
+                Y[:, 0] if one_target else Y,
+                weights,
+                validation=validation,
+                split=split,
+                **options,
             )
             old = getattr(self, "_stats", None)
-            if partial and not first and old is not None:
-                prepared["stats"] = old.merge(prepared["stats"])
-            self._stats = prepared["stats"]
+            if prepared["use_gram"]:
+                if partial and not first and old is not None:
+                    prepared["stats"] = old.merge(prepared["stats"])
+                self._stats = prepared["stats"]
+            else:
+                self._stats = None
             t0 = self.t_ if partial and not first else 0
-            self._run(prepared, X, y, coef_init, intercept_init, None, t0, n_targets=k)
+            self._run(
+                prepared,
+                X,
+                y,
+                coef_init,
+                intercept_init,
+                validation_stats,
+                t0,
+                n_targets=k,
+                batch_size=options["batch_size"],
+                one_epoch=partial and not gram,
+            )
         return self
 
     # -- helpers -------------------------------------------------------------------------
@@ -698,7 +736,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         y: object,
         coef_init: ArrayLike | None,
         intercept_init: ArrayLike | None,
-        validation: Validation | None,
+        validation: Validation | Moments | None,
         start_step: int,
         n_targets: int | None = None,
         batch_size: int | None = None,
@@ -827,6 +865,26 @@ def _callback_bridge(
         )
 
     return callback, finish
+
+
+def _validation_set(
+    X_val: Matrix | None, y_val: ArrayLike | None, sample_weight_val: ArrayLike | None
+) -> tuple[Matrix, ArrayLike, ArrayLike | None] | None:
+    """``(X_val, y_val, sample_weight_val)``, None without any, or the error for half a set."""
+    if X_val is None and y_val is None and sample_weight_val is None:
+        return None
+    if X_val is None or y_val is None:
+        raise ValueError(
+            "Pass both X_val and y_val (and sample_weight_val only with them), or none of them."
+        )
+    return X_val, y_val, sample_weight_val
+
+
+def _seed(random_state: int | np.integer[Any] | np.random.RandomState | None) -> int:
+    """The seed of the per-chunk validation split: an int random_state itself."""
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def _is_dask(*arrays: object) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
@@ -31,7 +32,7 @@ from ._methods import (
     ritz_top,
     sgd_iterates,
 )
-from ._objective import DataObjective, GramObjective, moments, prefer_gram
+from ._objective import DataObjective, GramObjective, Moments, moments, prefer_gram
 from ._problem import Problem
 from ._refine import needs_refinement, refine
 from ._sparse import is_sparse
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, DTypeLike, NDArray
 
     from ._driver import Callback, ConvergedTest, Outcome
-    from ._objective import Coordinates, Moments
+    from ._objective import Coordinates
     from ._typing import (
         ArrayData,
         Blocks,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
         LearningRate,
         Loss,
         Matrix,
+        MiniBatchSource,
         Objective,
         Penalty,
         Prepared,
@@ -375,7 +377,7 @@ def solve(
     batch_size: int | None,
     shuffle: bool,
     random_state: RandomState,
-    validation: Validation | None,
+    validation: Validation | Moments | None,
     n_iter_no_change: int,
     callback: UserCallback | None,
     start_step: int,
@@ -407,6 +409,7 @@ def solve(
 
     coef0, intercept0 = initial_point(coef_init, intercept_init, d, k, one_target)
     theta = coords.from_user(coef0, intercept0)
+    stream = _streamed(data) if method == "sgd" else None
     # Conjugate gradients need no step size: on the data form, where the curvature bound L
     # costs tens of passes, the learning_rate_ it reports comes from CG's own Lanczos
     # coefficients instead (ritz_top), after the run.
@@ -421,7 +424,11 @@ def solve(
     elif initial is not None:
         base = float(initial)
     elif method == "sgd":
-        base = 1.0 / minibatch_curvature(_arrays(data), coords, loss, lipschitz, _batch(batch_size))
+        if stream is not None:  # Dask chunks know their own bound
+            bound = stream.minibatch_curvature(coords, loss, lipschitz, _batch(batch_size))
+        else:
+            bound = minibatch_curvature(_arrays(data), coords, loss, lipschitz, _batch(batch_size))
+        base = 1.0 / bound
     else:
         base = 1.0 / lipschitz
 
@@ -433,8 +440,11 @@ def solve(
             problem, theta, base, line_search=line_search, safe_step=1.0 / lipschitz
         )
     elif method == "sgd":
-        blocks = sgd_iterates(
-            _arrays(data),
+        # Dask chunks stream themselves through the same epochs.
+        iterates: Callable[..., Blocks] = (
+            stream.sgd_iterates if stream is not None else partial(sgd_iterates, _arrays(data))
+        )
+        blocks = iterates(
             coords,
             loss,
             penalty,
@@ -559,7 +569,12 @@ def solve(
         intercept_path = np.asarray(path_b)  # (of a stack: an array already)
     n_updates = n_iter
     if method == "sgd":
-        n_updates = n_iter * -(-_arrays(data)[0].shape[0] // _batch(batch_size))
+        per_epoch = (
+            stream.updates_per_epoch(_batch(batch_size))
+            if stream is not None
+            else -(-_arrays(data)[0].shape[0] // _batch(batch_size))
+        )
+        n_updates = n_iter * per_epoch
     return GDResult(
         coef=coef,
         intercept=intercept,
@@ -603,8 +618,14 @@ def _refine_on_data(
 
 
 def _arrays(data: ArrayData | DataSource | None) -> ArrayData:
-    # Mini-batches run on in-memory arrays only (Dask input refuses batch_size).
+    # Mini-batches on data that do not stream themselves (_streamed) run on in-memory arrays.
     return cast("ArrayData", data)
+
+
+def _streamed(data: ArrayData | DataSource | None) -> MiniBatchSource | None:
+    # Data that run their own mini-batch epochs (Dask's row chunks, _dask_stream.ChunkStream);
+    # the cast: hasattr cannot narrow to the protocol, whose methods this is the test for.
+    return cast("MiniBatchSource", data) if hasattr(data, "sgd_iterates") else None
 
 
 def _batch(batch_size: int | None) -> int:
@@ -621,18 +642,21 @@ def _generator(random_state: RandomState) -> np.random.Generator:
 
 
 def _validation_score(
-    validation: Validation | None, coords: Coordinates, use_gram: bool, d: int, k: int
+    validation: Validation | Moments | None, coords: Coordinates, use_gram: bool, d: int, k: int
 ) -> Callable[[FloatArray], FloatArray] | None:
     """R^2 on a validation set (pooled over targets), vectorised over stacked iterates."""
     if validation is None:
         return None
-    X_val, y_val, *rest = validation
-    Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
-    if Xv.shape[1] != d:
-        raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
-    if Yv.shape[1] != k:
-        raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
-    stats = moments(Xv, Yv, wv, full=use_gram)
+    if isinstance(validation, Moments):  # Dask: the validation set's full moments
+        stats, use_gram = validation, True
+    else:
+        X_val, y_val, *rest = validation
+        Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
+        if Xv.shape[1] != d:
+            raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
+        if Yv.shape[1] != k:
+            raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
+        stats = moments(Xv, Yv, wv, full=use_gram)
     objective: Objective
     if use_gram:
         objective = GramObjective(stats, d, coords, HalfMSE())

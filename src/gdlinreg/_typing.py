@@ -107,6 +107,35 @@ class DataSource(Protocol):
     def objective(self, coords: Coordinates, loss: Loss) -> Objective: ...
 
 
+class MiniBatchSource(DataSource, Protocol):
+    """Data that run mini-batch SGD themselves (Dask's streamed row chunks,
+    :class:`gdlinreg._dask_stream.ChunkStream`): the hooks of the solver's "sgd" branch."""
+
+    def minibatch_curvature(
+        self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
+    ) -> float: ...
+
+    def updates_per_epoch(self, batch_size: int) -> int: ...
+
+    def sgd_iterates(
+        self,
+        coords: Coordinates,
+        loss: Loss,
+        penalty: Penalty | None,
+        positive: bool,
+        theta: FloatArray,
+        base: float,
+        schedule: Schedule,
+        *,
+        batch_size: int,
+        shuffle: bool,
+        rng: np.random.Generator,
+        momentum: float = ...,
+        nesterov: bool = ...,
+        t0: int = ...,
+    ) -> Blocks: ...
+
+
 #: The data of the data form: ``(X, Y, p)``, p the normalised sample weights.
 ArrayData: TypeAlias = "tuple[Matrix, FloatArray, FloatArray]"
 
