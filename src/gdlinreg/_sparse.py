@@ -54,9 +54,9 @@ def check_sparse(X: Matrix) -> Matrix:
         # Duplicate entries would be counted twice by the moments: sum them, on a copy.
         X = X.copy()
         X.sum_duplicates()
-    if np.isnan(X.data).any():
-        raise ValueError("Input X contains NaN; remove or impute those values.")
-    if not np.isfinite(X.data).all():
+    if not np.isfinite(X.data).all():  # one pass; which kind only on failure
+        if np.isnan(X.data).any():
+            raise ValueError("Input X contains NaN; remove or impute those values.")
         raise ValueError("Input X contains infinity; remove or replace those values.")
     return X
 
