@@ -405,6 +405,19 @@ def test_auto_learning_rate_is_inverse_lipschitz(loss, factor):
     assert est.learning_rate_ == pytest.approx(1 / L, rel=1e-10)
 
 
+@pytest.mark.parametrize("loss, factor", [("half_mse", 0.5), ("mse", 1.0)])
+def test_cg_on_the_data_form_reports_the_inverse_lipschitz_step(loss, factor):
+    # On the data form, "cg" reads L off its own Lanczos coefficients instead of spending
+    # passes on it: after d steps they hold the Hessian's whole spectrum, so 1/L matches the
+    # top eigenvalue of the centred, standardised Hessian (NumPy) to rounding.
+    X, y = make_data()
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    L = 2 * factor * np.linalg.eigvalsh(Z.T @ Z / len(X))[-1]
+    est = GDLinearRegressor(loss=loss, precompute=False, tol=0.0).fit(X, y)
+    assert est.solver_ == "cg" and est.n_iter_ >= X.shape[1]
+    assert est.learning_rate_ == pytest.approx(1 / L, rel=1e-6)
+
+
 def test_mse_with_step_a_is_half_mse_with_step_2a():
     X, y = make_data(offset=False)
     kw = {"solver": "gd", "tol": None, "max_iter": 40}

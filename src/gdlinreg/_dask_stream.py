@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 import dask
 
 from ._dask import DaskData, DaskObjective
+from ._geometry import batch_curvature
 from ._methods import sgd_iterates
 from ._objective import GramObjective
 from .losses import HalfMSE
@@ -75,7 +76,7 @@ class ChunkStream(DaskData):
         self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
     ) -> float:
         sample = loss.curvature * float(self.largest[int(coords.augment)])
-        return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
+        return batch_curvature(lipschitz, sample, batch_size)
 
     def updates_per_epoch(self, batch_size: int) -> int:
         return sum(-(-m // batch_size) for m in self.sizes)

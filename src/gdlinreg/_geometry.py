@@ -85,7 +85,11 @@ def minibatch_curvature(
             rows = np.einsum("ij,ij->i", block, block)
         rows = rows + float(coords.augment)
         largest = max(largest, float(np.max(p[start : start + block_rows] * n * rows)))
-    sample = loss.curvature * largest
+    return batch_curvature(lipschitz, loss.curvature * largest, batch_size)
+
+
+def batch_curvature(lipschitz: float, sample: float, batch_size: int) -> float:
+    """``L + (L_max - L) / b``: the bound of :func:`minibatch_curvature` from its two ends."""
     return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
 
 

@@ -163,8 +163,7 @@ def cg_iterates(
                 if restarted:
                     return
                 direction, restarted = -grad, True
-                if lanczos is not None:
-                    lanczos = None  # the Lanczos sequence ends at a restart
+                lanczos = None  # the Lanczos sequence ends at a restart
                 continue
         theta, value, restarted = trial, trial_value, False
         # PR+ restarts by itself when rounding costs the directions their conjugacy.

@@ -37,21 +37,19 @@ _PASSES = 4
 _BLOCK_BYTES = 8 << 20
 
 
-def needs_refinement(A: FloatArray) -> bool:
-    values = np.linalg.eigvalsh(A)
-    return bool(values.size) and values[0] < SHARP * values[-1]
-
-
 def refine(
     X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, A: FloatArray
-) -> tuple[list[FloatArray], list[float], bool]:
+) -> tuple[list[FloatArray], list[float], bool] | None:
     """Refine ``theta`` (the squared loss, solver coordinates) on the data; see the module doc.
 
-    ``p`` are the normalised weights. Returns ``(thetas, mses, done)``: the successive iterates
-    that improved the fit (possibly none), their weighted mean squared errors (summed over
-    targets), and whether the last pass found nothing left to gain.
+    ``p`` are the normalised weights. Returns None, without reading X, when ``A`` is well
+    enough conditioned for the Gram form alone; otherwise ``(thetas, mses, done)``: the
+    successive iterates that improved the fit (possibly none), their weighted mean squared
+    errors (summed over targets), and whether the last pass found nothing left to gain.
     """
     values, vectors = np.linalg.eigh(A)
+    if not values.size or values[0] >= SHARP * values[-1]:
+        return None
     flat = values < FLAT * values[-1]
     U, lam, V = vectors[:, ~flat], values[~flat], vectors[:, flat]
     # Gains and losses below this are rounding: the residuals carry a few eps of y's size.

@@ -34,7 +34,7 @@ from ._methods import (
 )
 from ._objective import DataObjective, GramObjective, Moments, moments, prefer_gram
 from ._problem import Problem
-from ._refine import needs_refinement, refine
+from ._refine import refine
 from ._sparse import is_sparse
 from .losses import HalfMSE, get_loss
 from .penalties import get_penalty
@@ -604,10 +604,11 @@ def _refine_on_data(
 ) -> None:
     """Iterative refinement of an ill-conditioned Gram-form fit on the data (``_refine``):
     each improving iterate counts as a step; "stalled" if gains remain after its passes."""
-    if not needs_refinement(objective.A):
-        return
     start = run.last if run.last is not None else theta
-    thetas, mses, done = refine(*data, coords, start, objective.A)
+    refined = refine(*data, coords, start, objective.A)
+    if refined is None:  # conditioned well enough for the Gram form alone
+        return
+    thetas, mses, done = refined
     if thetas:
         run.last = thetas[-1]
         run.losses.extend(factor * m for m in mses)
