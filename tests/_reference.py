@@ -2,6 +2,8 @@
 formulas, weighted least squares, and the stored path as (T, d + 1, k). Nothing here imports
 gdlinreg's solver code."""
 
+from fractions import Fraction
+
 import numpy as np
 
 # The constant c of c * mean(r^2): half-MSE and MSE.
@@ -53,3 +55,31 @@ def model_path(model, k):
     if k is None:
         coef, intercept = coef[:, None, :], intercept[:, None]
     return np.concatenate([np.swapaxes(coef, 1, 2), intercept[:, None, :]], axis=1)
+
+
+def unblocked(Z, s):
+    """Weighted mean and centred scatter of all rows at once (corrected two-pass)."""
+    w = s.sum()
+    mean = s @ Z / w
+    C = Z - mean
+    mean = mean + s @ C / w
+    C = Z - mean
+    return mean, C.T @ (C * s[:, None])
+
+
+def exact_moments(Z, s):
+    """Mean and scatter in rational arithmetic, rounded once at the end."""
+    cols = [[Fraction(float(v)) for v in col] for col in Z.T]
+    ws = [Fraction(float(v)) for v in s]
+    w = sum(ws)
+    mean = [sum(a * b for a, b in zip(ws, c, strict=True)) / w for c in cols]
+    p = len(cols)
+    scatter = np.empty((p, p))
+    for i in range(p):
+        for j in range(i, p):
+            v = sum(
+                a * (x - mean[i]) * (y - mean[j])
+                for a, x, y in zip(ws, cols[i], cols[j], strict=True)
+            )
+            scatter[i, j] = scatter[j, i] = float(v)
+    return np.array([float(m) for m in mean]), scatter

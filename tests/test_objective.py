@@ -5,43 +5,16 @@ unblocked two-pass computation, and the other objective form.
 """
 
 import tracemalloc
-from fractions import Fraction
 
 import numpy as np
 import pytest
+from _reference import exact_moments as exact
+from _reference import unblocked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdlinreg import GDLinearRegressor, gradient_descent
 from gdlinreg._objective import moments
-
-
-def unblocked(Z, s):
-    """Weighted mean and centred scatter of all rows at once (corrected two-pass)."""
-    w = s.sum()
-    mean = s @ Z / w
-    C = Z - mean
-    mean = mean + s @ C / w
-    C = Z - mean
-    return mean, C.T @ (C * s[:, None])
-
-
-def exact(Z, s):
-    """Mean and scatter in rational arithmetic, rounded once at the end."""
-    cols = [[Fraction(float(v)) for v in col] for col in Z.T]
-    ws = [Fraction(float(v)) for v in s]
-    w = sum(ws)
-    mean = [sum(a * b for a, b in zip(ws, c, strict=True)) / w for c in cols]
-    p = len(cols)
-    scatter = np.empty((p, p))
-    for i in range(p):
-        for j in range(i, p):
-            v = sum(
-                a * (x - mean[i]) * (y - mean[j])
-                for a, x, y in zip(ws, cols[i], cols[j], strict=True)
-            )
-            scatter[i, j] = scatter[j, i] = float(v)
-    return np.array([float(m) for m in mean]), scatter
 
 
 def close(got, want, spread):

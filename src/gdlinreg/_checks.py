@@ -25,11 +25,11 @@ def check_arrays(
 ) -> tuple[Matrix, FloatArray, bool, FloatArray]:
     """Shapes, dtypes, magnitudes and weights of the data, as the core reads them.
 
-    ``defer=True`` leaves dense X's magnitude check to :func:`confirm_magnitudes`, which reads
-    the moments instead of X: two passes over X fewer on every fit.
+    ``defer=True`` leaves X's finiteness and magnitude checks to :func:`confirm_magnitudes`,
+    which reads the moments instead of X: passes over X fewer on every fit.
     """
     # Neither path copies float32 or float64 X, C- or F-ordered: the objectives read it in place.
-    X = check_sparse(X) if is_sparse(X) else np.asarray(X)
+    X = check_sparse(X, defer) if is_sparse(X) else np.asarray(X)
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must hold real numbers; got dtype {X.dtype}.")
     if X.ndim != 2:
@@ -52,7 +52,7 @@ def check_arrays(
     one_target = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
     _check_magnitudes("y", Y)
-    if not defer or is_sparse(X):
+    if not defer:
         _check_magnitudes("X", X.data if is_sparse(X) else X)
     if sample_weight is None:
         weights = np.ones(X.shape[0])
@@ -88,8 +88,8 @@ def check_arrays(
 _HUGE, _TINY = 1e100, 1e-100
 
 
-def confirm_magnitudes(X: FloatArray, weights: FloatArray, stats: Moments, d: int) -> None:
-    """The magnitude check of dense X, from its moments where they show that all is well.
+def confirm_magnitudes(X: Matrix, weights: FloatArray, stats: Moments, d: int) -> None:
+    """The magnitude check of X, from its moments where they show that all is well.
 
     A value ``x`` of a column with weighted second moment ``m2`` obeys
     ``w_min * x**2 <= sum(w) * m2``, and its column's variance bounds its spread from below,
@@ -109,7 +109,8 @@ def confirm_magnitudes(X: FloatArray, weights: FloatArray, stats: Moments, d: in
             and bool(np.all(var >= _TINY**2))
         )
     if not fine:
-        _check_magnitudes("X", X)
+        # (A sparse column's zeros are exact: only its stored values can be out of range.)
+        _check_magnitudes("X", X.data if is_sparse(X) else X)
 
 
 def _check_magnitudes(name: str, a: FloatArray) -> None:

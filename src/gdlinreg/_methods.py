@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 _BLOCK_STEPS = 512
 # Conjugate gradients on the data form: a fresh gradient at least every this many steps.
 _REFRESH = 25
+# ... and once its squared norm has shrunk this much since the last fresh one: the recurrence
+# errs by about eps * |fresh gradient| per step, here at most ~1e-8 of the gradient it updates.
+_REFRESH_SHRINK = 1e-12
 # Backtracking halves the trial step at most this many times.
 _MAX_BACKTRACKS = 60
 
@@ -121,7 +124,7 @@ def cg_iterates(
     Where a gradient costs a pass over the data (``objective.reads_data``), it is updated by
     the recurrence ``g + alpha H d`` from the Hessian product the line search needs anyway:
     one pass per step instead of two. A fresh gradient replaces it every ``_REFRESH`` steps
-    and whenever it has shrunk a thousandfold since the last fresh one, so the stopping test
+    and whenever it has shrunk a millionfold since the last fresh one, so the stopping test
     and the stall test below read true gradients where it matters.
 
     Ends early when even a steepest-descent step cannot lower the objective: rounding then
@@ -149,7 +152,7 @@ def cg_iterates(
         if (
             recur
             and since_fresh < _REFRESH
-            and bool(np.all((new_gg > 1e-6 * fresh_gg) | (fresh_gg == 0)))
+            and bool(np.all((new_gg > _REFRESH_SHRINK * fresh_gg) | (fresh_gg == 0)))
         ):
             # A quadratic along the line: the value follows from the same numbers.
             trial_value = value + float(np.sum(alpha * np.sum(grad * direction, axis=0)))

@@ -22,13 +22,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._sparse import is_sparse
+from . import _threads
+from ._sparse import can_split, is_sparse, product_blocks
 
 if TYPE_CHECKING:
-    from ._typing import FloatArray, Loss, Matrix, QuadraticLoss, Value
+    from ._typing import FloatArray, Loss, Matrix, Product, QuadraticLoss, Value
 
 _BLOCK_ROWS = 4096
 _IN_PLACE_BLOCKS = 16
+_PART_BLOCK_ROWS = 8192
 _DATA_BLOCK_BYTES = 1 << 23
 # The Gram form's d x d statistics stay small up to here (32 MB); beyond, one pass per gradient.
 _MAX_FEATURES_FOR_GRAM = 2000
@@ -96,13 +98,40 @@ def moments(
         from ._sparse import sparse_moments
 
         return sparse_moments(X, Y, sample_weight, full=full)
+    parts = _threads.spans(X.shape[0], _threads.n_parts(X.size) if block_rows is None else 1)
+    # One contiguous part of the rows per core, merged as any two blocks are.
+    if len(parts) > 1:
+        block_rows = _PART_BLOCK_ROWS
+    # Every part is shifted by the same first row: their means, relative to it, merge with
+    # no more rounding than two blocks of one part do.
+    base = np.concatenate([X[0], Y[0]]).astype(np.float64)
+    results = _threads.run_parts(
+        lambda rows: _moments(X[rows], Y[rows], sample_weight[rows], full, block_rows, base),
+        parts,
+    )
+    found = [r for r in results if r is not None]  # (check_arrays refuses all-zero weights)
+    acc = found[0]
+    for part in found[1:]:
+        acc = acc.merge(part)
+    return Moments(acc.weight_sum, acc.mean + base, acc.scatter, base)
+
+
+def _moments(
+    X: FloatArray,
+    Y: FloatArray,
+    sample_weight: FloatArray,
+    full: bool,
+    block_rows: int | None,
+    base: FloatArray,
+) -> Moments | None:
+    """:func:`moments` of dense rows in one thread, means relative to ``base``; None when all
+    their weights are zero."""
     n, d = X.shape
     p = d + Y.shape[1]
     # At least 4096 rows a block, and no more than 16 blocks while a block stays under 64k
     # rows: each BLAS call synchronises its threads, which costs milliseconds per call on a
     # loaded machine, while the buffer stays within 1/16 of X.
     block_rows = block_rows or max(_BLOCK_ROWS, min(n // 16, 16 * _BLOCK_ROWS))
-    base = np.concatenate([X[0], Y[0]]).astype(np.float64)
     # Equal weights (the common case) need no per-row scaling: a scalar factor at the end.
     uniform = bool(sample_weight.min() == sample_weight.max())
     in_place = full and uniform and X.dtype == np.float64
@@ -154,8 +183,9 @@ def moments(
         part = Moments(w_sum, rel + correction, scatter)
         acc = acc.merge(part)
         local = part.mean
-    assert acc is not None, "check_arrays refuses all-zero weights"
-    return Moments(acc.weight_sum, acc.mean + base, acc.scatter, base)
+    if acc is None:
+        return None
+    return acc
 
 
 def _small_offsets(acc: Moments, x_mean: FloatArray) -> bool:
@@ -339,12 +369,19 @@ class DataObjective:
         block_rows: int | None = None,
     ) -> None:
         self.X, self.Y, self.weights, self.coords, self.loss = X, Y, weights, coords, loss
-        # Blocks of at least 8 MB (two matrix-vector products per block, the second from
-        # cache) and at most 16 of them: every BLAS call synchronises its threads, which costs
-        # milliseconds per call on a loaded machine.
-        rows = max(256, _DATA_BLOCK_BYTES // (8 * X.shape[1]))
-        self.block_rows = block_rows or max(rows, -(-X.shape[0] // 16))
         self.sparse = is_sparse(X)
+        n, d = X.shape
+        # Sparse CSR X is cut into row parts, one per core: scipy's products are single
+        # threaded. Dense blocks go whole to BLAS, which already runs a thread per core (row
+        # parts with one-thread BLAS were measured no faster: the pass is bound by memory).
+        self.parts = [slice(0, n)]
+        if self.sparse and can_split(X):
+            self.parts = _threads.spans(n, _threads.n_parts(X.nnz))
+        # Blocks of at least 8 MB (two matrix-vector products per block, the second from
+        # cache) and at most 16 of them: every multi-threaded BLAS call synchronises its
+        # threads, which costs milliseconds per call on a loaded machine.
+        rows = max(256, _DATA_BLOCK_BYTES // (8 * d))
+        self.block_rows = block_rows or max(rows, -(-n // 16))
 
     def _pass(
         self,
@@ -356,35 +393,45 @@ class DataObjective:
         w = theta[:d] / self.coords.scale[:, None]
         w = np.where(np.isfinite(w), w, 0.0)
         shift = self.coords.offset @ w - (theta[d] if self.coords.augment else 0.0)
-        total, g_x, g_1 = 0.0, np.zeros_like(w), np.zeros(theta.shape[1])
-        for rows, block in self._blocks():
-            weighted, value = residual_fn(block @ w - shift, rows)
-            total += value
-            g_x += block.T @ weighted
-            g_1 += weighted.sum(axis=0)
+
+        def part(span: slice) -> tuple[float, FloatArray, FloatArray]:
+            total, g_x, g_1 = 0.0, np.zeros_like(w), np.zeros(theta.shape[1])
+            for rows, dot, tdot in self._blocks(span):
+                weighted, value = residual_fn(dot(w) - shift, rows)
+                total += value
+                g_x += tdot(weighted)
+                g_1 += weighted.sum(axis=0)
+            return total, g_x, g_1
+
+        results = _threads.run_parts(part, self.parts)
+        total = sum(r[0] for r in results)
+        g_x, g_1 = sum(r[1] for r in results[1:]) + results[0][1], results[0][2].copy()
+        for r in results[1:]:
+            g_1 += r[2]
         scale = np.where(np.isfinite(self.coords.scale), self.coords.scale, np.inf)
         grad = (g_x - np.outer(self.coords.offset, g_1)) / scale[:, None]
         if self.coords.augment:
             grad = np.vstack([grad, g_1[None, :]])
         return total, grad
 
-    def _blocks(self) -> Iterator[tuple[slice, Matrix]]:
+    def _blocks(self, span: slice) -> Iterator[tuple[slice, Product, Product]]:
+        """``(rows, v -> X_rows v, r -> X_rows' r)`` for row blocks covering ``span``."""
         if self.sparse:
-            from ._sparse import product_blocks
-
-            yield from product_blocks(self.X)
+            for rows, product in product_blocks(self.X, span, split=len(self.parts) > 1):
+                yield rows, product.dot, product.tdot
             return
-        n, d = self.X.shape
+        d = self.X.shape[1]
+        start, stop = span.start or 0, span.stop if span.stop is not None else self.X.shape[0]
         # float32 blocks are promoted into one reused buffer (never two blocks alive at once).
-        buf = None if self.X.dtype == np.float64 else np.empty((min(self.block_rows, n), d))
-        for start in range(0, n, self.block_rows):
-            rows = slice(start, start + self.block_rows)
-            if buf is None:
-                yield rows, self.X[rows]
-            else:
-                block = buf[: min(n - start, self.block_rows)]
+        size = min(self.block_rows, stop - start)
+        buf = None if self.X.dtype == np.float64 else np.empty((size, d))
+        for a in range(start, stop, self.block_rows):
+            rows = slice(a, min(a + self.block_rows, stop))
+            block = self.X[rows]
+            if buf is not None:
+                block = buf[: rows.stop - a]
                 np.copyto(block, self.X[rows])
-                yield rows, block
+            yield rows, block.__matmul__, block.T.__matmul__
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
         def residual_fn(pred: FloatArray, rows: slice) -> tuple[FloatArray, float]:

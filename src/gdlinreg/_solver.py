@@ -335,8 +335,7 @@ def prepare(
     # confirm_magnitudes then finds them, or proves there are none, at no extra pass over X.
     with np.errstate(all="ignore"):
         stats = moments(X, Y, weights, full=use_gram)
-    if not is_sparse(X):
-        confirm_magnitudes(X, weights, stats, X.shape[1])
+    confirm_magnitudes(X, weights, stats, X.shape[1])
     return {
         "stats": stats,
         "data": (X, Y, weights / weights.sum()),

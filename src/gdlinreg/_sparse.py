@@ -40,8 +40,10 @@ def is_sparse(X: object) -> bool:
     return module is not None and bool(module.issparse(X))
 
 
-def check_sparse(X: Matrix) -> Matrix:
-    """The checks of ``check_arrays`` for sparse X; returns CSR or CSC, float32 or float64."""
+def check_sparse(X: Matrix, defer: bool = False) -> Matrix:
+    """The checks of ``check_arrays`` for sparse X; returns CSR or CSC, float32 or float64.
+
+    ``defer=True`` leaves the values' finiteness to the magnitude check (from the moments)."""
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, (n_samples, n_features); got {X.ndim}-D.")
     if X.dtype.kind not in "fiub":
@@ -54,7 +56,7 @@ def check_sparse(X: Matrix) -> Matrix:
         # Duplicate entries would be counted twice by the moments: sum them, on a copy.
         X = X.copy()
         X.sum_duplicates()
-    if not np.isfinite(X.data).all():  # one pass; which kind only on failure
+    if not defer and not np.isfinite(X.data).all():  # one pass; which kind only on failure
         if np.isnan(X.data).any():
             raise ValueError("Input X contains NaN; remove or impute those values.")
         raise ValueError("Input X contains infinity; remove or replace those values.")
@@ -67,14 +69,102 @@ def prefer_gram(X: Matrix) -> bool:
     return d <= 2000 and bool(X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * n)
 
 
-def product_blocks(X: Matrix) -> Iterator[tuple[slice, Matrix]]:
-    """The ``(rows, block)`` pairs the data form multiplies with: float64 X whole (scipy's
-    products read it in place; a block view would be copied by scipy's constructor, which
-    prunes arrays that are small views of large ones), float32 X in promoted row blocks."""
-    if X.dtype == np.float64:
-        yield slice(None), X
+class _Product:
+    """``dot(v) = X_b v`` and ``tdot(r) = X_b' r`` for one block of rows, in float64."""
+
+    def __init__(self, X: Matrix) -> None:
+        self.X = X
+
+    def dot(self, v: FloatArray) -> FloatArray:
+        return np.asarray(self.X @ v)
+
+    def tdot(self, r: FloatArray) -> FloatArray:
+        return np.asarray(self.X.T @ r)
+
+
+class _Rows(_Product):
+    """Rows of CSR X through scipy's own kernels, on X's arrays in place.
+
+    ``indptr`` is the rows' slice of X's (not rebased: the kernels read ``indices[indptr[i]]``),
+    so no constructor runs (scipy's would copy views of X's arrays) and threads can share X.
+    """
+
+    def __init__(self, indptr: Any, indices: Any, data: FloatArray, d: int) -> None:
+        self.indptr, self.indices, self.data, self.d = indptr, indices, data, d
+
+    def dot(self, v: FloatArray) -> FloatArray:
+        m, k = self.indptr.size - 1, v.shape[1]
+        out = np.zeros(m * k)
+        tools = _kernels()
+        args = (self.indptr, self.indices, self.data, np.ascontiguousarray(v).ravel(), out)
+        if k == 1:
+            tools.csr_matvec(m, self.d, *args)
+        else:
+            tools.csr_matvecs(m, self.d, k, *args)
+        return out.reshape(m, k)
+
+    def tdot(self, r: FloatArray) -> FloatArray:
+        m, k = self.indptr.size - 1, r.shape[1]
+        out = np.zeros(self.d * k)
+        tools = _kernels()
+        # X_b' as CSC: the same three arrays, read column by column.
+        args = (self.indptr, self.indices, self.data, np.ascontiguousarray(r).ravel(), out)
+        if k == 1:
+            tools.csc_matvec(self.d, m, *args)
+        else:
+            tools.csc_matvecs(self.d, m, k, *args)
+        return out.reshape(self.d, k)
+
+
+def _kernels() -> Any:
+    """scipy's compiled sparse kernels (a private module: None if a release moves it)."""
+    try:
+        from scipy.sparse import _sparsetools
+    except ImportError:  # pragma: no cover - present from scipy 1.8 to at least 1.17
+        return None
+    return _sparsetools if hasattr(_sparsetools, "csc_matvecs") else None
+
+
+def can_split(X: Matrix) -> bool:
+    """Whether X can be cut into row parts read in place (CSR, with scipy's kernels)."""
+    return bool(X.format == "csr") and _kernels() is not None
+
+
+def product_blocks(
+    X: Matrix, span: slice = slice(None), split: bool = False
+) -> Iterator[tuple[slice, _Product]]:
+    """The ``(rows, product)`` pairs the data form multiplies with, covering ``span``.
+
+    With ``split`` (CSR, see :func:`can_split`), the rows of ``span`` through scipy's kernels:
+    float64 in place, float32 promoted in blocks. Otherwise float64 X whole through scipy's
+    public products, float32 X in promoted row blocks.
+    """
+    if split:
+        start, stop = span.indices(X.shape[0])[:2]
+        indptr = X.indptr
+        for r0, r1 in _cuts(indptr, start, stop, _BLOCK_NNZ if X.dtype != np.float64 else None):
+            rows = slice(r0, r1)
+            if X.dtype == np.float64:
+                yield rows, _Rows(indptr[r0 : r1 + 1], X.indices, X.data, X.shape[1])
+            else:
+                a, b = indptr[r0], indptr[r1]
+                data = X.data[a:b].astype(np.float64)
+                yield rows, _Rows(indptr[r0 : r1 + 1] - a, X.indices[a:b], data, X.shape[1])
+    elif X.dtype == np.float64:
+        yield slice(None), _Product(X)
     else:
-        yield from row_blocks(X)
+        for rows, block in row_blocks(X):
+            yield rows, _Product(block)
+
+
+def _cuts(indptr: Any, start: int, stop: int, block_nnz: int | None) -> list[tuple[int, int]]:
+    """Row ranges covering ``[start, stop)`` of about ``block_nnz`` stored values each."""
+    if block_nnz is None:
+        return [(start, stop)]
+    a, b = indptr[start], indptr[stop]
+    inner = np.searchsorted(indptr, np.arange(a + block_nnz, b, block_nnz))
+    cuts = np.unique(np.concatenate([[start], np.clip(inner, start, stop), [stop]]))
+    return list(itertools.pairwise(cuts.tolist()))
 
 
 def row_blocks(X: Matrix, block_nnz: int = _BLOCK_NNZ) -> Iterator[tuple[slice, Matrix]]:
@@ -121,9 +211,10 @@ def _nonzeros(X: Matrix, with_rows: bool = True) -> Iterator[_Entries]:
 def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full: bool) -> Moments:
     """:func:`._objective.moments` for sparse X, without densifying it.
 
-    The variances are sums of non-negative terms, exact to rounding whatever the offsets:
-    a column's zeros contribute ``mean^2`` times their total weight, its stored values
-    ``(x - mean)^2``. The cross-products of the Gram form are ``X'WX - W mean mean'`` from
+    The variances come from one pass of sums and sums of squares where that keeps their digits
+    (:func:`_column_moments`), else from sums of non-negative terms, exact to rounding whatever
+    the offsets: a column's zeros contribute ``mean^2`` times their total weight, its stored
+    values ``(x - mean)^2``. The cross-products of the Gram form are ``X'WX - W mean mean'`` from
     scipy's sparse product: accurate when a column's mean is not large against its spread,
     which holds for sparse columns (a column with a fraction f of nonzeros that share one value
     has mean / spread = sqrt(f / (1 - f))). They need a float64 (and, with unequal weights, a
@@ -131,10 +222,82 @@ def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full:
     """
     from ._objective import Moments, moments
 
-    n, d = X.shape
+    d = X.shape[1]
     s = sample_weight
     w_sum = float(s.sum())
     uniform = bool(s.min() == s.max())
+    ys = moments(Y, Y[:, :0], s, full=full)
+    yc = (Y - ys.mean) * s[:, None]
+    exact = None
+    if can_split(X):
+        sums, var, xy, exact = _column_moments(X, s, w_sum, yc)
+    else:
+        xy = _rmatmat(X, yc)
+    if exact is None or exact.any():
+        two_pass = _two_pass_moments(X, s, w_sum, uniform)
+        sums, var = two_pass if exact is None else np.where(exact, two_pass, (sums, var))
+    mean = sums / w_sum
+    cross = xy - np.outer(mean, yc.sum(axis=0))
+    if full:
+        X64 = _as_float64(X)
+        weighted = X64 if s.min() == s.max() else X64.multiply(s[:, None]).tocsr()
+        xx = np.asarray((X64.T @ weighted).toarray())
+        if s.min() == s.max():
+            xx *= s[0]
+        xx -= w_sum * np.outer(mean, mean)
+        np.fill_diagonal(xx, var)
+        scatter = np.block([[xx, cross], [cross.T, ys.scatter]])
+    else:
+        scatter = np.concatenate([var, ys.scatter])
+    shift = np.concatenate([np.zeros(d), np.broadcast_to(ys.shift, ys.mean.shape)])
+    return Moments(w_sum, np.concatenate([mean, ys.mean]), scatter, shift)
+
+
+def _column_moments(
+    X: Matrix, s: FloatArray, w_sum: float, R: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Weighted column sums and scatters of CSR X, ``X' R``, and where the scatters cancelled.
+
+    One pass: products of each block of rows, ``X_b' s`` with X's values and with their
+    squares, and ``X_b' R_b``, through scipy's kernels, one part of the rows per core (bincount
+    is 3x slower). The scatter ``sum s x^2 - w mean^2`` cancels when a column's mean is close
+    to its root mean square: columns that lost more than 10 bits (scatter below 1/1024 of the
+    sum of squares, such as a nearly constant column stored in full) are flagged for
+    :func:`_two_pass_moments`.
+    """
+    from . import _threads
+
+    n, d = X.shape
+    k = R.shape[1]
+    tools = _kernels()
+
+    def part(span: slice) -> FloatArray:
+        out = np.zeros(d * (2 + k))
+        sums, squares, xr = out[:d], out[d : 2 * d], out[2 * d :]
+        for r0, r1 in _cuts(X.indptr, span.start, span.stop, _BLOCK_NNZ):
+            a, b = X.indptr[r0], X.indptr[r1]
+            block = (r1 - r0, X.indptr[r0 : r1 + 1] - a, X.indices[a:b])
+            values = np.asarray(X.data[a:b], dtype=np.float64)
+            tools.csc_matvec(d, *block, values, s[r0:r1], sums)
+            tools.csc_matvec(d, *block, np.square(values), s[r0:r1], squares)
+            tools.csc_matvecs(d, *block[:1], k, *block[1:], values, R[r0:r1].ravel(), xr)
+        return out
+
+    parts = _threads.spans(n, _threads.n_parts(X.nnz))
+    out = np.sum(_threads.run_parts(part, parts), axis=0)
+    sums, squares, xr = out[:d], out[d : 2 * d], out[2 * d :].reshape(d, k)
+    with np.errstate(all="ignore"):
+        var = squares - sums * (sums / w_sum)
+        exact = ~(var * 1024 >= squares)  # NaN too: the magnitude check then names it
+    return sums, np.maximum(var, 0.0), xr, exact
+
+
+def _two_pass_moments(
+    X: Matrix, s: FloatArray, w_sum: float, uniform: bool
+) -> tuple[FloatArray, FloatArray]:
+    """Column sums and scatters about the mean, by two passes over the stored values: exact
+    to rounding whatever the offsets, at about five times the cost of :func:`_column_moments`."""
+    n, d = X.shape
     sums, w_nz, stored = np.zeros(d), np.zeros(d), np.zeros(d, dtype=np.int64)
     for r, c, v in _nonzeros(X, with_rows=not uniform):
         # Equal weights: one factor at the end, no per-entry gather of the row weights.
@@ -155,27 +318,12 @@ def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full:
         dev = np.square(v - mean[c])
         spread += np.bincount(c, weights=dev if uniform else s[r] * dev, minlength=d)
     var += s[0] * spread if uniform else spread
-    ys = moments(Y, Y[:, :0], s, full=full)
-    yc = (Y - ys.mean) * s[:, None]
-    cross = _rmatmat(X, yc) - np.outer(mean, yc.sum(axis=0))
-    if full:
-        X64 = _as_float64(X)
-        weighted = X64 if s.min() == s.max() else X64.multiply(s[:, None]).tocsr()
-        xx = np.asarray((X64.T @ weighted).toarray())
-        if s.min() == s.max():
-            xx *= s[0]
-        xx -= w_sum * np.outer(mean, mean)
-        np.fill_diagonal(xx, var)
-        scatter = np.block([[xx, cross], [cross.T, ys.scatter]])
-    else:
-        scatter = np.concatenate([var, ys.scatter])
-    shift = np.concatenate([np.zeros(d), np.broadcast_to(ys.shift, ys.mean.shape)])
-    return Moments(w_sum, np.concatenate([mean, ys.mean]), scatter, shift)
+    return sums, var
 
 
 def _rmatmat(X: Matrix, R: FloatArray) -> FloatArray:
     """``X' R`` in float64, block by block."""
     out = np.zeros((X.shape[1], R.shape[1]))
-    for rows, block in product_blocks(X):
-        out += block.T @ R[rows]
+    for rows, product in product_blocks(X):
+        out += product.tdot(R[rows])
     return out

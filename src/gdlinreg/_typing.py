@@ -36,6 +36,9 @@ Block: TypeAlias = tuple[
 ]
 Blocks: TypeAlias = Iterator[Block]
 
+#: One block's product with a vector or matrix: ``v -> X_b v`` or ``r -> X_b' r``.
+Product: TypeAlias = Callable[[FloatArray], FloatArray]
+
 #: A step-size schedule: ``t -> factor`` (see :mod:`gdlinreg.schedules`).
 Schedule: TypeAlias = Callable[[int], float]
 
