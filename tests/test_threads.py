@@ -5,7 +5,9 @@ small problems take the threaded paths. References: unblocked NumPy statistics a
 the dense array, and ``numpy.linalg.lstsq``.
 """
 
+import os
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -159,3 +161,25 @@ def test_parts_respect_a_single_thread_limit_and_worker_threads():
     worker.join()
     assert out == [1]
     assert _threads.n_parts(_threads.MIN_PART_SIZE) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_working_pool():
+    _threads.run_parts(lambda rows: rows.stop, _threads.spans(10, 2))  # the parent's pool
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the parts ran
+        ok = False
+        try:
+            ok = _threads.run_parts(lambda rows: rows.stop, _threads.spans(10, 2)) == [5, 10]
+        finally:
+            os._exit(0 if ok else 1)
+    for _ in range(200):  # up to 20 s: a hang is a failure, not a stuck suite
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        threading.Event().wait(0.1)
+    os.kill(pid, 9)
+    pytest.fail("the forked child's parts never ran")

@@ -29,6 +29,18 @@ _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
 
+def _forget_after_fork() -> None:
+    # A forked child inherits the pool object but none of its threads: work submitted to it
+    # would wait forever. It starts afresh instead.
+    global _lock
+    _lock = threading.Lock()
+    _state.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _controller() -> Any:
     with _lock:
         if "controller" not in _state:
