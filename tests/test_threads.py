@@ -111,6 +111,16 @@ def test_sparse_moments_in_parts_equal_dense(parts, weighted):
     assert got.scatter[5] <= (16 * np.finfo(float).eps * 7.0) ** 2 * s.sum()
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_gram_statistics_in_parts_equal_dense(parts, weighted):
+    X, Y = sparse_problem(n=1500, d=8, k=2, seed=7)
+    s = np.random.default_rng(7).uniform(0, 2, 1500) if weighted else np.ones(1500)
+    got = moments(X, Y, s, full=True)
+    mean, scatter = unblocked(np.hstack([X.toarray(), Y]), s)
+    np.testing.assert_allclose(got.mean, mean, rtol=1e-13)
+    np.testing.assert_allclose(got.scatter, scatter, rtol=1e-10, atol=1e-10 * np.abs(scatter).max())
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sparse_fit_in_parts_equals_lstsq(parts, dtype):
     X, Y = sparse_problem(n=3000, d=40, seed=6, dtype=dtype)

@@ -228,17 +228,17 @@ def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full:
     uniform = bool(s.min() == s.max())
     ys = moments(Y, Y[:, :0], s, full=full)
     yc = (Y - ys.mean) * s[:, None]
-    exact = None
+    exact, xy = None, None
+    # The cross-products X'Y only enter the Gram form's full scatter.
     if can_split(X):
-        sums, var, xy, exact = _column_moments(X, s, w_sum, yc)
-    else:
-        xy = _rmatmat(X, yc)
+        sums, var, xy, exact = _column_moments(X, s, w_sum, yc if full else yc[:, :0])
     if exact is None or exact.any():
         two_pass = _two_pass_moments(X, s, w_sum, uniform)
         sums, var = two_pass if exact is None else np.where(exact, two_pass, (sums, var))
     mean = sums / w_sum
-    cross = xy - np.outer(mean, yc.sum(axis=0))
     if full:
+        xy = _rmatmat(X, yc) if xy is None else xy
+        cross = xy - np.outer(mean, yc.sum(axis=0))
         X64 = _as_float64(X)
         weighted = X64 if s.min() == s.max() else X64.multiply(s[:, None]).tocsr()
         xx = np.asarray((X64.T @ weighted).toarray())
@@ -280,7 +280,8 @@ def _column_moments(
             values = np.asarray(X.data[a:b], dtype=np.float64)
             tools.csc_matvec(d, *block, values, s[r0:r1], sums)
             tools.csc_matvec(d, *block, np.square(values), s[r0:r1], squares)
-            tools.csc_matvecs(d, *block[:1], k, *block[1:], values, R[r0:r1].ravel(), xr)
+            if k:
+                tools.csc_matvecs(d, *block[:1], k, *block[1:], values, R[r0:r1].ravel(), xr)
         return out
 
     parts = _threads.spans(n, _threads.n_parts(X.nnz))
