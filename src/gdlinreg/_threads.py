@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -79,8 +80,12 @@ def run_parts(work: Callable[[slice], T], parts: Sequence[slice]) -> list[T]:
         return [work(parts[0])]
     with _lock:
         if _state.get("pool_size", 0) < len(parts):
+            if "pool" in _state:
+                _state["pool"].shutdown(wait=False)
             _state["pool"] = ThreadPoolExecutor(len(parts), thread_name_prefix="gdlinreg")
             _state["pool_size"] = len(parts)
         pool: ThreadPoolExecutor = _state["pool"]
-    with _controller().limit(limits=1, user_api="blas"):
+    controller = _controller()
+    limit = nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
+    with limit:
         return list(pool.map(work, parts))
