@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from _reference import exact_moments, unblocked
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gdlinreg import GDLinearRegressor, _threads
+from gdlinreg import GDLinearRegressor, _objective, _threads
 from gdlinreg._objective import Coordinates, DataObjective, moments
 from gdlinreg.losses import get_loss
 
@@ -35,7 +35,11 @@ def test_spans_cover_the_rows_once():
 
 @pytest.mark.parametrize("offset", [0.0, 1e6])
 @pytest.mark.parametrize("weights", ["equal", "random", "zero part"])
-def test_dense_moments_in_parts_equal_unblocked(parts, offset, weights):
+@pytest.mark.parametrize("blocks", [None, (256, 100)])
+def test_dense_moments_in_parts_equal_unblocked(parts, offset, weights, blocks, monkeypatch):
+    if blocks is not None:  # several blocks per part, and in-place sub-blocks within them
+        monkeypatch.setattr(_objective, "_PART_BLOCK_ROWS", blocks[0])
+        monkeypatch.setattr(_objective, "_SUB_BLOCK_ROWS", blocks[1])
     rng = np.random.default_rng(parts)
     n = 3000
     X = offset + rng.standard_normal((n, 4)) * [1e-3, 1.0, 1e3, 5.0]
