@@ -90,10 +90,13 @@ def moments(
       rank-k product (BLAS syrk, which NumPy uses for ``B.T @ B``). That product holds the
       block's scatter about the shift and, in its last row, the weighted sums that correct
       the shift to the block's mean: ``S = B'WB - w c c'``. So each block is read once by
-      NumPy (shift, into a reused float64 buffer) and once by BLAS at matrix-multiply speed.
+      NumPy (shift, into a reused float64 buffer) and once by BLAS at matrix-multiply speed;
+    * large X (see :mod:`._threads`) is cut into one contiguous part of the rows per core,
+      each run as above with a one-thread BLAS and merged by the same update, every part
+      shifted from the same first row.
 
-    Only one block of rows is ever copied (to float64: float32 input accumulates in float64).
-    ``full=False`` keeps the variances only. Sparse X is handled in :mod:`._sparse`.
+    Only one block of rows per part is ever copied (to float64: float32 input accumulates in
+    float64). ``full=False`` keeps the variances only. Sparse X is handled in :mod:`._sparse`.
     """
     if is_sparse(X):
         from ._sparse import sparse_moments
@@ -185,8 +188,6 @@ def _moments(
         part = Moments(w_sum, rel + correction, scatter)
         acc = acc.merge(part)
         local = part.mean
-    if acc is None:
-        return None
     return acc
 
 
