@@ -3,7 +3,9 @@
 SciPy is imported only here and only when sparse input arrives. Centring stays implicit: the
 objectives form ``X w - offset @ w`` and ``X'r - offset * sum(r)``, never ``X - offset``.
 CSR and CSC are used in place; other formats are converted to CSR (a copy, as scikit-learn
-does). Products run in float64: float32 values are promoted one row block at a time.
+does). Products run in float64: float32 values are promoted one row block at a time. Large
+CSR X is read one part of the rows per core, through scipy's compiled kernels on X's own
+arrays (they release the GIL; scipy's public products are single-threaded).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ if TYPE_CHECKING:
     #: ``(rows, cols, values)`` of stored entries; rows None unless asked for.
     _Entries = tuple[NDArray[np.integer[Any]] | None, NDArray[np.integer[Any]], FloatArray]
 
-# Nonzeros per row block of the products: large, because scipy's per-call overhead, not the
-# cache, dominates below about a million; the moments' bincounts use small blocks, to bound
-# their temporaries.
+# Nonzeros per row block of the products and of the one-pass moments: large, because scipy's
+# per-call overhead, not the cache, dominates below about a million; the exact two-pass
+# moments' bincounts use small blocks, to bound their temporaries.
 _BLOCK_NNZ = 1 << 22
 _MOMENT_BLOCK_NNZ = 1 << 16
 # Sparse Gram form ("auto") only while X'X costs few sparse products per nonzero; beyond,
