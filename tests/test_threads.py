@@ -98,6 +98,32 @@ def test_sparse_gradient_in_parts_equals_dense(parts, dtype, k):
     np.testing.assert_allclose(grad, Z.T @ (p[:, None] * r), rtol=1e-11, atol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["half_mse", "huber"])
+def test_dense_gradient_in_parts_equals_numpy(parts, dtype, loss):
+    rng = np.random.default_rng(parts)
+    n, d, k = 3000, 7, 2
+    X = (rng.standard_normal((n, d)) * 3 + 1).astype(dtype)
+    Y = rng.standard_normal((n, k)) * 5
+    p = rng.uniform(0, 2, n)
+    p /= p.sum()
+    coords = Coordinates(X.mean(axis=0, dtype=np.float64), rng.uniform(0.5, 2, d), Y.mean(0), True)
+    objective = DataObjective(X, Y, p, coords, get_loss(loss), block_rows=100)
+    assert len(objective.parts) == parts
+    theta = rng.standard_normal((d + 1, k))
+    value, grad = objective.value_and_gradient(theta)
+    Z = np.column_stack([(X.astype(np.float64) - coords.offset) / coords.scale, np.ones(n)])
+    r = Z @ theta - (Y - coords.y_offset)
+    if loss == "half_mse":
+        want_value, dr = 0.5 * np.sum(p[:, None] * r * r), r
+    else:  # Huber with epsilon 1.35: quadratic inside, linear outside
+        inside = np.abs(r) <= 1.35
+        want_value = np.sum(p[:, None] * np.where(inside, 0.5 * r * r, 1.35 * (np.abs(r) - 0.675)))
+        dr = np.clip(r, -1.35, 1.35)
+    assert value == pytest.approx(want_value, rel=1e-12)
+    np.testing.assert_allclose(grad, Z.T @ (p[:, None] * dr), rtol=1e-11, atol=1e-13)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_sparse_moments_in_parts_equal_dense(parts, weighted):
     X, Y = sparse_problem(n=1500, d=8, k=2, seed=4)
