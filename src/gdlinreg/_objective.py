@@ -446,11 +446,8 @@ class DataObjective:
                 g_1 += weighted.sum(axis=0)
             return total, g_x, g_1
 
-        results = _threads.run_parts(part, self.parts)
-        total = sum(r[0] for r in results)
-        g_x, g_1 = sum(r[1] for r in results[1:]) + results[0][1], results[0][2].copy()
-        for r in results[1:]:
-            g_1 += r[2]
+        totals, g_xs, g_1s = zip(*_threads.run_parts(part, self.parts), strict=True)
+        total, g_x, g_1 = sum(totals), np.sum(g_xs, axis=0), np.sum(g_1s, axis=0)
         scale = np.where(np.isfinite(self.coords.scale), self.coords.scale, np.inf)
         grad = (g_x - np.outer(self.coords.offset, g_1)) / scale[:, None]
         if self.coords.augment:

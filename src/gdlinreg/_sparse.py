@@ -180,9 +180,7 @@ def row_blocks(X: Matrix, block_nnz: int = _BLOCK_NNZ) -> Iterator[tuple[slice, 
         yield slice(None), _as_float64(X)
         return
     indptr = X.indptr
-    inner = np.searchsorted(indptr, np.arange(block_nnz, X.nnz, block_nnz))
-    cuts = np.unique(np.concatenate([[0], np.minimum(inner, X.shape[0]), [X.shape[0]]]))
-    for r0, r1 in itertools.pairwise(cuts):
+    for r0, r1 in _cuts(indptr, 0, X.shape[0], block_nnz):
         a, b = indptr[r0], indptr[r1]
         block = type(X)(
             (X.data[a:b], X.indices[a:b], indptr[r0 : r1 + 1] - a), shape=(r1 - r0, X.shape[1])
@@ -242,9 +240,9 @@ def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full:
         xy = _rmatmat(X, yc) if xy is None else xy
         cross = xy - np.outer(mean, yc.sum(axis=0))
         X64 = _as_float64(X)
-        weighted = X64 if s.min() == s.max() else X64.multiply(s[:, None]).tocsr()
+        weighted = X64 if uniform else X64.multiply(s[:, None]).tocsr()
         xx = np.asarray((X64.T @ weighted).toarray())
-        if s.min() == s.max():
+        if uniform:
             xx *= s[0]
         xx -= w_sum * np.outer(mean, mean)
         np.fill_diagonal(xx, var)
