@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._sparse import check_sparse, is_sparse
-from .schedules import get_schedule
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, DTypeLike
 
     from ._objective import Moments
-    from ._typing import FloatArray, LearningRate, Loss, Matrix, Penalty
-
-#: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), conjugate gradients "cg",
-#: Nesterov-accelerated "agd", and "auto", which picks among them.
-SOLVERS = ("auto", "gd", "cg", "agd")
+    from ._typing import FloatArray, Matrix
 
 
 def check_arrays(
@@ -183,103 +178,3 @@ def to_sklearn_shapes(
         if intercept.ndim == 0:
             intercept = intercept.dtype.type(intercept)
     return coef, intercept
-
-
-def check_options(
-    *,
-    solver: str,
-    learning_rate: LearningRate,
-    loss: Loss,
-    penalty: Penalty | None,
-    positive: bool,
-    max_iter: int,
-    tol: float | None,
-    momentum: float,
-    line_search: bool,
-    batch_size: int | None,
-    n_iter_no_change: int,
-) -> tuple[str, bool]:
-    """Validate the solver options together; return ``(method, fixed)``.
-
-    ``method`` is what runs: "gd", "sgd" (gd with ``batch_size``), "cg" or "agd". ``fixed`` is
-    True when ``learning_rate`` is a number or "auto" (no schedule). ``solver="auto"`` picks the
-    method that supports the options given: "sgd" with a batch size, "gd" with a schedule or
-    momentum, "cg" for a quadratic, smooth problem with the "auto" step, "agd" otherwise.
-    """
-    if solver not in SOLVERS:
-        raise ValueError(f"solver={solver!r} is not a known solver; use one of {SOLVERS}.")
-    fixed = isinstance(learning_rate, str) and learning_rate == "auto"
-    if not isinstance(learning_rate, (str, bool)) and _is_scalar(learning_rate):
-        rate = cast(float, learning_rate)  # a scalar, not a string: a number
-        if not (np.isfinite(rate) and rate > 0):
-            raise ValueError(
-                f"learning_rate must be a float > 0, 'auto', a schedule name or "
-                f"a callable; got {learning_rate!r}."
-            )
-        fixed = True
-    elif isinstance(learning_rate, str) and not fixed:
-        get_schedule(learning_rate)  # raises, naming the choices, for an unknown name
-    elif not fixed and not callable(learning_rate):
-        raise ValueError(
-            f"learning_rate must be a float > 0, 'auto', a schedule name or a "
-            f"callable; got {learning_rate!r}."
-        )
-    if isinstance(max_iter, bool) or not (
-        isinstance(max_iter, (int, np.integer)) and max_iter >= 1
-    ):
-        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
-    if tol is not None and not (_is_scalar(tol) and tol >= 0):
-        raise ValueError(
-            f"tol must be a float >= 0, or None to run exactly max_iter steps; got {tol!r}."
-        )
-    if not (_is_scalar(momentum) and 0 <= momentum < 1):
-        raise ValueError(f"momentum must be in [0, 1); got {momentum!r}.")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}."
-        )
-    if isinstance(n_iter_no_change, bool) or not (
-        isinstance(n_iter_no_change, (int, np.integer)) and n_iter_no_change >= 1
-    ):
-        raise ValueError(f"n_iter_no_change must be an integer >= 1; got {n_iter_no_change!r}.")
-    smooth = (penalty is None or penalty.l1 == 0) and not positive
-    if line_search and (momentum or batch_size is not None):
-        raise ValueError(
-            "line_search=True needs full batches and momentum=0: backtracking "
-            "checks the decrease of the whole objective along one gradient step."
-        )
-    if solver == "auto":
-        if batch_size is not None:
-            return "sgd", fixed
-        if not fixed or momentum:
-            return "gd", fixed
-        if loss.is_quadratic and smooth and learning_rate == "auto" and not line_search:
-            return "cg", fixed
-        return "agd", fixed
-    if solver == "gd":
-        return ("sgd" if batch_size is not None else "gd"), fixed
-    if batch_size is not None or momentum or not fixed:
-        raise ValueError(
-            f"solver={solver!r} takes full batches, no momentum and a fixed "
-            "learning_rate (a float or 'auto'); use solver='gd' for mini-batches, "
-            "momentum or schedules."
-        )
-    if solver == "cg" and (
-        not loss.is_quadratic or not smooth or learning_rate != "auto" or line_search
-    ):
-        raise ValueError(
-            "solver='cg' needs a squared loss (half_mse or mse), at most an 'l2' "
-            "penalty, positive=False and learning_rate='auto' (it picks its own "
-            "steps by exact line search); use solver='agd' otherwise."
-        )
-    return solver, fixed
-
-
-def _is_scalar(x: object) -> bool:
-    # np.isscalar, without its type guard: that narrows to every scalar type NumPy knows
-    # (str, bytes, complex...), which the comparisons that follow it would then refuse.
-    return bool(np.isscalar(x))

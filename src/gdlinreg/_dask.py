@@ -1,7 +1,8 @@
 """Dask input: sufficient statistics as one reduction over row chunks, lazy predictions.
 
-Imported by the estimator only when Dask input arrives, so that ``import gdlinreg`` never
-imports Dask. No scikit-learn here: the estimator validates parameters and feature names.
+Imported only when Dask input arrives, so that ``import gdlinreg`` never imports Dask. No
+scikit-learn here: the estimator validates parameters and feature names. The Source that
+fits on Dask input is :class:`gdlinreg._dask_source.DaskSource`.
 
 For the squared losses a fit is one pass over the data: every row chunk gives its weighted,
 centred :class:`~gdlinreg._objective.Moments` (the in-memory engine's blocked, shifted,
@@ -18,24 +19,14 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import _check_magnitudes, check_options
-from ._objective import (
-    _MAX_FEATURES_FOR_GRAM,
-    DataObjective,
-    Moments,
-    _lanczos,
-    moments,
-)
-from .losses import get_loss
-from .penalties import get_penalty
+from ._checks import _check_magnitudes
+from ._objective import Moments, moments
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
     from numpy.typing import ArrayLike, NDArray
-    from typing_extensions import Unpack
 
-    from ._objective import Coordinates
-    from ._typing import FloatArray, Loss, Objective, Prepared, ProblemOptions, Value
+    from ._typing import FloatArray
 
     #: ``(X_val, y_val, sample_weight_val)``, Dask or in memory, as the estimator passes them.
     ValidationArrays = tuple[object, object, ArrayLike | None]
@@ -106,91 +97,7 @@ def _as_dask_array(a: object, name: str) -> da.Array:
     return out
 
 
-def prepare(
-    X: object,
-    y: object,
-    sample_weight: ArrayLike | None,
-    *,
-    validation: ValidationArrays | None = None,
-    split: tuple[float, int] | None = None,
-    **options: Unpack[ProblemOptions],
-) -> tuple[Prepared, int, Moments | None]:
-    """The Dask counterpart of :func:`gdlinreg._solver.prepare`.
-
-    Returns ``(prepared, n_targets, validation_stats)``: the keyword arguments of
-    :func:`gdlinreg._solver.solve`, with the statistics of all the data, computed in one pass,
-    and the :class:`~gdlinreg._objective.Moments` of ``validation`` (a tuple ``(X_val, y_val,
-    sample_weight_val)``) or of the rows that ``split`` ``(fraction, seed)`` holds out
-    (:func:`held_out`), reduced in the same pass (None without either).
-    """
-    loss = get_loss(options["loss"], epsilon=options["epsilon"])
-    penalty = get_penalty(options["penalty"], options["alpha"], options["l1_ratio"])
-    method, fixed = check_options(
-        solver=options["solver"],
-        learning_rate=options["learning_rate"],
-        loss=loss,
-        penalty=penalty,
-        positive=options["positive"],
-        max_iter=options["max_iter"],
-        tol=options["tol"],
-        momentum=options["momentum"],
-        line_search=options["line_search"],
-        batch_size=options["batch_size"],
-        n_iter_no_change=options["n_iter_no_change"],
-    )
-    X, Y, weights, one_target = as_arrays(X, y, sample_weight)
-    val: DaskTriple | None = None
-    if split is not None:
-        (X, Y, weights), val = _split(X, Y, weights, *split)
-    elif validation is not None:
-        val = _validation_arrays(validation, X.shape[1], Y.shape[1])
-    sgd = method == "sgd"
-    gram = not sgd and loss.is_quadratic and options["precompute"] is not False
-    # Mini-batch SGD takes its curvature bound from the full moments while they are small;
-    # the data form needs only the columns' means and variances (d numbers per chunk).
-    full = gram or (sgd and X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
-    w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if weights is None else weights
-    graphs: list[Delayed | da.Array] = [moments_graph(X, Y, weights, full=full)]
-    if val is not None:
-        graphs.append(moments_graph(*val, full=True))
-    if sgd:  # each sample's curvature, for the mini-batch step (without, with the intercept)
-        norms = da.sum(da.square(X.astype(np.float64)), axis=1)
-        graphs += [da.max(w * norms), da.max(w * (norms + 1.0))]
-    # One compute: chunks shared by the graphs (the split's, y computed from X) are read once.
-    stats, *rest = dask.compute(*graphs)
-    if stats.weight_sum <= 0:
-        raise ValueError(
-            "early_stopping=True held out every sample with a positive sample_weight, leaving "
-            "none to train on; lower validation_fraction or pass X_val and y_val."
-            if split is not None
-            else "sample_weight is all zero: give at least one sample a positive weight."
-        )
-    validation_stats = rest.pop(0) if val is not None else None
-    if validation_stats is not None and validation_stats.weight_sum <= 0:
-        raise ValueError("The validation set has no sample with a positive weight.")
-    data: DaskData | None = None
-    if sgd:
-        from ._dask_stream import ChunkStream
-
-        largest = np.array(rest) * (X.shape[0] / stats.weight_sum)
-        data = ChunkStream(X, Y, w / stats.weight_sum, stats, largest)
-    elif not gram:
-        data = DaskData(X, Y, w / stats.weight_sum)
-    prepared: Prepared = {
-        "stats": stats,
-        "data": data,
-        "method": method,
-        "fixed": fixed,
-        "one_target": one_target,
-        "dtype": X.dtype,
-        "use_gram": gram,
-        "loss": loss,
-        "penalty": penalty,
-    }
-    return prepared, Y.shape[1], validation_stats
-
-
-def _validation_arrays(validation: ValidationArrays, d: int, k: int) -> DaskTriple:
+def validation_arrays(validation: ValidationArrays, d: int, k: int) -> DaskTriple:
     X_val, y_val, w_val = validation
     Xv, Yv, wv, _ = as_arrays(X_val, y_val, w_val)
     if Xv.shape[1] != d:
@@ -222,7 +129,7 @@ def _held_out_block(
     return out
 
 
-def _split(
+def split_rows(
     X: da.Array, Y: da.Array, weights: da.Array | None, fraction: float, seed: int
 ) -> tuple[DaskTriple, DaskTriple]:
     """``(X, Y, weights)`` of the training rows and of the held-out rows, chunk by chunk."""
@@ -248,73 +155,6 @@ def _rows(a: da.Array, held: da.Array, keep: bool, sizes: tuple[int, ...]) -> da
 def _take(a: FloatArray, held: NDArray[np.bool_], keep: bool) -> FloatArray:
     taken: FloatArray = a[held == keep]
     return taken
-
-
-class DaskData:
-    """Row-chunked ``(X, Y, p)`` for the data form: ``objective`` builds the objective whose
-    every value, gradient and Hessian product is one Dask reduction over the chunks."""
-
-    def __init__(self, X: da.Array, Y: da.Array, p: da.Array) -> None:
-        self.X, self.Y, self.p = X, Y, p
-
-    def objective(self, coords: Coordinates, loss: Loss) -> Objective:
-        return DaskObjective(self, coords, loss)
-
-
-class DaskObjective:
-    """The in-memory :class:`~gdlinreg._objective.DataObjective` on every chunk, summed: the
-    chunks' weights are the global normalised ones, so the parts add up to the whole."""
-
-    #: A gradient costs a Dask reduction over the chunks.
-    reads_data = True
-
-    def __init__(self, data: DaskData, coords: Coordinates, loss: Loss) -> None:
-        self.coords, self.loss = coords, loss
-        self.chunks = list(
-            zip(
-                data.X.to_delayed().ravel(),
-                data.Y.to_delayed().ravel(),
-                data.p.to_delayed().ravel(),
-                strict=True,
-            )
-        )
-
-    def _sum(self, method: str, v: FloatArray) -> Any:  # what the method returns, summed
-        parts = [
-            dask.delayed(_chunk_call, pure=True)(x, y, p, self.coords, self.loss, method, v)
-            for x, y, p in self.chunks
-        ]
-        return _tree_sum(dask.compute(*parts))
-
-    def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
-        value, grad = self._sum("value_and_gradient", theta)
-        return value, grad
-
-    def hessian_product(self, v: FloatArray) -> FloatArray:
-        product: FloatArray = self._sum("hessian_product", v)
-        return product
-
-    def lipschitz(self, rtol: float = 1e-2) -> float:
-        p = self.coords.n_params
-        return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
-
-
-def _chunk_call(
-    x: FloatArray,
-    y: FloatArray,
-    p: FloatArray,
-    coords: Coordinates,
-    loss: Loss,
-    method: str,
-    v: FloatArray,
-) -> object:
-    return getattr(DataObjective(x, y, p, coords, loss), method)(v)
-
-
-def _tree_sum(parts: tuple[Any, ...]) -> Any:
-    if isinstance(parts[0], tuple):
-        return tuple(sum(part[i] for part in parts) for i in range(len(parts[0])))
-    return sum(parts)
 
 
 def reduce_moments(

@@ -16,7 +16,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._solver import SOLVERS, prepare, solve
+from ._fit import HoldOut, fit_model
+from ._solver import SOLVERS, Start
 from .losses import LOSSES
 from .penalties import PENALTIES
 from .schedules import SCHEDULES
@@ -29,9 +30,8 @@ if TYPE_CHECKING:
     from sklearn.utils import Tags
 
     from ._dask import ValidationArrays
-    from ._objective import Moments
     from ._solver import GDResult, UserCallback, Validation
-    from ._typing import FloatArray, LearningRate, Matrix, Penalty, Prepared, ProblemOptions
+    from ._typing import FloatArray, LearningRate, Matrix, Penalty
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -61,6 +61,31 @@ _PERSISTENCE_FORMAT = 1
 
 # Sparse X is used in place in these formats (others are converted to CSR).
 _SPARSE = ("csr", "csc")
+
+# The parameters the core reads (``_options.DEFAULTS``), by the estimator's own names;
+# store_path is the core's return_path.
+_CORE_PARAMS = (
+    "loss",
+    "epsilon",
+    "penalty",
+    "alpha",
+    "l1_ratio",
+    "positive",
+    "solver",
+    "learning_rate",
+    "max_iter",
+    "tol",
+    "fit_intercept",
+    "momentum",
+    "nesterovs_momentum",
+    "line_search",
+    "batch_size",
+    "shuffle",
+    "random_state",
+    "n_iter_no_change",
+    "precompute",
+    "verbose",
+)
 
 
 def _package_version() -> str:
@@ -416,22 +441,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
                 X, y, sample_weight, validation = self._split(X, y, sample_weight)
+            start = Start(coef_init, intercept_init)
             if self.warm_start and hasattr(self, "coef_") and coef_init is None:
-                self._check_shapes(X, y, "warm_start=True")
-                coef_init = self.coef_
-                intercept_init = self.intercept_ if intercept_init is None else intercept_init
-            prepared = prepare(X, y, sample_weight, **self._problem_options())
-            self._stats = prepared["stats"] if prepared["use_gram"] else None
-            self._run(
-                prepared,
-                X,
-                y,
-                coef_init,
-                intercept_init,
-                validation,
-                0,
-                sample_weight=sample_weight,
-            )
+                intercept = self.intercept_ if intercept_init is None else intercept_init
+                start = Start(self.coef_, intercept, label="warm_start=True")
+            self._fit_core(X, y, sample_weight, start, validation, partial=False)
         return self
 
     @with_callbacks
@@ -469,49 +483,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         first = not hasattr(self, "coef_")
         with _rollback_on_error(self):
             X, y = self._validate(X, y, reset=first, finite=False)
-            if not first:
-                self._check_shapes(X, y, "partial_fit")
-            options = self._problem_options()
-            gram = LOSSES[self.loss].is_quadratic and X.shape[1] <= 2000
-            batch = self.batch_size or X.shape[0]
-            if gram:  # the Gram engine: every batch's statistics, one solve on all of them
-                options["batch_size"], options["precompute"] = None, True
-            else:  # one epoch of mini-batch SGD over this batch
-                options["batch_size"], options["solver"] = batch, "gd"
-            prepared = prepare(X, y, sample_weight, **options)
-            coef = None if first else self.coef_
-            intercept = None if first else self.intercept_
-            t0 = 0 if first else self.t_
-            if gram:
-                old = getattr(self, "_stats", None)
-                stats = prepared["stats"] if first or old is None else old.merge(prepared["stats"])
-                self._stats = stats
-                prepared["stats"], prepared["data"] = stats, None
-                k = 1 if y.ndim == 1 else y.shape[1]
-                self._run(
-                    prepared,
-                    X,
-                    y,
-                    coef,
-                    intercept,
-                    None,
-                    t0,
-                    n_targets=k,
-                    sample_weight=sample_weight,
-                )
-            else:
-                self._run(
-                    prepared,
-                    X,
-                    y,
-                    coef,
-                    intercept,
-                    None,
-                    t0,
-                    batch_size=batch,
-                    sample_weight=sample_weight,
-                    one_epoch=True,
-                )
+            self._fit_core(X, y, sample_weight, self._continued(first), None, partial=True)
         return self
 
     def score(self, X: Matrix, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
@@ -603,59 +575,20 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         all row chunks (merged into those seen before, for ``partial_fit``), and of the
         validation rows, then the solver iterates locally on the d x d problem; mini-batch
         SGD then streams the chunks, an epoch a pass."""
-        from . import _dask
-
         first = not partial or not hasattr(self, "coef_")
         with _rollback_on_error(self):
             # Feature names and n_features_in_ only: the data stay lazy, in their chunks.
             X, y = validate_data(self, X, y, skip_check_array=True, reset=first)
-            X, Y, weights, one_target = _dask.as_arrays(X, y, sample_weight)
-            y_shape = Y[:, 0] if one_target else Y  # for the shape checks only; stays lazy
-            if partial and not first:
-                self._check_shapes(X, y_shape, "partial_fit")
-                coef_init, intercept_init = self.coef_, self.intercept_
+            start = Start(coef_init, intercept_init)
+            if partial:
+                start = self._continued(first)
             elif self.warm_start and hasattr(self, "coef_") and coef_init is None:
-                self._check_shapes(X, y_shape, "warm_start=True")
-                coef_init = self.coef_
-                intercept_init = self.intercept_ if intercept_init is None else intercept_init
-            options = self._problem_options()
-            gram = partial and LOSSES[self.loss].is_quadratic and X.shape[1] <= 2000
-            if gram:  # as in memory: partial_fit accumulates the statistics, whatever batch_size
-                options["batch_size"], options["precompute"] = None, True
-            elif partial:  # one epoch of mini-batch SGD over these chunks
-                options["batch_size"] = self.batch_size or max(X.chunks[0])
-                options["solver"] = "gd"
-            split: tuple[float, int] | None = None
+                intercept = self.intercept_ if intercept_init is None else intercept_init
+                start = Start(self.coef_, intercept, label="warm_start=True")
+            split: ValidationArrays | HoldOut | None = validation
             if self.early_stopping and validation is None and not partial:
-                split = (self.validation_fraction, _seed(self.random_state))
-            prepared, k, validation_stats = _dask.prepare(
-                X,
-                Y[:, 0] if one_target else Y,
-                weights,
-                validation=validation,
-                split=split,
-                **options,
-            )
-            old = getattr(self, "_stats", None)
-            if prepared["use_gram"]:
-                if partial and not first and old is not None:
-                    prepared["stats"] = old.merge(prepared["stats"])
-                self._stats = prepared["stats"]
-            else:
-                self._stats = None
-            t0 = self.t_ if partial and not first else 0
-            self._run(
-                prepared,
-                X,
-                y,
-                coef_init,
-                intercept_init,
-                validation_stats,
-                t0,
-                n_targets=k,
-                batch_size=options["batch_size"],
-                one_epoch=partial and not gram,
-            )
+                split = HoldOut(self.validation_fraction, _seed(self.random_state))
+            self._fit_core(X, y, sample_weight, start, split, partial=partial)
         return self
 
     # -- helpers -------------------------------------------------------------------------
@@ -678,14 +611,6 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             ensure_all_finite=finite,
         )
         return _as_float(checked[0]), checked[1]
-
-    def _check_shapes(self, X: Matrix, y: Matrix, what: str) -> None:
-        expected = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
-        if np.shape(self.coef_) != expected:
-            raise ValueError(
-                f"{what}: the model has coef_ of shape {np.shape(self.coef_)}, which does not "
-                f"match this data ({expected}); fit afresh (warm_start=False) instead."
-            )
 
     def _split(
         self, X: Matrix, y: FloatArray, sample_weight: ArrayLike | None
@@ -710,67 +635,41 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         validation = (X[val], y[val], None if w is None else w[val])
         return X[train], y[train], None if w is None else w[train], validation
 
-    def _problem_options(self) -> ProblemOptions:
-        return {
-            "loss": self.loss,
-            "epsilon": self.epsilon,
-            "penalty": self.penalty,
-            "alpha": self.alpha,
-            "l1_ratio": self.l1_ratio,
-            "positive": self.positive,
-            "solver": self.solver,
-            "learning_rate": self.learning_rate,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "momentum": self.momentum,
-            "line_search": self.line_search,
-            "batch_size": self.batch_size,
-            "n_iter_no_change": self.n_iter_no_change,
-            "precompute": self.precompute,
-        }
+    def _continued(self, first: bool) -> Start:
+        """Where ``partial_fit`` starts: afresh, or from the fitted model and its step count."""
+        if first:
+            return Start()
+        return Start(self.coef_, self.intercept_, self.t_, label="partial_fit")
 
-    def _run(
+    def _fit_core(
         self,
-        prepared: Prepared,
         X: Matrix,
         y: object,
-        coef_init: ArrayLike | None,
-        intercept_init: ArrayLike | None,
-        validation: Validation | Moments | None,
-        start_step: int,
-        n_targets: int | None = None,
-        batch_size: int | None = None,
-        sample_weight: ArrayLike | None = None,
-        one_epoch: bool = False,
+        sample_weight: ArrayLike | None,
+        start: Start,
+        validation: Validation | ValidationArrays | HoldOut | None,
+        partial: bool,
     ) -> None:
-        callback, finish = _callback_bridge(self, X, y, sample_weight)
-        result = solve(
-            **prepared,
-            n_targets=n_targets,
-            learning_rate=self.learning_rate,
-            max_iter=1 if one_epoch else self.max_iter,
-            # One partial_fit epoch has no convergence to test (nor to warn about).
-            tol=None if one_epoch else self.tol,
-            fit_intercept=self.fit_intercept,
-            coef_init=coef_init,
-            intercept_init=intercept_init,
-            return_path=self.store_path,
-            verbose=self.verbose,
-            positive=self.positive,
-            momentum=self.momentum,
-            nesterovs_momentum=self.nesterovs_momentum,
-            line_search=self.line_search,
-            batch_size=batch_size or self.batch_size,
-            shuffle=self.shuffle,
-            random_state=self.random_state,
+        """The one crossing into the core per fit, then the fitted attributes."""
+        bridge = _CallbackBridge(self, X, y, sample_weight)
+        params = {name: getattr(self, name) for name in _CORE_PARAMS}
+        params["return_path"] = self.store_path
+        continuing = partial and start.label is not None
+        fitted = fit_model(
+            params,
+            X,
+            y,
+            sample_weight,
+            start,
             validation=validation,
-            n_iter_no_change=self.n_iter_no_change,
-            callback=callback,
-            start_step=start_step,
+            memory=getattr(self, "_stats", None) if continuing else None,
+            partial=partial,
+            callbacks=bridge.begin,
         )
-        self.t_ = start_step + result.n_updates
-        self._set_result(result, warn=not one_epoch)
-        finish()  # after the fitted attributes exist: callbacks may score the final model
+        self._stats = fitted.memory
+        self.t_ = start.step + fitted.result.n_updates
+        self._set_result(fitted.result, warn=fitted.tested)
+        bridge.finish()  # after the fitted attributes exist: callbacks may score the final model
 
     def _set_result(self, result: GDResult, warn: bool = True) -> None:
         self.coef_ = result.coef
@@ -827,44 +726,65 @@ class _rollback_on_error:
         return False
 
 
-def _callback_bridge(
-    estimator: GDLinearRegressor, X: Matrix, y: object, sample_weight: ArrayLike | None = None
-) -> tuple[UserCallback | None, Callable[[], None]]:
-    """scikit-learn >= 1.9 callbacks: one root task per fit, one subtask per iteration."""
-    if not hasattr(estimator, "_init_callback_context"):
-        return None, lambda: None
-    # As LogisticRegression does: scorers of a weighted fit see its weights.
-    meta = None if sample_weight is None else {"sample_weight": sample_weight}
-    ctx = estimator._init_callback_context(max_subtasks=estimator.max_iter)
-    ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
-    if not getattr(estimator, "_skl_callbacks", None):
+class _CallbackBridge:
+    """scikit-learn >= 1.9 callbacks: one root task per fit, one subtask per iteration. The
+    root task begins when the core is ready to iterate (:meth:`begin`, called by it)."""
 
-        def end_task() -> None:
-            ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, metadata=meta)
+    def __init__(
+        self,
+        estimator: GDLinearRegressor,
+        X: Matrix,
+        y: object,
+        sample_weight: ArrayLike | None = None,
+    ) -> None:
+        self.estimator, self.X, self.y = estimator, X, y
+        # As LogisticRegression does: scorers of a weighted fit see its weights.
+        self.meta = None if sample_weight is None else {"sample_weight": sample_weight}
+        self.finish: Callable[[], None] = lambda: None
 
-        return None, end_task
-    dtype = X.dtype
+    def begin(self) -> UserCallback | None:
+        estimator, X, y, meta = self.estimator, self.X, self.y, self.meta
+        if not hasattr(estimator, "_init_callback_context"):
+            return None
+        ctx = estimator._init_callback_context(max_subtasks=estimator.max_iter)
+        ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
+        if not getattr(estimator, "_skl_callbacks", None):
 
-    def callback(
-        iteration: int, coef: FloatArray, intercept: FloatArray | np.floating[Any], loss: float
-    ) -> bool:
-        sub = ctx.subcontext(task_name="iteration")
-        sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
-        attributes = {"coef_": coef.astype(dtype), "intercept_": np.asarray(intercept, dtype)}
-        if np.ndim(intercept) == 0:
-            attributes["intercept_"] = dtype.type(intercept)
-        return bool(
-            sub.call_on_fit_task_end(
-                estimator=estimator, X=X, y=y, metadata=meta, reconstruction_attributes=attributes
+            def end_task() -> None:
+                ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, metadata=meta)
+
+            self.finish = end_task
+            return None
+        dtype = X.dtype
+
+        def callback(
+            iteration: int,
+            coef: FloatArray,
+            intercept: FloatArray | np.floating[Any],
+            loss: float,
+        ) -> bool:
+            sub = ctx.subcontext(task_name="iteration")
+            sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
+            attributes = {"coef_": coef.astype(dtype), "intercept_": np.asarray(intercept, dtype)}
+            if np.ndim(intercept) == 0:
+                attributes["intercept_"] = dtype.type(intercept)
+            return bool(
+                sub.call_on_fit_task_end(
+                    estimator=estimator,
+                    X=X,
+                    y=y,
+                    metadata=meta,
+                    reconstruction_attributes=attributes,
+                )
             )
-        )
 
-    def finish() -> None:
-        ctx.call_on_fit_task_end(
-            estimator=estimator, X=X, y=y, metadata=meta, reconstruction_attributes={}
-        )
+        def finish() -> None:
+            ctx.call_on_fit_task_end(
+                estimator=estimator, X=X, y=y, metadata=meta, reconstruction_attributes={}
+            )
 
-    return callback, finish
+        self.finish = finish
+        return callback
 
 
 def _validation_set(

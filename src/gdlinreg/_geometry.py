@@ -140,12 +140,13 @@ def make_stop_test(
 def coordinates(
     stats: Moments,
     d: int,
-    solver: str,
+    standardised: bool,
     fit_intercept: bool,
     quadratic: bool = True,
     ridge: float = 0.0,
 ) -> tuple[FloatArray, FloatArray, Coordinates]:
-    """Spread of each column (for the stopping test) and the solver's coordinates."""
+    """Spread of each column (for the stopping test) and the solver's coordinates: the
+    user's own (textbook gd), or centred and standardised (``standardised``)."""
     var = (
         np.diagonal(stats.scatter) / stats.weight_sum
         if stats.scatter.ndim == 2
@@ -161,7 +162,7 @@ def coordinates(
     noise = 16 * np.finfo(np.float64).eps * np.abs(mean - stats.shift)[:d]
     constant = var[:d] <= noise * noise if fit_intercept else x_spread == 0
     y_offset = mean[d:] if fit_intercept else np.zeros(mean.size - d)
-    if solver in ("gd", "sgd"):
+    if not standardised:
         coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
     else:
         # Jacobi preconditioning of loss plus l2 penalty: each coordinate's curvature becomes

@@ -1,13 +1,15 @@
 """The iterations: each a generator of blocks ``(thetas, values, gradients, steps)``.
 
 A block is one or more consecutive iterates, stacked on a leading axis, with the objective and
-its (smooth) gradient at each, and the step size that produced it. The driver in ``_solver``
+its (smooth) gradient at each, and the step size that produced it. The driver in ``_driver``
 counts iterations, tests ``tol``, catches divergence, early-stops and keeps the history, so a
 method here is only its update rule. ``problem`` is a :class:`~gdlinreg._problem.Problem`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -17,7 +19,8 @@ from ._problem import Problem
 
 if TYPE_CHECKING:
     from ._objective import Coordinates
-    from ._typing import Blocks, FloatArray, Loss, Matrix, Penalty, Schedule, Value
+    from ._options import Options
+    from ._typing import Blocks, FloatArray, Schedule, Source, Value
 
 # Fixed steps evaluated at once, when the objective can form their affine operators.
 _BLOCK_STEPS = 512
@@ -28,6 +31,53 @@ _REFRESH = 25
 _REFRESH_SHRINK = 1e-12
 # Backtracking halves the trial step at most this many times.
 _MAX_BACKTRACKS = 60
+# The affine-power trick for fixed steps pays only for small problems, whose cost is
+# otherwise Python's per-call overhead, not arithmetic.
+_MAX_PARAMS_FOR_POWERS = 16
+
+
+@dataclass
+class Run:
+    """What a method's iterations start from: the problem, the start, the step and the
+    source (for the batches of "sgd")."""
+
+    problem: Problem
+    coords: Coordinates
+    theta: FloatArray
+    base: float
+    safe_step: float
+    schedule: Schedule
+    options: Options
+    source: Source
+    gram: bool
+    rng: np.random.Generator | None = None
+    t0: int = 0
+    lanczos: list[tuple[FloatArray, FloatArray]] | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """One entry of :data:`METHODS`: its update rule and what it needs and reports.
+
+    ``standardised``: iterates on centred, standardised coordinates (else the user's);
+    ``quadratic``: needs a quadratic, smooth objective; ``batches``: mini-batches from the
+    source (an iteration is an epoch); ``own_steps``: chooses its steps by exact line search
+    (no curvature bound needed before the run); ``plain``: plain gradient steps, stable up to
+    2/L; ``refines``: may finish on the data by iterative refinement (``_refine``).
+    """
+
+    name: str
+    iterates: Callable[[Run], Blocks]
+    standardised: bool = True
+    quadratic: bool = False
+    batches: bool = False
+    own_steps: bool = False
+    plain: bool = False
+    refines: bool = False
+
+    @property
+    def unit(self) -> str:
+        return "epoch" if self.batches else "step"
 
 
 def fixed_step_iterates(problem: Problem, theta: FloatArray, step: float) -> Blocks:
@@ -205,55 +255,47 @@ def ritz_top(lanczos: list[tuple[FloatArray, FloatArray]]) -> float:
     return top
 
 
-def sgd_iterates(
-    data: tuple[Matrix, FloatArray, FloatArray],
-    coords: Coordinates,
-    loss: Loss,
-    penalty: Penalty | None,
-    positive: bool,
-    theta: FloatArray,
-    base: float,
-    schedule: Schedule,
-    *,
-    batch_size: int,
-    shuffle: bool,
-    rng: np.random.Generator,
-    momentum: float = 0.0,
-    nesterov: bool = False,
-    t0: int = 0,
-) -> Blocks:
+def sgd_iterates(run: Run) -> Blocks:
     """Mini-batch stochastic (proximal) gradient descent; one block per epoch.
 
-    Each batch's objective weights its samples by ``p_i * n / batch`` so that its gradient is
-    an unbiased estimate of the full gradient. The value reported for an epoch is the mean of
-    its batch objectives (as scikit-learn's MLP reports), not a separate pass over the data.
+    The source yields an epoch's batches (:func:`gdlinreg._sources.batches`), in segments:
+    all the rows in memory, one row chunk at a time for Dask (momentum restarting at each).
+    The value reported for an epoch is the mean of its batch objectives (as scikit-learn's
+    MLP reports), not a separate pass over the data.
     """
-    X, Y, p = data
-    n = X.shape[0]
+    source, options, coords = run.source, run.options, run.coords
+    n, theta, t = source.n_samples, run.theta, run.t0
+    momentum, nesterov = options.momentum, options.nesterov
     velocity = np.zeros_like(theta)
-    t = t0
+    batch_size = cast(int, options.batch_size)  # (the "sgd" method is chosen only with one)
     while True:
-        order = rng.permutation(n) if shuffle else np.arange(n)
         total: Value = 0.0
-        for start in range(0, n, batch_size):
-            rows = np.sort(order[start : start + batch_size])
-            batch = Problem(
-                DataObjective(X[rows], Y[rows], p[rows] * (n / rows.size), coords, loss),
-                coords,
-                penalty,
-                positive,
-            )
-            step = base * schedule(t)
-            look = theta + momentum * velocity if nesterov else theta
-            value, grad = batch.value_and_gradient(look)
-            shift = 0.0 if nesterov else momentum * velocity
-            new = batch.prox(look - step * grad + shift, step)
-            velocity = new - theta
-            theta = new
-            total += value * rows.size
-            t += 1
+        step = run.base * run.schedule(t)
+        rng = cast("np.random.Generator", run.rng)  # (drawn for every mini-batch method)
+        for m, segment in source.epoch(rng, batch_size, options.shuffle):
+            if source.segmented:
+                velocity = np.zeros_like(theta)
+            part: Value = 0.0
+            for Xb, Yb, pb in segment:
+                batch = Problem(
+                    DataObjective(Xb, Yb, pb, coords, options.loss),
+                    coords,
+                    options.penalty,
+                    options.constraint,
+                )
+                step = run.base * run.schedule(t)
+                look = theta + momentum * velocity if nesterov else theta
+                value, grad = batch.value_and_gradient(look)
+                shift = 0.0 if nesterov else momentum * velocity
+                new = batch.prox(look - step * grad + shift, step)
+                velocity = new - theta
+                theta = new
+                part += value * Yb.shape[0]
+                t += 1
+            # A segment's mean, pooled by its size (the whole epoch: its total as it is).
+            total += float(part / m) * m if source.segmented else part
         epoch_value = total / n
-        _observe(schedule, epoch_value)
+        _observe(run.schedule, epoch_value)
         yield theta[None], [epoch_value], None, [step]
 
 
@@ -272,7 +314,7 @@ def _backtrack(
     Near the minimum the decrease asked for falls below what the computed objective can
     resolve (a few ulps of it), and rounding would decide the test; there the guaranteed
     descent step ``safe_step`` (1/L) is taken instead of a longer one."""
-    smooth = value - problem.l1_value(theta)
+    smooth = value - problem.nonsmooth_value(theta)
     resolution = 8 * np.finfo(float).eps * np.abs(smooth)
     for _ in range(_MAX_BACKTRACKS):
         new = problem.prox(theta - step * grad, step)
@@ -282,7 +324,7 @@ def _backtrack(
             continue
         new_value, new_grad = problem.value_and_gradient(new)
         bound = smooth + np.sum(grad * move) + np.sum(move * move) / (2.0 * step)
-        if new_value - problem.l1_value(new) <= bound or step <= safe_step:
+        if new_value - problem.nonsmooth_value(new) <= bound or step <= safe_step:
             return new, new_value, new_grad, step
         step *= 0.5
     return new, new_value, new_grad, step
@@ -292,3 +334,55 @@ def _observe(schedule: Schedule, value: Value) -> None:
     observe = getattr(schedule, "observe", None)
     if observe is not None:
         observe(float(value))
+
+
+def _gd(run: Run) -> Blocks:
+    o, problem = run.options, run.problem
+    if (
+        run.gram
+        and problem.smooth
+        and not problem.l2
+        and o.fixed
+        and not o.momentum
+        and not o.line_search
+        and run.coords.n_params <= _MAX_PARAMS_FOR_POWERS
+    ):
+        return fixed_step_iterates(problem, run.theta, run.base)
+    return gd_iterates(
+        problem,
+        run.theta,
+        run.base,
+        run.schedule,
+        momentum=o.momentum,
+        nesterov=o.nesterov,
+        line_search=o.line_search,
+        safe_step=run.safe_step,
+        t0=run.t0,
+    )
+
+
+def _agd(run: Run) -> Blocks:
+    return agd_iterates(
+        run.problem,
+        run.theta,
+        run.base,
+        line_search=run.options.line_search,
+        safe_step=run.safe_step,
+    )
+
+
+def _cg(run: Run) -> Blocks:
+    return cg_iterates(run.problem, run.theta, run.lanczos)
+
+
+#: The methods, by the name ``Options.method`` gives (``solver="gd"`` with a ``batch_size``
+#: runs "sgd"). A new method is one generator of blocks and one line here.
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("gd", _gd, standardised=False, plain=True),
+        Method("sgd", sgd_iterates, standardised=False, batches=True, plain=True),
+        Method("cg", _cg, quadratic=True, own_steps=True, refines=True),
+        Method("agd", _agd, refines=True),
+    )
+}

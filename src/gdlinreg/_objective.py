@@ -337,6 +337,8 @@ class GramObjective:
 
     #: A gradient costs O(p^2), not a pass over the data.
     reads_data = False
+    #: Passes over the data made by this objective (none: the statistics are at hand).
+    passes = 0
 
     def __init__(
         self, stats: Moments, n_features: int, coords: Coordinates, loss: QuadraticLoss
@@ -407,6 +409,7 @@ class DataObjective:
     ) -> None:
         self.X, self.Y, self.weights, self.coords, self.loss = X, Y, weights, coords, loss
         self.sparse = is_sparse(X)
+        self.passes = 0
         n, d = X.shape
         # Large X is cut into one part of the rows per core (sparse: CSR only). scipy's sparse
         # products are single-threaded; for dense X, parts with a one-thread BLAS each also
@@ -432,6 +435,7 @@ class DataObjective:
         residual_fn: Callable[[FloatArray, slice], tuple[FloatArray, float]],
     ) -> tuple[float, FloatArray]:
         """Accumulate ``sum_block Z_b' f(Z_b theta)`` and the sum of f's second output."""
+        self.passes += 1
         d = self.X.shape[1]
         w = theta[:d] / self.coords.scale[:, None]
         w = np.where(np.isfinite(w), w, 0.0)

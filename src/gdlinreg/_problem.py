@@ -2,7 +2,8 @@
 
 The penalty acts on the user's coefficients ``w = theta / scale``; in the solver's coordinates
 that is the same penalty with per-coordinate weights ``1 / scale`` (0 for the intercept
-coordinate and for constant columns, which are never penalised).
+coordinate and for constant columns, which are never penalised). The constraint acts on the
+coefficient rows of ``theta`` (a positive scale keeps the sign).
 """
 
 from __future__ import annotations
@@ -13,35 +14,34 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ._objective import Coordinates
-    from ._typing import FloatArray, Objective, Penalty, Value
+    from ._typing import Constraint, FloatArray, Objective, Penalty, Value
 
 
 class Problem:
-    """``objective(theta) + penalty(theta / scale)``, with ``theta[coefficients] >= 0`` if
-    ``positive``. The smooth part of the penalty joins the gradient; its :math:`\\ell_1` part
-    and the sign constraint are applied by :meth:`prox`."""
+    """``objective(theta) + penalty(theta / scale)`` subject to ``constraint``. The smooth part
+    of the penalty joins the gradient; its non-smooth part and the constraint are applied by
+    :meth:`prox`."""
 
     def __init__(
         self,
         objective: Objective,
         coords: Coordinates,
         penalty: Penalty | None = None,
-        positive: bool = False,
+        constraint: Constraint | None = None,
     ) -> None:
-        self.objective, self.penalty, self.positive = objective, penalty, positive
+        self.objective, self.penalty, self.constraint = objective, penalty, constraint
         inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
         if coords.augment:
             inv = np.append(inv, 0.0)
         self.weights: FloatArray = inv[:, None]
         self.is_coef = (np.arange(coords.n_params) < coords.offset.size)[:, None]
         self.l2 = 0.0 if penalty is None else penalty.l2
-        self.smooth = (penalty is None or penalty.l1 == 0) and not positive
+        self.smooth = (penalty is None or penalty.is_smooth) and constraint is None
 
-    def l1_value(self, theta: FloatArray) -> Value:
-        if self.penalty is None or self.penalty.l1 == 0:
+    def nonsmooth_value(self, theta: FloatArray) -> Value:
+        if self.penalty is None:
             return 0.0
-        total: Value = np.sum(self.weights * np.abs(theta), axis=(-2, -1))
-        return self.penalty.l1 * total
+        return self.penalty.nonsmooth_value(theta, self.weights)
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
         """The whole objective (loss + penalty) and the gradient of its smooth part."""
@@ -60,10 +60,10 @@ class Problem:
 
     def prox(self, theta: FloatArray, step: FloatArray | float) -> FloatArray:
         """The proximal map of the non-smooth part for a step ``step`` (identity if smooth)."""
-        if self.penalty is not None and self.penalty.l1:
+        if self.penalty is not None and not self.penalty.is_smooth:
             theta = self.penalty.prox(theta, step, self.weights)
-        if self.positive:
-            theta = np.where(self.is_coef, np.maximum(theta, 0.0), theta)
+        if self.constraint is not None:
+            theta = self.constraint.project(theta, self.is_coef)
         return theta
 
     def gradient_map(

@@ -39,13 +39,14 @@ _BLOCK_BYTES = 8 << 20
 
 def refine(
     X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, A: FloatArray
-) -> tuple[list[FloatArray], list[float], bool] | None:
+) -> tuple[list[FloatArray], list[float], bool, int] | None:
     """Refine ``theta`` (the squared loss, solver coordinates) on the data; see the module doc.
 
     ``p`` are the normalised weights. Returns None, without reading X, when ``A`` is well
-    enough conditioned for the Gram form alone; otherwise ``(thetas, mses, done)``: the
-    successive iterates that improved the fit (possibly none), their weighted mean squared
-    errors (summed over targets), and whether the last pass found nothing left to gain.
+    enough conditioned for the Gram form alone; otherwise ``(thetas, mses, done, passes)``:
+    the successive iterates that improved the fit (possibly none), their weighted mean
+    squared errors (summed over targets), whether the last pass found nothing left to gain,
+    and the passes over X made.
     """
     values, vectors = np.linalg.eigh(A)
     if not values.size or values[0] >= SHARP * values[-1]:
@@ -57,23 +58,23 @@ def refine(
     thetas: list[FloatArray] = []
     mses: list[float] = []
     before = np.inf
-    for _ in range(_PASSES):
+    for passes in range(1, _PASSES + 1):
         mse, grad, a, Q = _pass(X, Y, p, coords, theta, V)
         if mse > before:  # the last step did not help: drop it
             thetas.pop(), mses.pop()
-            return thetas, mses, mse <= before + _GAIN * before + floor
+            return thetas, mses, mse <= before + _GAIN * before + floor, passes
         if mses:
             mses[-1] = mse  # measured, where it was predicted
         along = U.T @ grad
         t, gain = _subspace_step(a, Q, X.shape[1])
         gain += float(np.sum(along * along / lam[:, None]))
         if not gain > _GAIN * mse + floor:
-            return thetas, mses, True
+            return thetas, mses, True, passes
         before, theta = mse, theta - U @ (along / lam[:, None]) + V @ t
         thetas.append(theta)
         mses.append(mse - gain)
     mses[-1] = _pass(X, Y, p, coords, theta, V)[0]
-    return thetas, mses, False
+    return thetas, mses, False, _PASSES + 1
 
 
 def _pass(

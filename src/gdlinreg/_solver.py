@@ -3,80 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
 
-from ._checks import (
-    SOLVERS,
-    check_arrays,
-    check_options,
-    confirm_magnitudes,
-    initial_point,
-    to_sklearn_shapes,
-)
+from ._checks import initial_point, to_sklearn_shapes
 from ._driver import drive, no_improvement_test
-from ._geometry import (
-    condition_number,
-    coordinates,
-    diagonal_curvature,
-    make_stop_test,
-    minibatch_curvature,
-)
-from ._methods import (
-    agd_iterates,
-    cg_iterates,
-    fixed_step_iterates,
-    gd_iterates,
-    ritz_top,
-    sgd_iterates,
-)
-from ._objective import DataObjective, GramObjective, Moments, moments, prefer_gram
+from ._geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
+from ._methods import METHODS, Run, ritz_top
+from ._objective import GramObjective
+from ._options import SOLVERS, Options
 from ._problem import Problem
 from ._refine import refine
-from ._sparse import is_sparse
-from .losses import HalfMSE, get_loss
-from .penalties import get_penalty
+from ._sources import ArraySource
+from .losses import HalfMSE
 from .schedules import Constant, get_schedule
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from numpy.typing import ArrayLike, DTypeLike, NDArray
+    from numpy.typing import ArrayLike, NDArray
 
     from ._driver import Callback, ConvergedTest, Outcome
-    from ._objective import Coordinates
-    from ._typing import (
-        ArrayData,
-        Blocks,
-        DataSource,
-        FloatArray,
-        LearningRate,
-        Loss,
-        Matrix,
-        MiniBatchSource,
-        Objective,
-        Penalty,
-        Prepared,
-        QuadraticLoss,
-        Value,
-    )
+    from ._methods import Method
+    from ._objective import Coordinates, Moments
+    from ._typing import FloatArray, LearningRate, Loss, Matrix, Penalty, Source, Value
 
     #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
     Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
     #: The user's ``callback(iteration, coef, intercept, loss)``; a true return stops the fit.
     UserCallback = Callable[[int, FloatArray, FloatArray | np.floating[Any], float], object]
+    #: Called once the statistics are built, just before the loop: the callback to run.
+    Callbacks = Callable[[], UserCallback | None]
     RandomState = int | np.random.RandomState | np.random.Generator | None
 
-__all__ = ["SOLVERS", "DivergenceError", "GDResult", "gradient_descent"]
+__all__ = ["SOLVERS", "DivergenceError", "GDResult", "Start", "gradient_descent", "solve"]
 
 
-# The affine-power trick for fixed steps pays only for small problems, whose cost is
-# otherwise Python's per-call overhead, not arithmetic.
 # Flat directions come from an eigendecomposition of the p x p Gram matrix (p^3 flops).
 _MAX_PARAMS_FOR_REFINE = 512
-_MAX_PARAMS_FOR_POWERS = 16
 # A loss this many times above its start (or non-finite) means the iteration diverges.
 _DIVERGENCE_FACTOR = 1e4
 
@@ -148,6 +113,11 @@ class GDResult:
         With a validation set: the iteration whose parameters are returned (the best score).
     coef_path, intercept_path : ndarray or None
         With ``return_path=True``: the start and every iterate, shape (n_iter + 1, ...).
+    n_passes : int
+        Passes over the training data, as scipy's ``nfev`` counts evaluations: building the
+        statistics counts one, as does every data-form value, gradient or Hessian product
+        (Lanczos iterations for a curvature bound included), every mini-batch epoch and
+        every pass of iterative refinement. A Gram-form fit is typically one pass.
 
     Examples
     --------
@@ -175,6 +145,7 @@ class GDResult:
     condition_number: float | None = None
     coef_path: np.ndarray | None = None
     intercept_path: np.ndarray | None = None
+    n_passes: int = 0
 
 
 def gradient_descent(
@@ -245,392 +216,316 @@ def gradient_descent(
     >>> gradient_descent(X, y).coef.round(12)  # the default solver: least squares
     array([0.8])
     """
-    prepared = prepare(
-        X,
-        y,
-        sample_weight,
-        loss=loss,
-        epsilon=epsilon,
-        penalty=penalty,
-        alpha=alpha,
-        l1_ratio=l1_ratio,
-        positive=positive,
-        solver=solver,
-        learning_rate=learning_rate,
-        max_iter=max_iter,
-        tol=tol,
-        momentum=momentum,
-        line_search=line_search,
-        batch_size=batch_size,
-        n_iter_no_change=n_iter_no_change,
-        precompute=precompute,
-    )
-    return solve(
-        **prepared,
-        learning_rate=learning_rate,
-        max_iter=max_iter,
-        tol=tol,
-        fit_intercept=fit_intercept,
-        coef_init=coef_init,
-        intercept_init=intercept_init,
-        return_path=return_path,
-        verbose=verbose,
-        positive=positive,
-        momentum=momentum,
-        nesterovs_momentum=nesterovs_momentum,
-        line_search=line_search,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        random_state=random_state,
-        validation=validation,
-        n_iter_no_change=n_iter_no_change,
-        callback=callback,
-        start_step=start_step,
-    )
-
-
-def prepare(
-    X: Matrix,
-    y: ArrayLike,
-    sample_weight: ArrayLike | None,
-    *,
-    loss: str | Loss,
-    epsilon: float,
-    penalty: str | Penalty | None,
-    alpha: float,
-    l1_ratio: float,
-    positive: bool,
-    solver: str,
-    learning_rate: LearningRate,
-    max_iter: int,
-    tol: float | None,
-    momentum: float,
-    line_search: bool,
-    batch_size: int | None,
-    n_iter_no_change: int,
-    precompute: bool | str,
-) -> Prepared:
-    """Check the data and options and build the statistics: everything before the loop.
-
-    Returns the keyword arguments of :func:`solve` that describe the problem.
-    """
-    X, Y, one_target, weights = check_arrays(X, y, sample_weight, defer=True)
-    loss_fn = get_loss(loss, epsilon=epsilon)
-    pen = get_penalty(penalty, alpha, l1_ratio)
-    method, fixed = check_options(
-        solver=solver,
-        learning_rate=learning_rate,
-        loss=loss_fn,
-        penalty=pen,
-        positive=positive,
-        max_iter=max_iter,
-        tol=tol,
-        momentum=momentum,
-        line_search=line_search,
-        batch_size=batch_size,
-        n_iter_no_change=n_iter_no_change,
-    )
-    use_gram = method != "sgd" and _use_gram(precompute, loss_fn, X)
-    # NaN, infinity and extreme values pass through the moments harmlessly (rounding aside):
-    # confirm_magnitudes then finds them, or proves there are none, at no extra pass over X.
-    with np.errstate(all="ignore"):
-        stats = moments(X, Y, weights, full=use_gram)
-    confirm_magnitudes(X, weights, stats, X.shape[1])
-    return {
-        "stats": stats,
-        "data": (X, Y, weights / weights.sum()),
-        "method": method,
-        "fixed": fixed,
-        "one_target": one_target,
-        "dtype": X.dtype,
-        "use_gram": use_gram,
-        "loss": loss_fn,
-        "penalty": pen,
+    params = {
+        "loss": loss,
+        "epsilon": epsilon,
+        "penalty": penalty,
+        "alpha": alpha,
+        "l1_ratio": l1_ratio,
+        "positive": positive,
+        "solver": solver,
+        "learning_rate": learning_rate,
+        "max_iter": max_iter,
+        "tol": tol,
+        "fit_intercept": fit_intercept,
+        "momentum": momentum,
+        "nesterovs_momentum": nesterovs_momentum,
+        "line_search": line_search,
+        "batch_size": batch_size,
+        "shuffle": shuffle,
+        "random_state": random_state,
+        "n_iter_no_change": n_iter_no_change,
+        "precompute": precompute,
+        "return_path": return_path,
+        "verbose": verbose,
     }
+    source = ArraySource(X, y, sample_weight, validation)
+    options = Options.from_params(params)
+    start = Start(coef_init, intercept_init, start_step)
+    return solve(source, options, start, lambda: callback)[0]
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a fit starts: coefficients and intercept (None: zeros), and the step counter
+    of its schedule. ``label`` names what continues a fitted model ("partial_fit",
+    "warm_start=True"), for the message when its shape does not match the data."""
+
+    coef: ArrayLike | None = None
+    intercept: ArrayLike | None = None
+    step: int = 0
+    label: str | None = None
 
 
 def solve(
-    stats: Moments,
-    data: ArrayData | DataSource | None,
-    *,
-    method: str,
-    fixed: bool,
-    n_targets: int | None = None,
-    one_target: bool,
-    dtype: DTypeLike,
-    use_gram: bool,
-    loss: Loss,
-    penalty: Penalty | None,
-    learning_rate: LearningRate,
-    max_iter: int,
-    tol: float | None,
-    fit_intercept: bool,
-    coef_init: ArrayLike | None,
-    intercept_init: ArrayLike | None,
-    return_path: bool,
-    verbose: int,
-    positive: bool,
-    momentum: float,
-    nesterovs_momentum: bool,
-    line_search: bool,
-    batch_size: int | None,
-    shuffle: bool,
-    random_state: RandomState,
-    validation: Validation | Moments | None,
-    n_iter_no_change: int,
-    callback: UserCallback | None,
-    start_step: int,
-) -> GDResult:
-    """Run ``method`` on prepared statistics: the part of :func:`gradient_descent` that
-    ``partial_fit`` reuses on accumulated statistics (then ``data`` is None, Gram form only)."""
-    # Without n_targets, data are the in-memory arrays (partial_fit and Dask pass n_targets).
-    k = n_targets if n_targets is not None else cast("ArrayData", data)[1].shape[1]
-    d = stats.mean.size - k
-    ridge = 0.0 if penalty is None else penalty.l2 / loss.curvature
+    source: Source, options: Options, start: Start, callbacks: Callbacks | None = None
+) -> tuple[GDResult, Moments | None]:
+    """Fit ``source`` as ``options`` say, from ``start``: the one path of every fit.
+
+    Picks the objective form (Gram or data) and the method from :data:`METHODS`, finds the
+    step, and runs the driver. Returns the result and, for the Gram form, the statistics
+    (which ``partial_fit`` merges with those of its next batch)."""
+    method, loss = METHODS[options.method], options.loss
+    gram = _use_gram(options, method, source)
+    stats = source.statistics(full=gram, minibatch=method.batches)
+    user = callbacks() if callbacks is not None else None
+    d, k = source.n_features, source.n_targets
+    ridge = 0.0 if options.penalty is None else options.penalty.l2 / loss.curvature
+    standard = method.standardised
     x_spread, y_spread, coords = coordinates(
-        stats, d, method, fit_intercept, loss.is_quadratic, ridge
+        stats, d, standard, options.fit_intercept, loss.is_quadratic, ridge
     )
-    objective: Objective
-    if use_gram:  # (prepare chose the Gram form only for a quadratic loss)
-        objective = GramObjective(stats, d, coords, cast("QuadraticLoss", loss))
-    elif hasattr(data, "objective"):  # data that build their own objective (Dask chunks)
-        objective = cast("DataSource", data).objective(coords, loss)
-    else:
-        objective = DataObjective(*cast("ArrayData", data), coords, loss)
-    problem = Problem(objective, coords, penalty, positive)
-    epsilon = getattr(loss, "epsilon", None)
-    if epsilon is not None and epsilon < 1e-8 * float(np.max(y_spread, initial=0.0)):
-        raise ValueError(
-            f"epsilon={epsilon:g} is below 1e-8 times the spread of y ({np.max(y_spread):.3g}): "
-            "the Huber gradient would vanish under rounding. Use a larger epsilon (it is in "
-            "the units of y)."
-        )
-
-    coef0, intercept0 = initial_point(coef_init, intercept_init, d, k, one_target)
-    theta = coords.from_user(coef0, intercept0)
-    stream = _streamed(data) if method == "sgd" else None
-    # Conjugate gradients need no step size: on the data form, where the curvature bound L
-    # costs tens of passes, the learning_rate_ it reports comes from CG's own Lanczos
-    # coefficients instead (ritz_top), after the run.
-    lanczos: list[tuple[FloatArray, FloatArray]] | None = None
-    if method == "cg" and problem.objective.reads_data:
-        lanczos, lipschitz = [], np.nan
-    else:
-        lipschitz = max(problem.lipschitz(), np.finfo(float).tiny)
-    schedule, initial = (Constant(), None) if fixed else get_schedule(learning_rate)
-    if fixed and learning_rate != "auto":
-        base = float(cast(float, learning_rate))  # fixed, not 'auto': a number
-    elif initial is not None:
-        base = float(initial)
-    elif method == "sgd":
-        if stream is not None:  # Dask chunks know their own bound
-            bound = stream.minibatch_curvature(coords, loss, lipschitz, _batch(batch_size))
-        else:
-            bound = minibatch_curvature(_arrays(data), coords, loss, lipschitz, _batch(batch_size))
-        base = 1.0 / bound
-    else:
-        base = 1.0 / lipschitz
-
-    blocks: Blocks
-    if method == "cg":
-        blocks = cg_iterates(problem, theta, lanczos)
-    elif method == "agd":
-        blocks = agd_iterates(
-            problem, theta, base, line_search=line_search, safe_step=1.0 / lipschitz
-        )
-    elif method == "sgd":
-        # Dask chunks stream themselves through the same epochs.
-        iterates: Callable[..., Blocks] = (
-            stream.sgd_iterates if stream is not None else partial(sgd_iterates, _arrays(data))
-        )
-        blocks = iterates(
-            coords,
-            loss,
-            penalty,
-            positive,
-            theta,
-            base,
-            schedule,
-            batch_size=_batch(batch_size),
-            shuffle=shuffle,
-            rng=_generator(random_state),
-            momentum=momentum,
-            nesterov=nesterovs_momentum,
-            t0=start_step,
-        )
-    elif (
-        use_gram
-        and problem.smooth
-        and not problem.l2
-        and fixed
-        and not momentum
-        and not line_search
-        and coords.n_params <= _MAX_PARAMS_FOR_POWERS
-    ):
-        blocks = fixed_step_iterates(problem, theta, base)
-    else:
-        blocks = gd_iterates(
-            problem,
-            theta,
-            base,
-            schedule,
-            momentum=momentum,
-            nesterov=nesterovs_momentum,
-            line_search=line_search,
-            safe_step=1.0 / lipschitz,
-            t0=start_step,
-        )
-
+    form = "gram" if gram else "batches" if method.batches else "data"
+    objective = source.objective(stats, coords, loss, form)
+    problem = Problem(objective, coords, options.penalty, options.constraint)
+    check_scale = getattr(loss, "check_scale", None)  # (optional: a loss's own parameters)
+    if check_scale is not None:
+        check_scale(y_spread)
+    theta = coords.from_user(*initial_point(start.coef, start.intercept, d, k, source.one_target))
+    run = _prepare_run(problem, coords, theta, method, options, source, gram, start.step)
     # The test measures Newton-like steps grad_j / H_jj (the Hessian's diagonal), not grad / L:
     # on badly scaled coordinates (textbook gd on raw data) grad / L is tiny along every
     # direction but the stiffest, and would stop far from the solution.
     curvature = diagonal_curvature(stats, d, coords, loss, problem)
-    stop_test = make_stop_test(coords, stats, d, x_spread, y_spread, tol or 0.0)
-    converged_test: ConvergedTest | None = None
-    if tol is not None and method == "sgd":
-        converged_test = no_improvement_test(tol, n_iter_no_change)
-    elif tol is not None:
-
-        def tol_test(
-            thetas: FloatArray, values: FloatArray, grads: FloatArray | None
-        ) -> NDArray[np.bool_]:
-            # The full-batch methods always yield their gradients.
-            steps = problem.gradient_map(thetas, cast("FloatArray", grads), curvature)
-            return stop_test(thetas, steps)
-
-        converged_test = tol_test
-
+    stop_test = make_stop_test(coords, stats, d, x_spread, y_spread, options.tol or 0.0)
+    converged_test = _converged_test(options, method, problem, stop_test, curvature)
     value0, grad0 = problem.value_and_gradient(theta)
+    factor = 0.5 * loss.curvature  # (half the curvature: a squared loss's factor)
     at_solution = (
         converged_test is not None
-        and method != "sgd"
+        and not method.batches
         and bool(stop_test(theta, problem.gradient_map(theta, grad0, curvature)))
     )
-    if at_solution:
-        blocks = iter(())  # zero steps: the start already meets tol
-    score = _validation_score(validation, coords, use_gram, d, k)
-    user_callback: Callback | None = None
-    if callback is not None:
-
-        def call_user(i: int, th: FloatArray, value: float) -> object:
-            c, b = to_sklearn_shapes(*coords.to_user(th), one_target, np.float64)
-            return callback(i, c, b, value)
-
-        user_callback = call_user
-
-    factor = getattr(loss, "factor", 0.5)
+    blocks = iter(()) if at_solution else method.iterates(run)  # at_solution: zero steps
+    score = _validation_score(source, coords, gram)
     with np.errstate(all="ignore"):
-        run = drive(
+        outcome = drive(
             blocks,
-            max_iter=max_iter,
+            max_iter=options.max_iter,
             converged_test=converged_test,
             score=score,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol or 0.0,
-            callback=user_callback,
+            n_iter_no_change=options.n_iter_no_change,
+            tol=options.tol or 0.0,
+            callback=_wrap_callback(user, coords, source.one_target),
             limit=_DIVERGENCE_FACTOR * max(value0, 1e-6 * factor * y_spread @ y_spread),
-            keep_path=return_path,
-            verbose=verbose,
-            unit="epoch" if method == "sgd" else "step",
+            keep_path=options.return_path,
+            verbose=options.verbose,
+            unit=method.unit,
         )
-    if run.reason == "diverged":
-        _raise_divergence(run, problem, method, loss, base, value0)
+    if outcome.reason == "diverged":
+        _raise_divergence(outcome, problem, method, loss, run.base, value0)
     if at_solution:
-        run.reason = "tol"
+        outcome.reason = "tol"
+    passes = source.passes + objective.passes + (len(outcome.losses) if method.batches else 0)
+    rows = source.rows()
     if (
-        run.reason in ("tol", "stalled")
-        and tol is not None
-        and use_gram
-        and method in ("cg", "agd")
+        outcome.reason in ("tol", "stalled")
+        and options.tol is not None
+        and gram
+        and method.refines
         and score is None
-        and penalty is None
-        and not positive
-        and isinstance(data, tuple)
-        and not is_sparse(data[0])
+        and problem.penalty is None
+        and problem.constraint is None
+        and rows is not None
         and coords.n_params <= _MAX_PARAMS_FOR_REFINE
-        and isinstance(objective, GramObjective)
     ):
-        _refine_on_data(run, objective, data, coords, theta, factor)
-    if lanczos is not None:
-        top = ritz_top(lanczos)
-        base = 1.0 / (top if top > 0 else max(problem.lipschitz(), np.finfo(float).tiny))
-    n_iter = len(run.losses)
-    final = run.last if run.last is not None else theta
+        # (the Gram form of in-memory rows: a GramObjective, whose A the refinement reads)
+        gram_a = cast("GramObjective", objective).A
+        passes += _refine_on_data(outcome, gram_a, rows, coords, theta, loss)
+    result = _result(outcome, run, method, options, source, stats, score is not None, passes)
+    return result, stats if gram else None
+
+
+def _use_gram(options: Options, method: Method, source: Source) -> bool:
+    """The Gram form (statistics) or the data form (passes over the rows)?"""
+    if method.batches:
+        return False
+    loss, precompute = options.loss, options.precompute
+    if precompute == "auto":
+        return loss.is_quadratic and source.prefer_gram()
+    if precompute is True and not loss.is_quadratic:
+        raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
+    if not isinstance(precompute, bool):
+        raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
+    return precompute
+
+
+def check_start(start: Start, source: Source) -> None:
+    """A fitted model continues only on data of its own shape."""
+    if start.label is None or start.coef is None:
+        return
+    d, k = source.n_features, source.n_targets
+    expected = (d,) if source.one_target else (k, d)
+    if np.shape(start.coef) != expected:
+        raise ValueError(
+            f"{start.label}: the model has coef_ of shape {np.shape(start.coef)}, which does "
+            f"not match this data ({expected}); fit afresh (warm_start=False) instead."
+        )
+
+
+def _prepare_run(
+    problem: Problem,
+    coords: Coordinates,
+    theta: FloatArray,
+    method: Method,
+    options: Options,
+    source: Source,
+    gram: bool,
+    t0: int,
+) -> Run:
+    """The step sizes: the base step (a number, a schedule's initial step, 1/L, or the
+    mini-batch bound), the safe step 1/L, and the schedule."""
+    # Conjugate gradients need no step size: on the data form, where the curvature bound L
+    # costs tens of passes, the learning_rate_ it reports comes from CG's own Lanczos
+    # coefficients instead (ritz_top), after the run.
+    lanczos: list[tuple[FloatArray, FloatArray]] | None = None
+    if method.own_steps and problem.objective.reads_data:
+        lanczos, lipschitz = [], np.nan
+    else:
+        lipschitz = max(problem.lipschitz(), np.finfo(float).tiny)
+    rate = options.learning_rate
+    schedule, initial = (Constant(), None) if options.fixed else get_schedule(rate)
+    if options.fixed and rate != "auto":
+        base = float(cast(float, rate))  # fixed, not 'auto': a number
+    elif initial is not None:
+        base = float(initial)
+    elif method.batches:
+        batch = cast(int, options.batch_size)  # (the "sgd" method is chosen only with one)
+        base = 1.0 / source.batch_curvature(coords, options.loss, lipschitz, batch)
+    else:
+        base = 1.0 / lipschitz
+    # (only mini-batches draw random numbers)
+    rng = _generator(options.random_state) if method.batches else None
+    return Run(
+        problem,
+        coords,
+        theta,
+        base,
+        1.0 / lipschitz,
+        schedule,
+        options,
+        source,
+        gram,
+        rng,
+        t0,
+        lanczos,
+    )
+
+
+def _converged_test(
+    options: Options,
+    method: Method,
+    problem: Problem,
+    stop_test: Callable[[FloatArray, FloatArray], NDArray[np.bool_]],
+    curvature: FloatArray,
+) -> ConvergedTest | None:
+    if options.tol is None:
+        return None
+    if method.batches:
+        return no_improvement_test(options.tol, options.n_iter_no_change)
+
+    def tol_test(
+        thetas: FloatArray, values: FloatArray, grads: FloatArray | None
+    ) -> NDArray[np.bool_]:
+        # The full-batch methods always yield their gradients.
+        steps = problem.gradient_map(thetas, cast("FloatArray", grads), curvature)
+        return stop_test(thetas, steps)
+
+    return tol_test
+
+
+def _wrap_callback(
+    callback: UserCallback | None, coords: Coordinates, one_target: bool
+) -> Callback | None:
+    """The user's callback, seeing coefficients and intercept in scikit-learn's shapes."""
+    if callback is None:
+        return None
+
+    def call_user(i: int, th: FloatArray, value: float) -> object:
+        c, b = to_sklearn_shapes(*coords.to_user(th), one_target, np.float64)
+        return callback(i, c, b, value)
+
+    return call_user
+
+
+def _result(
+    outcome: Outcome,
+    run: Run,
+    method: Method,
+    options: Options,
+    source: Source,
+    stats: Moments,
+    scored: bool,
+    passes: int,
+) -> GDResult:
+    """The fixed fields of a finished fit, in scikit-learn's shapes and the input's dtype."""
+    base, coords, theta = run.base, run.coords, run.theta
+    if run.lanczos is not None:
+        top = ritz_top(run.lanczos)
+        base = 1.0 / (top if top > 0 else max(run.problem.lipschitz(), np.finfo(float).tiny))
+    n_iter = len(outcome.losses)
+    final = outcome.last if outcome.last is not None else theta
     best_iter = None
-    if score is not None and run.best_theta is not None:
-        final, best_iter = run.best_theta, run.best_iter
-    out = dtype if dtype == np.float32 else np.float64
-    coef, intercept = to_sklearn_shapes(*coords.to_user(final), one_target, out)
+    if scored and outcome.best_theta is not None:
+        final, best_iter = outcome.best_theta, outcome.best_iter
+    out = source.dtype if source.dtype == np.float32 else np.float64
+    coef, intercept = to_sklearn_shapes(*coords.to_user(final), source.one_target, out)
     coef_path = intercept_path = None
-    if return_path:
-        path = theta[None] if run.path is None else np.concatenate([theta[None], run.path])
-        coef_path, path_b = to_sklearn_shapes(*coords.to_user(path), one_target, out)
+    if options.return_path:
+        path = theta[None] if outcome.path is None else np.concatenate([theta[None], outcome.path])
+        coef_path, path_b = to_sklearn_shapes(*coords.to_user(path), source.one_target, out)
         intercept_path = np.asarray(path_b)  # (of a stack: an array already)
     n_updates = n_iter
-    if method == "sgd":
-        per_epoch = (
-            stream.updates_per_epoch(_batch(batch_size))
-            if stream is not None
-            else -(-_arrays(data)[0].shape[0] // _batch(batch_size))
-        )
-        n_updates = n_iter * per_epoch
+    if method.batches:
+        n_updates = n_iter * source.updates_per_epoch(cast(int, options.batch_size))
+    steps = outcome.steps
     return GDResult(
         coef=coef,
         intercept=intercept,
         n_iter=n_iter,
-        converged=run.reason == "tol",
-        message=_message(run.reason, n_iter, max_iter, tol, method),
-        loss_history=np.asarray(run.losses, dtype=np.float64),
-        learning_rate=float(run.steps[-1] if method != "cg" and run.steps else base),
-        solver=method,
-        stop_reason=run.reason,
+        converged=outcome.reason == "tol",
+        message=_message(outcome.reason, n_iter, options.max_iter, options.tol, method.unit),
+        loss_history=np.asarray(outcome.losses, dtype=np.float64),
+        learning_rate=float(steps[-1] if not method.own_steps and steps else base),
+        solver=method.name,
+        stop_reason=outcome.reason,
         n_updates=n_updates,
-        validation_scores=None if score is None else np.asarray(run.scores),
+        validation_scores=np.asarray(outcome.scores) if scored else None,
         best_iter=best_iter,
-        condition_number=condition_number(stats, d, fit_intercept, penalty, loss),
+        condition_number=condition_number(
+            stats, source.n_features, options.fit_intercept, options.penalty, options.loss
+        ),
         coef_path=coef_path,
         intercept_path=intercept_path,
+        n_passes=passes,
     )
 
 
 def _refine_on_data(
     run: Outcome,
-    objective: GramObjective,
-    data: ArrayData,
+    A: FloatArray,
+    rows: tuple[Matrix, FloatArray, FloatArray],
     coords: Coordinates,
     theta: FloatArray,
-    factor: float,
-) -> None:
+    loss: Loss,
+) -> int:
     """Iterative refinement of an ill-conditioned Gram-form fit on the data (``_refine``):
-    each improving iterate counts as a step; "stalled" if gains remain after its passes."""
+    each improving iterate counts as a step; "stalled" if gains remain after its passes.
+    Returns the passes over the data it made."""
     start = run.last if run.last is not None else theta
-    refined = refine(*data, coords, start, objective.A)
+    refined = refine(*rows, coords, start, A)
     if refined is None:  # conditioned well enough for the Gram form alone
-        return
-    thetas, mses, done = refined
+        return 0
+    thetas, mses, done, passes = refined
     if thetas:
         run.last = thetas[-1]
+        factor = 0.5 * loss.curvature  # (a squared loss: factor * r^2)
         run.losses.extend(factor * m for m in mses)
         # (read only when the path is kept; None there means no steps before these)
         steps = np.stack(thetas)
         run.path = steps if run.path is None else np.concatenate([run.path, steps])
     run.reason = "tol" if done else "stalled"
-
-
-def _arrays(data: ArrayData | DataSource | None) -> ArrayData:
-    # Mini-batches on data that do not stream themselves (_streamed) run on in-memory arrays.
-    return cast("ArrayData", data)
-
-
-def _streamed(data: ArrayData | DataSource | None) -> MiniBatchSource | None:
-    # Data that run their own mini-batch epochs (Dask's row chunks, _dask_stream.ChunkStream);
-    # the cast: hasattr cannot narrow to the protocol, whose methods this is the test for.
-    return cast("MiniBatchSource", data) if hasattr(data, "sgd_iterates") else None
-
-
-def _batch(batch_size: int | None) -> int:
-    # The "sgd" method is chosen only with a batch size.
-    return cast(int, batch_size)
+    return passes
 
 
 def _generator(random_state: RandomState) -> np.random.Generator:
@@ -642,31 +537,20 @@ def _generator(random_state: RandomState) -> np.random.Generator:
 
 
 def _validation_score(
-    validation: Validation | Moments | None, coords: Coordinates, use_gram: bool, d: int, k: int
+    source: Source, coords: Coordinates, gram: bool
 ) -> Callable[[FloatArray], FloatArray] | None:
-    """R^2 on a validation set (pooled over targets), vectorised over stacked iterates."""
-    if validation is None:
+    """R^2 on the source's validation set (pooled over targets), vectorised over stacked
+    iterates (on the Gram form; iterate by iterate on the data form)."""
+    found = source.validation_objective(coords, gram, HalfMSE())
+    if found is None:
         return None
-    if isinstance(validation, Moments):  # Dask: the validation set's full moments
-        stats, use_gram = validation, True
-    else:
-        X_val, y_val, *rest = validation
-        Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
-        if Xv.shape[1] != d:
-            raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
-        if Yv.shape[1] != k:
-            raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
-        stats = moments(Xv, Yv, wv, full=use_gram)
-    objective: Objective
-    if use_gram:
-        objective = GramObjective(stats, d, coords, HalfMSE())
-    else:
-        objective = DataObjective(Xv, Yv, wv / wv.sum(), coords, HalfMSE())
+    objective, stats = found
+    stacked = isinstance(objective, GramObjective)
     scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
-    total = float(np.sum(scatter[d:]) / stats.weight_sum)
+    total = float(np.sum(scatter[source.n_features :]) / stats.weight_sum)
 
     def score(thetas: FloatArray) -> FloatArray:
-        if use_gram:
+        if stacked:
             values = objective.value_and_gradient(thetas)[0]
         else:
             values = np.array([objective.value_and_gradient(t)[0] for t in thetas])
@@ -679,21 +563,21 @@ def _validation_score(
 
 
 def _raise_divergence(
-    run: Outcome, problem: Problem, method: str, loss: Loss, base: float, value0: Value
+    run: Outcome, problem: Problem, method: Method, loss: Loss, base: float, value0: Value
 ) -> NoReturn:
     # Quote the bound to more digits than the step needed.
     lipschitz = max(problem.lipschitz(rtol=1e-10), np.finfo(float).tiny)
-    plain = method in ("gd", "sgd")
+    plain = method.plain
     bound = (2.0 if plain else 1.0) / lipschitz
     step = run.steps[-1] if run.steps else base
-    unit = "epochs" if method == "sgd" else "steps"
+    unit = f"{method.unit}s"
     where = (
         " for full batches; mini-batch gradients are noisier and can need smaller steps"
-        if method == "sgd"
+        if method.batches
         else ""
     )
     raise DivergenceError(
-        f"learning_rate={step:.6g} makes {method!r} diverge: the {loss.name} loss went "
+        f"learning_rate={step:.6g} makes {method.name!r} diverge: the {loss.name} loss went "
         f"from {value0:.4g} to {run.diverged_at:.4g} in {len(run.losses) + 1} {unit}. The "
         f"largest stable step for this data and loss is {bound:.6g} "
         f"({'2/L' if plain else '1/L'}, L = {lipschitz:.6g} being the largest eigenvalue of "
@@ -702,8 +586,8 @@ def _raise_divergence(
     )
 
 
-def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, method: str) -> str:
-    unit = "epochs" if method == "sgd" else "steps"
+def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, unit: str) -> str:
+    unit = f"{unit}s"
     criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
     if reason == "tol":
         return f"converged: {criterion} was met after {n_iter} {unit}"
@@ -722,13 +606,3 @@ def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, method:
         f"stalled after {n_iter} {unit}: rounding errors dominate before {criterion} is "
         "met (the problem is too ill-conditioned for it)"
     )
-
-
-def _use_gram(precompute: bool | str, loss_fn: Loss, X: Matrix) -> bool:
-    if precompute == "auto":
-        return loss_fn.is_quadratic and prefer_gram(X)
-    if precompute is True and not loss_fn.is_quadratic:
-        raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
-    if not isinstance(precompute, bool):
-        raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
-    return precompute

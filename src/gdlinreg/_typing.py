@@ -8,7 +8,7 @@ inherit from them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,12 +74,14 @@ class Penalty(Protocol):
     """What the solvers ask of a penalty (see :mod:`gdlinreg.penalties`)."""
 
     @property
-    def l1(self) -> float: ...
-
-    @property
     def l2(self) -> float: ...
 
+    @property
+    def is_smooth(self) -> bool: ...
+
     def value(self, coef: FloatArray, weights: FloatArray | float = ...) -> Value: ...
+
+    def nonsmooth_value(self, coef: FloatArray, weights: FloatArray | float = ...) -> Value: ...
 
     def smooth_gradient(
         self, coef: FloatArray, weights: FloatArray | float = ...
@@ -90,12 +92,20 @@ class Penalty(Protocol):
     ) -> FloatArray: ...
 
 
+class Constraint(Protocol):
+    """A constraint on the coefficients: a penalty whose proximal map is a projection."""
+
+    def project(self, theta: FloatArray, is_coef: NDArray[np.bool_]) -> FloatArray: ...
+
+
 class Objective(Protocol):
     """The objective forms the solver iterates on: the Gram and data forms of
     :mod:`._objective`, and Dask's chunked data form."""
 
     #: Whether a gradient costs a pass over the data (not O(p^2) from statistics).
     reads_data: bool
+    #: The passes over the data it has made (the work counter of the result).
+    passes: int
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]: ...
 
@@ -104,74 +114,50 @@ class Objective(Protocol):
     def lipschitz(self, rtol: float = ...) -> float: ...
 
 
-class DataSource(Protocol):
-    """Data that build their own objective (Dask's row chunks)."""
-
-    def objective(self, coords: Coordinates, loss: Loss) -> Objective: ...
-
-
-class MiniBatchSource(DataSource, Protocol):
-    """Data that run mini-batch SGD themselves (Dask's streamed row chunks,
-    :class:`gdlinreg._dask_stream.ChunkStream`): the hooks of the solver's "sgd" branch."""
-
-    def minibatch_curvature(
-        self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
-    ) -> float: ...
-
-    def updates_per_epoch(self, batch_size: int) -> int: ...
-
-    def sgd_iterates(
-        self,
-        coords: Coordinates,
-        loss: Loss,
-        penalty: Penalty | None,
-        positive: bool,
-        theta: FloatArray,
-        base: float,
-        schedule: Schedule,
-        *,
-        batch_size: int,
-        shuffle: bool,
-        rng: np.random.Generator,
-        momentum: float = ...,
-        nesterov: bool = ...,
-        t0: int = ...,
-    ) -> Blocks: ...
-
-
 #: The data of the data form: ``(X, Y, p)``, p the normalised sample weights.
 ArrayData: TypeAlias = "tuple[Matrix, FloatArray, FloatArray]"
 
+#: One mini-batch ``(X_b, Y_b, p_b)``, its weights scaled to estimate the full gradient.
+Batch: TypeAlias = "tuple[Matrix, FloatArray, FloatArray]"
 
-class Prepared(TypedDict):
-    """What ``prepare`` hands to ``solve``: the problem, checked, with its statistics."""
 
-    stats: Moments
-    data: ArrayData | DataSource | None
-    method: str
-    fixed: bool
+class Source(Protocol):
+    """Where the numbers of a fit come from (:mod:`._sources`, :mod:`._dask_source`).
+
+    ``segmented``: an epoch's batches come in segments (Dask's row chunks), momentum
+    restarting at each. ``passes`` counts the passes over the data so far.
+    """
+
+    n_samples: int
+    n_features: int
+    n_targets: int
     one_target: bool
     dtype: np.dtype[Any]
-    use_gram: bool
-    loss: Loss
-    penalty: Penalty | None
+    passes: int
+    segmented: bool
 
+    def prefer_gram(self) -> bool: ...
 
-class ProblemOptions(TypedDict):
-    """The estimator's options that ``prepare`` checks (``GDLinearRegressor._problem_options``)."""
+    def default_batch(self) -> int: ...
 
-    loss: str | Loss
-    epsilon: float
-    penalty: str | Penalty | None
-    alpha: float
-    l1_ratio: float
-    positive: bool
-    solver: str
-    learning_rate: LearningRate
-    max_iter: int
-    tol: float | None
-    momentum: float
-    line_search: bool
-    batch_size: int | None
-    n_iter_no_change: int
-    precompute: bool | str
+    def statistics(self, full: bool, minibatch: bool = ...) -> Moments: ...
+
+    def objective(
+        self, stats: Moments, coords: Coordinates, loss: Loss, form: str
+    ) -> Objective: ...
+
+    def batch_curvature(
+        self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
+    ) -> float: ...
+
+    def epoch(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterator[tuple[int, Iterator[Batch]]]: ...
+
+    def updates_per_epoch(self, batch_size: int) -> int: ...
+
+    def rows(self) -> ArrayData | None: ...
+
+    def validation_objective(
+        self, coords: Coordinates, gram: bool, loss: QuadraticLoss
+    ) -> tuple[Objective, Moments] | None: ...

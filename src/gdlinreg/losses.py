@@ -133,6 +133,17 @@ class Huber:
     def derivative(self, residual: FloatArray) -> FloatArray:
         return np.clip(residual, -self.epsilon, self.epsilon)
 
+    def check_scale(self, y_spread: FloatArray) -> None:
+        """Refuse an ``epsilon`` too small for y's spread (the optional hook through which a
+        loss checks its own parameters against the data)."""
+        spread = float(np.max(y_spread, initial=0.0))
+        if self.epsilon < 1e-8 * spread:
+            raise ValueError(
+                f"epsilon={self.epsilon:g} is below 1e-8 times the spread of y ({spread:.3g}): "
+                "the Huber gradient would vanish under rounding. Use a larger epsilon (it is "
+                "in the units of y)."
+            )
+
     def __repr__(self) -> str:
         return f"Huber(epsilon={self.epsilon!r})"
 

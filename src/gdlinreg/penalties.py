@@ -16,8 +16,12 @@ gradients) and an :math:`\\ell_1` part handled by its proximal map, soft-thresho
 coefficients reach exact zeros. ``weights`` scale the penalty per coordinate (the solver works
 on standardised coordinates); a weight of 0 leaves a coordinate unpenalised.
 
-To add a penalty, write one small class with ``l1`` and ``l2`` shares (or override ``value`` and
-``prox``) and add one line to :data:`PENALTIES`; ``tests/test_penalties.py`` checks every entry.
+To add a penalty, write one small class with ``l2`` (the curvature of its smooth part),
+``is_smooth``, ``value``, ``nonsmooth_value``, ``smooth_gradient`` and ``prox`` (or subclass
+:class:`ElasticNet` with other ``l1`` and ``l2`` shares) and add one line to :data:`PENALTIES`;
+``tests/test_penalties.py`` checks every entry. A constraint (:class:`NonNegative`) is a penalty
+whose value is 0 on its set and whose proximal map is the projection onto it; it has its own
+registry, :data:`CONSTRAINTS`.
 """
 
 from __future__ import annotations
@@ -27,9 +31,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._typing import FloatArray, Penalty, Value
+    from numpy.typing import NDArray
 
-__all__ = ["L1", "L2", "PENALTIES", "ElasticNet", "get_penalty"]
+    from ._typing import Constraint, FloatArray, Penalty, Value
+
+__all__ = [
+    "CONSTRAINTS",
+    "L1",
+    "L2",
+    "PENALTIES",
+    "ElasticNet",
+    "NonNegative",
+    "get_constraint",
+    "get_penalty",
+]
 
 
 class ElasticNet:
@@ -61,6 +76,20 @@ class ElasticNet:
     def l2(self) -> float:
         """The curvature of the smooth part :math:`\\frac{l_2}{2}\\|w\\|_2^2`."""
         return self.alpha * (1.0 - self.l1_ratio)
+
+    @property
+    def is_smooth(self) -> bool:
+        """Whether the penalty is all smooth part (no proximal step, so conjugate gradients
+        apply)."""
+        return self.l1 == 0
+
+    def nonsmooth_value(self, coef: FloatArray, weights: FloatArray | float = 1.0) -> Value:
+        """The part of :meth:`value` that :meth:`prox` handles (the backtracking line search
+        tests the decrease of the rest)."""
+        if self.l1 == 0:
+            return 0.0
+        total: Value = np.sum(np.asarray(weights) * np.abs(coef), axis=(-2, -1))
+        return self.l1 * total
 
     def value(self, coef: FloatArray, weights: FloatArray | float = 1.0) -> Value:
         """The penalty of ``coef`` of shape (..., p, k), summed over the last two axes."""
@@ -125,6 +154,48 @@ class L1(ElasticNet):
 
 #: The penalty registry: ``penalty=<key>``.
 PENALTIES: dict[str, type[ElasticNet]] = {cls.name: cls for cls in (L2, L1, ElasticNet)}
+
+
+class NonNegative:
+    """The constraint :math:`w \\ge 0` (``positive=True``): the indicator of the non-negative
+    orthant, whose proximal map is the projection onto it (skglm's ``IndicatorBox``). It acts
+    on the coefficients only, never on the intercept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta, is_coef = np.array([[-1.0], [2.0], [-3.0]]), np.array([[True], [True], [False]])
+    >>> NonNegative().project(theta, is_coef)
+    array([[ 0.],
+           [ 2.],
+           [-3.]])
+    """
+
+    name = "positive"
+
+    def project(self, theta: FloatArray, is_coef: NDArray[np.bool_]) -> FloatArray:
+        """The nearest point of the constraint set: ``theta`` with its coefficient rows
+        (``is_coef``) clipped at zero."""
+        projected: FloatArray = np.where(is_coef, np.maximum(theta, 0.0), theta)
+        return projected
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+#: The constraint registry: ``positive=True`` is ``CONSTRAINTS["positive"]``.
+CONSTRAINTS: dict[str, type[NonNegative]] = {NonNegative.name: NonNegative}
+
+
+def get_constraint(positive: bool) -> Constraint | None:
+    """The constraint object for ``positive`` (None: unconstrained).
+
+    Examples
+    --------
+    >>> get_constraint(True)
+    NonNegative()
+    """
+    return CONSTRAINTS["positive"]() if positive else None
 
 
 def get_penalty(penalty: str | Penalty | None, alpha: float, l1_ratio: float) -> Penalty | None:

@@ -1,0 +1,242 @@
+"""The layout budgets of issue 13, measured with Python's ``ast`` over ``src/gdlinreg``.
+
+Lines of code exclude blank lines, comments and docstrings. Prints one line per budget, the
+largest offenders first; ``tests/test_layout.py`` asserts the same numbers.
+
+    python benchmarks/budgets.py
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import sys
+import tokenize
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "src" / "gdlinreg"
+PACKAGE = "gdlinreg"
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+MAX_PARAMS = 12
+#: The public signatures that mirror scikit-learn's parameter lists.
+PARAM_EXCEPTIONS = {"_estimator.GDLinearRegressor.__init__", "_solver.gradient_descent"}
+#: Modules that may import scikit-learn; SciPy and Dask: only the Sources that need them.
+SKLEARN_MODULES = {"_estimator"}
+SCIPY_MODULES = {"_sparse", "sources._sparse"}
+DASK_MODULES = {"_dask", "_dask_stream", "sources._dask"}
+#: The teaching modules, which plot and make data (matplotlib, scikit-learn datasets).
+TEACHING = {"plotting", "datasets", "__main__"}
+
+
+def modules(root: Path = ROOT) -> dict[str, Path]:
+    """Dotted names (relative to the package) of every module under ``root``."""
+    out = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts) or "__init__"] = path
+    return out
+
+
+def _docstring_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                end = body[0].end_lineno or body[0].lineno
+                lines.update(range(body[0].lineno, end + 1))
+    return lines
+
+
+def code_lines(source: str) -> set[int]:
+    """The line numbers holding code: not blank, not only a comment, not a docstring."""
+    tree = ast.parse(source)
+    lines: set[int] = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                        tokenize.DEDENT, tokenize.ENDMARKER):
+            continue
+        lines.update(range(tok.start[0], tok.end[0] + 1))
+    return lines - _docstring_lines(tree)
+
+
+def functions(tree: ast.AST, prefix: str) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    out = []
+
+    def visit(node: ast.AST, name: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.append((f"{name}.{child.name}", child))
+                visit(child, f"{name}.{child.name}")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{name}.{child.name}")
+            else:
+                visit(child, name)
+
+    visit(tree, prefix)
+    return out
+
+
+def n_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    a = fn.args
+    names = [*a.posonlyargs, *a.args, *a.kwonlyargs]
+    count = len([x for x in names if x.arg not in ("self", "cls")])
+    return count + (a.vararg is not None) + (a.kwarg is not None)
+
+
+def imports(tree: ast.AST, module: str) -> set[str]:
+    """Every module imported anywhere in ``tree`` (functions and TYPE_CHECKING blocks too),
+    as absolute dotted names."""
+    package = module.split(".")[:-1] if module != "__init__" else []
+    if module and not module.startswith("__init__") and module in ("sources", "core"):
+        package = [module]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                base = node.module or ""
+            else:
+                up = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                base = ".".join([PACKAGE, *up, *([node.module] if node.module else [])])
+            found.add(base)
+            if node.module is None or node.level:
+                # ``from . import x`` and ``from .pkg import x`` may name submodules.
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def runtime_imports(tree: ast.Module, module: str) -> set[str]:
+    """As :func:`imports`, without the blocks under ``if TYPE_CHECKING:``."""
+    stripped = ast.Module(
+        body=[n for n in tree.body if not _is_type_checking(n)], type_ignores=[]
+    )
+    return imports(stripped, module)
+
+
+def measure(root: Path = ROOT) -> dict[str, object]:
+    mods = modules(root)
+    sizes, funcs, params = {}, {}, {}
+    graph: dict[str, set[str]] = {}
+    third_party: dict[str, set[str]] = {}
+    for name, path in mods.items():
+        source = path.read_text()
+        tree = ast.parse(source)
+        lines = code_lines(source)
+        sizes[name] = len(lines)
+        for qual, fn in functions(tree, name):
+            end = fn.end_lineno or fn.lineno
+            # The body from its first statement after the docstring (decorators and the
+            # signature count as code too: they are lines of the function).
+            funcs[qual] = len([i for i in lines if fn.lineno <= i <= end])
+            params[qual] = n_params(fn)
+        deps = runtime_imports(tree, name)
+        graph[name] = {
+            d[len(PACKAGE) + 1 :] or "__init__"
+            for d in deps
+            if d.startswith(PACKAGE + ".") and (d[len(PACKAGE) + 1 :] in mods)
+        }
+        graph[name].discard(name)
+        third_party[name] = {d.split(".")[0] for d in imports(tree, name)}
+    return {
+        "sizes": sizes,
+        "functions": funcs,
+        "params": params,
+        "graph": graph,
+        "third_party": third_party,
+    }
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+    counter = [0]
+
+    def strong(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(10_000)
+    for v in sorted(graph):
+        if v not in index:
+            strong(v)
+    return out
+
+
+def violations(m: dict[str, object]) -> dict[str, list[str]]:
+    sizes = m["sizes"]
+    funcs = m["functions"]
+    params = m["params"]
+    third = m["third_party"]
+    assert isinstance(sizes, dict) and isinstance(funcs, dict) and isinstance(params, dict)
+    assert isinstance(third, dict)
+    out = {
+        "modules": [f"{k}: {v}" for k, v in sizes.items() if v > MAX_MODULE_LINES],
+        "functions": [f"{k}: {v}" for k, v in funcs.items() if v > MAX_FUNCTION_LINES],
+        "params": [
+            f"{k}: {v}"
+            for k, v in params.items()
+            if v > MAX_PARAMS and k not in PARAM_EXCEPTIONS
+        ],
+        "cycles": [" <-> ".join(c) for c in cycles(m["graph"])],  # type: ignore[arg-type]
+        "sklearn": [
+            k for k, v in third.items() if "sklearn" in v and k not in SKLEARN_MODULES | TEACHING
+        ],
+        "scipy": [k for k, v in third.items() if "scipy" in v and k not in SCIPY_MODULES | TEACHING],
+        "dask": [k for k, v in third.items() if "dask" in v and k not in DASK_MODULES],
+    }
+    return out
+
+
+def main() -> int:
+    m = measure()
+    for key in ("sizes", "functions", "params"):
+        table = m[key]
+        assert isinstance(table, dict)
+        top = sorted(table.items(), key=lambda kv: -kv[1])[:6]
+        print(f"largest {key}: " + ", ".join(f"{k} {v}" for k, v in top))
+    print("import cycles:", cycles(m["graph"]) or "none")  # type: ignore[arg-type]
+    bad = violations(m)
+    for key, items in bad.items():
+        print(f"over budget ({key}): {items or 'none'}")
+    return int(any(bad.values()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

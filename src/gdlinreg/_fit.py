@@ -1,0 +1,111 @@
+"""The estimator's one way into the core: :func:`fit_model`, for ``fit``, ``partial_fit`` and
+Dask input alike. No scikit-learn here: the estimator has validated its parameters and data.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from ._objective import _MAX_FEATURES_FOR_GRAM
+from ._options import Options
+from ._solver import check_start, solve
+from ._sources import ArraySource, accumulate
+from .losses import get_loss
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import ArrayLike
+
+    from ._dask import ValidationArrays
+    from ._objective import Moments
+    from ._solver import Callbacks, GDResult, Start
+    from ._sources import Validation as ArrayValidation
+    from ._typing import Matrix, Source
+
+    #: ``(X_val, y_val, sample_weight_val)``, in memory or Dask.
+    Validation = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    """Dask's early-stopping split: ``fraction`` of every row chunk, drawn from ``seed`` and
+    the chunk's index (:func:`gdlinreg._dask.held_out`)."""
+
+    fraction: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What :func:`fit_model` hands back: the result; the statistics to keep (the Gram
+    form's, merged over ``partial_fit`` batches; None for the data form); and whether the
+    ``tol`` test ran (not in one ``partial_fit`` epoch), so that a missed one is worth a
+    warning."""
+
+    result: GDResult
+    memory: Moments | None
+    tested: bool
+
+
+def fit_model(
+    params: Mapping[str, Any],
+    X: Matrix,
+    y: object,
+    sample_weight: ArrayLike | None,
+    start: Start,
+    *,
+    validation: Validation | HoldOut | None = None,
+    memory: Moments | None = None,
+    partial: bool = False,
+    callbacks: Callbacks | None = None,
+) -> Fitted:
+    """Fit on in-memory or Dask data as ``params`` (the names of ``_options.DEFAULTS``) say.
+
+    ``partial``: one ``partial_fit`` step. For the squared losses (up to 2000 features) the
+    batch's statistics are merged into ``memory`` (those of the batches before) and the
+    solver runs on all of them; for other losses it is one epoch of mini-batch SGD over the
+    batch (batches of ``batch_size``, or the whole batch; for Dask, the largest chunk).
+    """
+    source = _source(X, y, sample_weight, validation)
+    check_start(start, source)
+    tested, gram = True, False
+    if partial:
+        loss = get_loss(params["loss"], epsilon=params["epsilon"])
+        gram = loss.is_quadratic and source.n_features <= _MAX_FEATURES_FOR_GRAM
+        if gram:  # every batch's statistics, one solve on all of them, whatever batch_size
+            params = {**params, "batch_size": None, "precompute": True}
+        else:  # one epoch of mini-batch SGD over this batch: no convergence to test
+            batch = params["batch_size"] or source.default_batch()
+            params = {**params, "batch_size": batch, "solver": "gd", "max_iter": 1, "tol": None}
+            tested = False
+    options = Options.from_params(params)
+    if gram:
+        source = accumulate(source, memory)
+    result, stats = solve(source, options, start, callbacks)
+    # One SGD epoch leaves the statistics of earlier batches as they were.
+    return Fitted(result, memory if partial and not gram else stats, tested)
+
+
+def _source(
+    X: Matrix, y: object, sample_weight: ArrayLike | None, validation: Validation | HoldOut | None
+) -> Source:
+    arrays = validation[:2] if isinstance(validation, tuple) else ()
+    if _is_dask(X, y, sample_weight, *arrays):
+        from ._dask_source import DaskSource
+
+        if isinstance(validation, HoldOut):
+            return DaskSource(X, y, sample_weight, split=(validation.fraction, validation.seed))
+        return DaskSource(X, y, sample_weight, validation=cast("ValidationArrays", validation))
+    if isinstance(validation, HoldOut):  # pragma: no cover - the estimator splits in memory
+        raise TypeError("a HoldOut split is for Dask input")
+    return ArraySource(X, cast("ArrayLike", y), sample_weight, cast("ArrayValidation", validation))
+
+
+def _is_dask(*arrays: object) -> bool:
+    # Dask data can only exist once Dask is imported; asking sys.modules keeps gdlinreg from
+    # importing it.
+    dask = sys.modules.get("dask")
+    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)

@@ -1,0 +1,208 @@
+"""Every "how" setting of a fit in one frozen object, validated once.
+
+:class:`Options` is built from the estimator's parameters or from ``gradient_descent``'s
+arguments (:meth:`Options.from_params`, which also builds the loss, penalty and constraint
+objects, so a loss's own parameter such as Huber's ``epsilon`` never travels further), and
+chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"`` or ``"agd"``, see
+:data:`gdlinreg._methods.METHODS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from .losses import get_loss
+from .penalties import get_constraint, get_penalty
+from .schedules import get_schedule
+
+if TYPE_CHECKING:
+    from ._typing import Constraint, LearningRate, Loss, Penalty
+
+    RandomState = int | np.random.RandomState | np.random.Generator | None
+
+#: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), conjugate gradients "cg",
+#: Nesterov-accelerated "agd", and "auto", which picks among them.
+SOLVERS = ("auto", "gd", "cg", "agd")
+
+#: The parameters :meth:`Options.from_params` reads, with gradient_descent's defaults.
+DEFAULTS: dict[str, Any] = {
+    "loss": "half_mse",
+    "epsilon": 1.35,
+    "penalty": None,
+    "alpha": 1e-4,
+    "l1_ratio": 0.15,
+    "positive": False,
+    "solver": "auto",
+    "learning_rate": "auto",
+    "max_iter": 1000,
+    "tol": 1e-10,
+    "fit_intercept": True,
+    "momentum": 0.0,
+    "nesterovs_momentum": False,
+    "line_search": False,
+    "batch_size": None,
+    "shuffle": True,
+    "random_state": None,
+    "n_iter_no_change": 5,
+    "precompute": "auto",
+    "return_path": False,
+    "verbose": 0,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """The settings of one fit, checked together. ``method`` is what runs; ``fixed`` is True
+    when ``learning_rate`` is a number or "auto" (no schedule)."""
+
+    loss: Loss
+    penalty: Penalty | None
+    constraint: Constraint | None
+    method: str
+    fixed: bool
+    learning_rate: LearningRate
+    max_iter: int
+    tol: float | None
+    fit_intercept: bool
+    momentum: float
+    nesterov: bool
+    line_search: bool
+    batch_size: int | None
+    shuffle: bool
+    random_state: RandomState
+    n_iter_no_change: int
+    precompute: bool | str
+    return_path: bool
+    verbose: int
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Options:
+        """Check ``params`` (the names of :data:`DEFAULTS`; missing ones take the default)
+        and build the loss, penalty and constraint objects."""
+        unknown = set(params) - set(DEFAULTS)
+        if unknown:  # (a programming error inside gdlinreg, never a user's)
+            raise TypeError(f"unknown options {sorted(unknown)}")
+        p = {**DEFAULTS, **params}
+        loss = get_loss(p["loss"], epsilon=p["epsilon"])
+        penalty = get_penalty(p["penalty"], p["alpha"], p["l1_ratio"])
+        constraint = get_constraint(p["positive"])
+        if p["solver"] not in SOLVERS:
+            raise ValueError(f"solver={p['solver']!r} is not a known solver; use one of {SOLVERS}.")
+        fixed = _check_learning_rate(p["learning_rate"])
+        _check_counts(p)
+        smooth = (penalty is None or penalty.is_smooth) and constraint is None
+        method = choose_method(p, loss, smooth, fixed)
+        return cls(
+            loss=loss,
+            penalty=penalty,
+            constraint=constraint,
+            method=method,
+            fixed=fixed,
+            learning_rate=p["learning_rate"],
+            max_iter=int(p["max_iter"]),
+            tol=p["tol"],
+            fit_intercept=bool(p["fit_intercept"]),
+            momentum=p["momentum"],
+            nesterov=bool(p["nesterovs_momentum"]),
+            line_search=bool(p["line_search"]),
+            batch_size=p["batch_size"],
+            shuffle=bool(p["shuffle"]),
+            random_state=p["random_state"],
+            n_iter_no_change=int(p["n_iter_no_change"]),
+            precompute=p["precompute"],
+            return_path=bool(p["return_path"]),
+            verbose=p["verbose"],
+        )
+
+
+def _check_learning_rate(learning_rate: LearningRate) -> bool:
+    """Refuse an invalid ``learning_rate``; return whether it is fixed (a number or "auto")."""
+    fixed = isinstance(learning_rate, str) and learning_rate == "auto"
+    if not isinstance(learning_rate, (str, bool)) and _is_scalar(learning_rate):
+        rate = cast(float, learning_rate)  # a scalar, not a string: a number
+        if not (np.isfinite(rate) and rate > 0):
+            raise ValueError(
+                f"learning_rate must be a float > 0, 'auto', a schedule name or "
+                f"a callable; got {learning_rate!r}."
+            )
+        fixed = True
+    elif isinstance(learning_rate, str) and not fixed:
+        get_schedule(learning_rate)  # raises, naming the choices, for an unknown name
+    elif not fixed and not callable(learning_rate):
+        raise ValueError(
+            f"learning_rate must be a float > 0, 'auto', a schedule name or a "
+            f"callable; got {learning_rate!r}."
+        )
+    return fixed
+
+
+def _check_counts(p: Mapping[str, Any]) -> None:
+    """``max_iter``, ``tol``, ``momentum``, ``batch_size`` and ``n_iter_no_change``."""
+    max_iter, tol, batch_size = p["max_iter"], p["tol"], p["batch_size"]
+    if isinstance(max_iter, bool) or not (
+        isinstance(max_iter, (int, np.integer)) and max_iter >= 1
+    ):
+        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
+    if tol is not None and not (_is_scalar(tol) and tol >= 0):
+        raise ValueError(
+            f"tol must be a float >= 0, or None to run exactly max_iter steps; got {tol!r}."
+        )
+    if not (_is_scalar(p["momentum"]) and 0 <= p["momentum"] < 1):
+        raise ValueError(f"momentum must be in [0, 1); got {p['momentum']!r}.")
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}."
+        )
+    patience = p["n_iter_no_change"]
+    if isinstance(patience, bool) or not (
+        isinstance(patience, (int, np.integer)) and patience >= 1
+    ):
+        raise ValueError(f"n_iter_no_change must be an integer >= 1; got {patience!r}.")
+
+
+def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -> str:
+    """The method that runs for ``solver``: "sgd" with a batch size, "gd" with a schedule or
+    momentum, "cg" for a quadratic, smooth problem with the "auto" step, "agd" otherwise
+    (``solver="auto"``); or the solver named, if it supports the other options."""
+    solver, batch_size, momentum = p["solver"], p["batch_size"], p["momentum"]
+    line_search, rate = p["line_search"], p["learning_rate"]
+    auto_step = isinstance(rate, str) and rate == "auto"
+    if line_search and (momentum or batch_size is not None):
+        raise ValueError(
+            "line_search=True needs full batches and momentum=0: backtracking "
+            "checks the decrease of the whole objective along one gradient step."
+        )
+    if solver in ("auto", "gd") and batch_size is not None:
+        return "sgd"
+    if solver == "gd" or (solver == "auto" and (not fixed or momentum)):
+        return "gd"
+    cg_ok = loss.is_quadratic and smooth and auto_step and not line_search
+    if solver == "auto":
+        return "cg" if cg_ok else "agd"
+    if batch_size is not None or momentum or not fixed:
+        raise ValueError(
+            f"solver={solver!r} takes full batches, no momentum and a fixed "
+            "learning_rate (a float or 'auto'); use solver='gd' for mini-batches, "
+            "momentum or schedules."
+        )
+    if solver == "cg" and not cg_ok:
+        raise ValueError(
+            "solver='cg' needs a squared loss (half_mse or mse), at most an 'l2' "
+            "penalty, positive=False and learning_rate='auto' (it picks its own "
+            "steps by exact line search); use solver='agd' otherwise."
+        )
+    return cast(str, solver)
+
+
+def _is_scalar(x: object) -> bool:
+    # np.isscalar, without its type guard: that narrows to every scalar type NumPy knows
+    # (str, bytes, complex...), which the comparisons that follow it would then refuse.
+    return bool(np.isscalar(x))

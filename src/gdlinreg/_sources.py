@@ -1,0 +1,197 @@
+"""Where the numbers of a fit come from: in-memory arrays (dense, sparse, in row parts), or
+statistics accumulated by ``partial_fit``. Dask's row chunks are :mod:`._dask_source`.
+
+A Source checks its data, builds their statistics (:class:`~._objective.Moments`) and the
+objective the solver iterates on (the Gram form from the statistics, or the data form that
+passes over X), yields the mini-batches of an SGD epoch, and scores a validation set. The
+solver never asks what kind of source it has; every source answers the same questions
+(:class:`gdlinreg._typing.Source`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._checks import check_arrays, confirm_magnitudes
+from ._geometry import minibatch_curvature
+from ._objective import DataObjective, GramObjective, moments, prefer_gram
+from ._sparse import is_sparse
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from numpy.typing import ArrayLike
+
+    from ._objective import Coordinates, Moments
+    from ._typing import (
+        ArrayData,
+        Batch,
+        FloatArray,
+        Loss,
+        Matrix,
+        Objective,
+        QuadraticLoss,
+        Source,
+    )
+
+    #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
+    Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
+
+
+def batches(
+    X: Matrix, Y: FloatArray, p: FloatArray, rng: np.random.Generator, size: int, shuffle: bool
+) -> Iterator[Batch]:
+    """One pass over rows in batches of ``size`` (shuffled with ``rng``), each weighted by
+    ``p_i * n / size`` so that its gradient estimates the full gradient without bias."""
+    n = X.shape[0]
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, size):
+        rows = np.sort(order[start : start + size])
+        yield X[rows], Y[rows], p[rows] * (n / rows.size)
+
+
+class ArraySource:
+    """In-memory X (dense or scipy.sparse, used in place), y and sample weights, and an
+    optional validation set."""
+
+    #: One segment per epoch: momentum runs on from one epoch into the next.
+    segmented = False
+
+    def __init__(
+        self,
+        X: Matrix,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        validation: Validation | None = None,
+    ) -> None:
+        self.X, self.Y, self.one_target, self.weights = check_arrays(
+            X, y, sample_weight, defer=True
+        )
+        self.n_samples, self.n_features = (int(n) for n in self.X.shape)
+        self.n_targets = int(self.Y.shape[1])
+        self.dtype = self.X.dtype
+        self.p = self.weights / self.weights.sum()
+        self.validation = validation
+        self.passes = 0
+
+    def prefer_gram(self) -> bool:
+        return prefer_gram(self.X)
+
+    def default_batch(self) -> int:
+        return self.n_samples
+
+    def statistics(self, full: bool, minibatch: bool = False) -> Moments:
+        # NaN, infinity and extreme values pass through the moments harmlessly (rounding
+        # aside): confirm_magnitudes then finds them, or proves there are none, at no extra
+        # pass over X.
+        with np.errstate(all="ignore"):
+            stats = moments(self.X, self.Y, self.weights, full=full)
+        confirm_magnitudes(self.X, self.weights, stats, self.n_features)
+        self.passes += 1
+        return stats
+
+    def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
+        if form == "gram":  # (chosen only for a quadratic loss)
+            return GramObjective(stats, self.n_features, coords, _quadratic(loss))
+        return DataObjective(self.X, self.Y, self.p, coords, loss)
+
+    def batch_curvature(
+        self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
+    ) -> float:
+        return minibatch_curvature(self.rows_any(), coords, loss, lipschitz, batch_size)
+
+    def epoch(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterator[tuple[int, Iterator[Batch]]]:
+        """The segments of one epoch, ``(rows, batches)``: here one, all the rows."""
+        yield self.n_samples, batches(self.X, self.Y, self.p, rng, batch_size, shuffle)
+
+    def updates_per_epoch(self, batch_size: int) -> int:
+        return -(-self.n_samples // batch_size)
+
+    def rows_any(self) -> ArrayData:
+        return self.X, self.Y, self.p
+
+    def rows(self) -> ArrayData | None:
+        """Dense rows for iterative refinement on the data (None for sparse X)."""
+        return None if is_sparse(self.X) else (self.X, self.Y, self.p)
+
+    def validation_objective(
+        self, coords: Coordinates, gram: bool, loss: QuadraticLoss
+    ) -> tuple[Objective, Moments] | None:
+        """The objective (``loss``) and the moments of the validation set, None without."""
+        if self.validation is None:
+            return None
+        X_val, y_val, *rest = self.validation
+        Xv, Yv, _, wv = check_arrays(X_val, y_val, rest[0] if rest else None)
+        d, k = self.n_features, self.n_targets
+        if Xv.shape[1] != d:
+            raise ValueError(f"X_val has {Xv.shape[1]} features; the training X has {d}.")
+        if Yv.shape[1] != k:
+            raise ValueError(f"y_val has {Yv.shape[1]} target(s); the training y has {k}.")
+        stats = moments(Xv, Yv, wv, full=gram)
+        if gram:
+            return GramObjective(stats, d, coords, loss), stats
+        return DataObjective(Xv, Yv, wv / wv.sum(), coords, loss), stats
+
+
+class MomentsSource:
+    """The statistics of every batch ``partial_fit`` has seen, merged: the Gram form only,
+    with no rows left to read."""
+
+    segmented = False
+
+    def __init__(self, stats: Moments, source: Source) -> None:
+        self.stats = stats
+        self.n_samples, self.n_features = source.n_samples, source.n_features
+        self.n_targets, self.one_target = source.n_targets, source.one_target
+        self.dtype, self.passes = source.dtype, source.passes
+
+    def prefer_gram(self) -> bool:
+        return True
+
+    # The Gram form has no batches: partial_fit on a loss without one runs an SGD epoch on
+    # the batch's own source instead.
+    def default_batch(self) -> int:  # pragma: no cover
+        return int(self.n_samples)
+
+    def batch_curvature(
+        self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
+    ) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def epoch(
+        self, rng: np.random.Generator, batch_size: int, shuffle: bool
+    ) -> Iterator[tuple[int, Iterator[Batch]]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def updates_per_epoch(self, batch_size: int) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def statistics(self, full: bool, minibatch: bool = False) -> Moments:
+        return self.stats
+
+    def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
+        return GramObjective(stats, self.n_features, coords, _quadratic(loss))
+
+    def rows(self) -> ArrayData | None:
+        return None
+
+    def validation_objective(
+        self, coords: Coordinates, gram: bool, loss: QuadraticLoss
+    ) -> tuple[Objective, Moments] | None:
+        return None
+
+
+def accumulate(source: Source, previous: Moments | None) -> MomentsSource:
+    """``source``'s full statistics merged into ``previous`` (Chan's update): the data of a
+    ``partial_fit`` batch join all the batches seen before."""
+    stats = source.statistics(full=True)
+    return MomentsSource(stats if previous is None else previous.merge(stats), source)
+
+
+def _quadratic(loss: Loss) -> QuadraticLoss:
+    # The Gram form is chosen only for quadratic losses, which have the factor it reads.
+    return loss  # type: ignore[return-value]
