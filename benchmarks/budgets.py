@@ -3,7 +3,7 @@
 Lines of code exclude blank lines, comments and docstrings. Prints one line per budget, the
 largest offenders first; ``tests/test_layout.py`` asserts the same numbers.
 
-    python benchmarks/budgets.py
+    python benchmarks/budgets.py [path/to/src/gdlinreg]
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ MAX_FUNCTION_LINES = 80
 MAX_PARAMS = 12
 #: The public signatures that mirror scikit-learn's parameter lists.
 PARAM_EXCEPTIONS = {"_estimator.GDLinearRegressor.__init__", "_solver.gradient_descent"}
-#: Modules that may import scikit-learn; SciPy and Dask: only the Sources that need them.
+#: Modules that may import scikit-learn; SciPy and Dask: only the Sources that need them
+#: (imports under ``if TYPE_CHECKING:`` do not count: they never run).
 SKLEARN_MODULES = {"_estimator"}
-SCIPY_MODULES = {"_sparse", "sources._sparse"}
-DASK_MODULES = {"_dask", "_dask_stream", "sources._dask"}
-#: The teaching modules, which plot and make data (matplotlib, scikit-learn datasets).
-TEACHING = {"plotting", "datasets", "__main__"}
+SCIPY_MODULES = {"_sparse"}
+DASK_MODULES = {"_dask", "_dask_source"}
 
 
 def modules(root: Path = ROOT) -> dict[str, Path]:
-    """Dotted names (relative to the package) of every module under ``root``."""
+    """Dotted names (relative to the package; "__init__" for the package itself) of every
+    module under ``root``."""
     out = {}
     for path in sorted(root.rglob("*.py")):
         parts = list(path.relative_to(root).with_suffix("").parts)
@@ -39,6 +39,12 @@ def modules(root: Path = ROOT) -> dict[str, Path]:
             parts = parts[:-1]
         out[".".join(parts) or "__init__"] = path
     return out
+
+
+def _package_of(module: str, path: Path) -> list[str]:
+    """The package a module's relative imports start from (its own, for an __init__)."""
+    parts = [] if module == "__init__" else module.split(".")
+    return parts if path.name == "__init__.py" else parts[:-1]
 
 
 def _docstring_lines(tree: ast.AST) -> set[int]:
@@ -62,14 +68,22 @@ def code_lines(source: str) -> set[int]:
     tree = ast.parse(source)
     lines: set[int] = set()
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
-                        tokenize.DEDENT, tokenize.ENDMARKER):
+        if tok.type in (
+            tokenize.COMMENT,
+            tokenize.NL,
+            tokenize.NEWLINE,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+            tokenize.ENDMARKER,
+        ):
             continue
         lines.update(range(tok.start[0], tok.end[0] + 1))
     return lines - _docstring_lines(tree)
 
 
-def functions(tree: ast.AST, prefix: str) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+def functions(
+    tree: ast.AST, prefix: str
+) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     out = []
 
     def visit(node: ast.AST, name: str) -> None:
@@ -93,12 +107,9 @@ def n_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     return count + (a.vararg is not None) + (a.kwarg is not None)
 
 
-def imports(tree: ast.AST, module: str) -> set[str]:
-    """Every module imported anywhere in ``tree`` (functions and TYPE_CHECKING blocks too),
-    as absolute dotted names."""
-    package = module.split(".")[:-1] if module != "__init__" else []
-    if module and not module.startswith("__init__") and module in ("sources", "core"):
-        package = [module]
+def imports(tree: ast.AST, package: list[str]) -> set[str]:
+    """Every module imported anywhere in ``tree`` (inside functions too), as absolute dotted
+    names; ``package`` is where relative imports start."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -120,12 +131,10 @@ def _is_type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def runtime_imports(tree: ast.Module, module: str) -> set[str]:
-    """As :func:`imports`, without the blocks under ``if TYPE_CHECKING:``."""
-    stripped = ast.Module(
-        body=[n for n in tree.body if not _is_type_checking(n)], type_ignores=[]
-    )
-    return imports(stripped, module)
+def runtime_imports(tree: ast.Module, package: list[str]) -> set[str]:
+    """As :func:`imports`, without the blocks under ``if TYPE_CHECKING:`` (which never run)."""
+    stripped = ast.Module(body=[n for n in tree.body if not _is_type_checking(n)], type_ignores=[])
+    return imports(stripped, package)
 
 
 def measure(root: Path = ROOT) -> dict[str, object]:
@@ -140,18 +149,17 @@ def measure(root: Path = ROOT) -> dict[str, object]:
         sizes[name] = len(lines)
         for qual, fn in functions(tree, name):
             end = fn.end_lineno or fn.lineno
-            # The body from its first statement after the docstring (decorators and the
-            # signature count as code too: they are lines of the function).
+            # The signature counts (it is code of the function); decorators do not.
             funcs[qual] = len([i for i in lines if fn.lineno <= i <= end])
             params[qual] = n_params(fn)
-        deps = runtime_imports(tree, name)
+        deps = runtime_imports(tree, _package_of(name, path))
         graph[name] = {
             d[len(PACKAGE) + 1 :] or "__init__"
             for d in deps
             if d.startswith(PACKAGE + ".") and (d[len(PACKAGE) + 1 :] in mods)
         }
         graph[name].discard(name)
-        third_party[name] = {d.split(".")[0] for d in imports(tree, name)}
+        third_party[name] = {d.split(".")[0] for d in deps}
     return {
         "sizes": sizes,
         "functions": funcs,
@@ -210,22 +218,18 @@ def violations(m: dict[str, object]) -> dict[str, list[str]]:
         "modules": [f"{k}: {v}" for k, v in sizes.items() if v > MAX_MODULE_LINES],
         "functions": [f"{k}: {v}" for k, v in funcs.items() if v > MAX_FUNCTION_LINES],
         "params": [
-            f"{k}: {v}"
-            for k, v in params.items()
-            if v > MAX_PARAMS and k not in PARAM_EXCEPTIONS
+            f"{k}: {v}" for k, v in params.items() if v > MAX_PARAMS and k not in PARAM_EXCEPTIONS
         ],
         "cycles": [" <-> ".join(c) for c in cycles(m["graph"])],  # type: ignore[arg-type]
-        "sklearn": [
-            k for k, v in third.items() if "sklearn" in v and k not in SKLEARN_MODULES | TEACHING
-        ],
-        "scipy": [k for k, v in third.items() if "scipy" in v and k not in SCIPY_MODULES | TEACHING],
+        "sklearn": [k for k, v in third.items() if "sklearn" in v and k not in SKLEARN_MODULES],
+        "scipy": [k for k, v in third.items() if "scipy" in v and k not in SCIPY_MODULES],
         "dask": [k for k, v in third.items() if "dask" in v and k not in DASK_MODULES],
     }
     return out
 
 
 def main() -> int:
-    m = measure()
+    m = measure(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT)
     for key in ("sizes", "functions", "params"):
         table = m[key]
         assert isinstance(table, dict)

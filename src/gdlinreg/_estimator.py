@@ -7,7 +7,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -17,20 +17,19 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._fit import HoldOut, fit_model
+from ._hooks import CallbackBridge, rollback_on_error
 from ._solver import SOLVERS, Start
 from .losses import LOSSES
 from .penalties import PENALTIES
 from .schedules import SCHEDULES
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     import dask.array as da
     from numpy.typing import ArrayLike, NDArray
     from sklearn.utils import Tags
 
     from ._dask import ValidationArrays
-    from ._solver import GDResult, UserCallback, Validation
+    from ._solver import GDResult, Validation
     from ._typing import FloatArray, LearningRate, Matrix, Penalty
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -432,7 +431,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 partial=False,
                 validation=validation_set,
             )
-        with _rollback_on_error(self):
+        with rollback_on_error(self):
             X, y = self._validate(X, y, reset=True, finite=False)
             validation: Validation | None = None
             validation_set = _validation_set(X_val, y_val, sample_weight_val)
@@ -481,7 +480,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if _is_dask(X, y, sample_weight):  # Dask hook, see _fit_dask
             return self._fit_dask(X, y, sample_weight, None, None, partial=True)
         first = not hasattr(self, "coef_")
-        with _rollback_on_error(self):
+        with rollback_on_error(self):
             X, y = self._validate(X, y, reset=first, finite=False)
             self._fit_core(X, y, sample_weight, self._continued(first), None, partial=True)
         return self
@@ -576,7 +575,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         validation rows, then the solver iterates locally on the d x d problem; mini-batch
         SGD then streams the chunks, an epoch a pass."""
         first = not partial or not hasattr(self, "coef_")
-        with _rollback_on_error(self):
+        with rollback_on_error(self):
             # Feature names and n_features_in_ only: the data stay lazy, in their chunks.
             X, y = validate_data(self, X, y, skip_check_array=True, reset=first)
             start = Start(coef_init, intercept_init)
@@ -651,7 +650,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         partial: bool,
     ) -> None:
         """The one crossing into the core per fit, then the fitted attributes."""
-        bridge = _CallbackBridge(self, X, y, sample_weight)
+        bridge = CallbackBridge(self, X, y, sample_weight)
         params = {name: getattr(self, name) for name in _CORE_PARAMS}
         params["return_path"] = self.store_path
         continuing = partial and start.label is not None
@@ -698,93 +697,6 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-
-
-class _rollback_on_error:
-    """Restore the estimator's state if the block raises: validate_data records
-    n_features_in_ before the solver can fail, and a failed refit must leave the old model."""
-
-    def __init__(self, estimator: GDLinearRegressor) -> None:
-        self.estimator = estimator
-
-    def __enter__(self) -> None:
-        self.before = dict(self.estimator.__dict__)
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> Literal[False]:
-        if kind is not None:
-            state = self.estimator.__dict__
-            # The callback machinery's own bookkeeping must survive for its teardown.
-            keep = {k: v for k, v in state.items() if k.startswith(("_callback", "_skl_"))}
-            state.clear()
-            state.update(self.before)
-            state.update(keep)
-        return False
-
-
-class _CallbackBridge:
-    """scikit-learn >= 1.9 callbacks: one root task per fit, one subtask per iteration. The
-    root task begins when the core is ready to iterate (:meth:`begin`, called by it)."""
-
-    def __init__(
-        self,
-        estimator: GDLinearRegressor,
-        X: Matrix,
-        y: object,
-        sample_weight: ArrayLike | None = None,
-    ) -> None:
-        self.estimator, self.X, self.y = estimator, X, y
-        # As LogisticRegression does: scorers of a weighted fit see its weights.
-        self.meta = None if sample_weight is None else {"sample_weight": sample_weight}
-        self.finish: Callable[[], None] = lambda: None
-
-    def begin(self) -> UserCallback | None:
-        estimator, X, y, meta = self.estimator, self.X, self.y, self.meta
-        if not hasattr(estimator, "_init_callback_context"):
-            return None
-        ctx = estimator._init_callback_context(max_subtasks=estimator.max_iter)
-        ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
-        if not getattr(estimator, "_skl_callbacks", None):
-
-            def end_task() -> None:
-                ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y, metadata=meta)
-
-            self.finish = end_task
-            return None
-        dtype = X.dtype
-
-        def callback(
-            iteration: int,
-            coef: FloatArray,
-            intercept: FloatArray | np.floating[Any],
-            loss: float,
-        ) -> bool:
-            sub = ctx.subcontext(task_name="iteration")
-            sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=meta)
-            attributes = {"coef_": coef.astype(dtype), "intercept_": np.asarray(intercept, dtype)}
-            if np.ndim(intercept) == 0:
-                attributes["intercept_"] = dtype.type(intercept)
-            return bool(
-                sub.call_on_fit_task_end(
-                    estimator=estimator,
-                    X=X,
-                    y=y,
-                    metadata=meta,
-                    reconstruction_attributes=attributes,
-                )
-            )
-
-        def finish() -> None:
-            ctx.call_on_fit_task_end(
-                estimator=estimator, X=X, y=y, metadata=meta, reconstruction_attributes={}
-            )
-
-        self.finish = finish
-        return callback
 
 
 def _validation_set(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _threads
-from ._sparse import can_split, is_sparse, product_blocks
+from ._sparse import can_split, few_nonzeros, is_sparse, product_blocks
 
 if TYPE_CHECKING:
     from ._typing import FloatArray, Loss, Matrix, Product, QuadraticLoss, Value
@@ -101,7 +101,8 @@ def moments(
     if is_sparse(X):
         from ._sparse import sparse_moments
 
-        return sparse_moments(X, Y, sample_weight, full=full)
+        ys = moments(Y, Y[:, :0], sample_weight, full=full)
+        return Moments(*sparse_moments(X, Y, sample_weight, ys, full=full))
     parts = _threads.spans(X.shape[0], _threads.n_parts(X.size) if block_rows is None else 1)
     # One contiguous part of the rows per core, merged as any two blocks are.
     # In parts, BLAS runs one thread: no per-call synchronisation, so the in-place products
@@ -271,13 +272,10 @@ def prefer_gram(X: Matrix) -> bool:
     some 40 times more of them per second than a matrix-vector product, which is bound by
     memory), then O(d^2) per step; the data form costs a read of X per step. With the tens of
     steps conjugate gradients takes, the Gram form wins up to d of about 2000, where its
-    d x d matrix (32 MB) also stops being small. Sparse X: see ``_sparse.prefer_gram``.
+    d x d matrix (32 MB) also stops being small. Sparse X: also ``_sparse.few_nonzeros``.
     """
-    if is_sparse(X):
-        from ._sparse import prefer_gram as sparse_prefer_gram
-
-        return sparse_prefer_gram(X)
-    return bool(X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
+    small = bool(X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
+    return small and (not is_sparse(X) or few_nonzeros(X))
 
 
 @dataclass(frozen=True)

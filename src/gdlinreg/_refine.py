@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from ._driver import Outcome
     from ._objective import Coordinates
-    from ._typing import FloatArray, Matrix
+    from ._typing import FloatArray, Loss, Matrix
 
 #: Problems with a smaller ratio of extreme curvatures are refined on the data.
 SHARP = 1e-6
@@ -122,3 +123,30 @@ def _subspace_step(a: FloatArray, Q: FloatArray, d: int) -> tuple[FloatArray, fl
     basis = vectors[:, keep]
     coeffs = (basis.T @ a) / values[keep][:, None]
     return -(basis @ coeffs), float(np.sum((basis.T @ a) * coeffs))
+
+
+def refine_outcome(
+    run: Outcome,
+    A: FloatArray,
+    rows: tuple[Matrix, FloatArray, FloatArray],
+    coords: Coordinates,
+    theta: FloatArray,
+    loss: Loss,
+) -> int:
+    """Iterative refinement of an ill-conditioned Gram-form fit on the data (``_refine``):
+    each improving iterate counts as a step; "stalled" if gains remain after its passes.
+    Returns the passes over the data it made."""
+    start = run.last if run.last is not None else theta
+    refined = refine(*rows, coords, start, A)
+    if refined is None:  # conditioned well enough for the Gram form alone
+        return 0
+    thetas, mses, done, passes = refined
+    if thetas:
+        run.last = thetas[-1]
+        factor = 0.5 * loss.curvature  # (a squared loss: factor * r^2)
+        run.losses.extend(factor * m for m in mses)
+        # (read only when the path is kept; None there means no steps before these)
+        steps = np.stack(thetas)
+        run.path = steps if run.path is None else np.concatenate([run.path, steps])
+    run.reason = "tol" if done else "stalled"
+    return passes

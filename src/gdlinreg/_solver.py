@@ -14,9 +14,8 @@ from ._methods import METHODS, Run, ritz_top
 from ._objective import GramObjective
 from ._options import SOLVERS, Options
 from ._problem import Problem
-from ._refine import refine
-from ._sources import ArraySource
-from .losses import HalfMSE
+from ._refine import refine_outcome
+from ._sources import ArraySource, validation_score
 from .schedules import Constant, get_schedule
 
 if TYPE_CHECKING:
@@ -297,7 +296,7 @@ def solve(
         and bool(stop_test(theta, problem.gradient_map(theta, grad0, curvature)))
     )
     blocks = iter(()) if at_solution else method.iterates(run)  # at_solution: zero steps
-    score = _validation_score(source, coords, gram)
+    score = validation_score(source, coords, gram)
     with np.errstate(all="ignore"):
         outcome = drive(
             blocks,
@@ -331,7 +330,7 @@ def solve(
     ):
         # (the Gram form of in-memory rows: a GramObjective, whose A the refinement reads)
         gram_a = cast("GramObjective", objective).A
-        passes += _refine_on_data(outcome, gram_a, rows, coords, theta, loss)
+        passes += refine_outcome(outcome, gram_a, rows, coords, theta, loss)
     result = _result(outcome, run, method, options, source, stats, score is not None, passes)
     return result, stats if gram else None
 
@@ -501,65 +500,12 @@ def _result(
     )
 
 
-def _refine_on_data(
-    run: Outcome,
-    A: FloatArray,
-    rows: tuple[Matrix, FloatArray, FloatArray],
-    coords: Coordinates,
-    theta: FloatArray,
-    loss: Loss,
-) -> int:
-    """Iterative refinement of an ill-conditioned Gram-form fit on the data (``_refine``):
-    each improving iterate counts as a step; "stalled" if gains remain after its passes.
-    Returns the passes over the data it made."""
-    start = run.last if run.last is not None else theta
-    refined = refine(*rows, coords, start, A)
-    if refined is None:  # conditioned well enough for the Gram form alone
-        return 0
-    thetas, mses, done, passes = refined
-    if thetas:
-        run.last = thetas[-1]
-        factor = 0.5 * loss.curvature  # (a squared loss: factor * r^2)
-        run.losses.extend(factor * m for m in mses)
-        # (read only when the path is kept; None there means no steps before these)
-        steps = np.stack(thetas)
-        run.path = steps if run.path is None else np.concatenate([run.path, steps])
-    run.reason = "tol" if done else "stalled"
-    return passes
-
-
 def _generator(random_state: RandomState) -> np.random.Generator:
     """A Generator for None, an int, a Generator or a RandomState: NumPy < 2's default_rng
     refuses a RandomState; wrapping its bit generator is what NumPy 2 does."""
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state._bit_generator)
     return np.random.default_rng(random_state)
-
-
-def _validation_score(
-    source: Source, coords: Coordinates, gram: bool
-) -> Callable[[FloatArray], FloatArray] | None:
-    """R^2 on the source's validation set (pooled over targets), vectorised over stacked
-    iterates (on the Gram form; iterate by iterate on the data form)."""
-    found = source.validation_objective(coords, gram, HalfMSE())
-    if found is None:
-        return None
-    objective, stats = found
-    stacked = isinstance(objective, GramObjective)
-    scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
-    total = float(np.sum(scatter[source.n_features :]) / stats.weight_sum)
-
-    def score(thetas: FloatArray) -> FloatArray:
-        if stacked:
-            values = objective.value_and_gradient(thetas)[0]
-        else:
-            values = np.array([objective.value_and_gradient(t)[0] for t in thetas])
-        errors = 2.0 * np.asarray(values)  # half-MSE is half the mean squared error
-        if total == 0:  # a constant y_val: scikit-learn's r2_score convention
-            return np.where(errors == 0, 1.0, 0.0)
-        return 1.0 - errors / total
-
-    return score
 
 
 def _raise_divergence(

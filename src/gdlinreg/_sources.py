@@ -18,9 +18,10 @@ from ._checks import check_arrays, confirm_magnitudes
 from ._geometry import minibatch_curvature
 from ._objective import DataObjective, GramObjective, moments, prefer_gram
 from ._sparse import is_sparse
+from .losses import HalfMSE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from numpy.typing import ArrayLike
 
@@ -190,6 +191,32 @@ def accumulate(source: Source, previous: Moments | None) -> MomentsSource:
     ``partial_fit`` batch join all the batches seen before."""
     stats = source.statistics(full=True)
     return MomentsSource(stats if previous is None else previous.merge(stats), source)
+
+
+def validation_score(
+    source: Source, coords: Coordinates, gram: bool
+) -> Callable[[FloatArray], FloatArray] | None:
+    """R^2 on the source's validation set (pooled over targets), vectorised over stacked
+    iterates (on the Gram form; iterate by iterate on the data form)."""
+    found = source.validation_objective(coords, gram, HalfMSE())
+    if found is None:
+        return None
+    objective, stats = found
+    stacked = isinstance(objective, GramObjective)
+    scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
+    total = float(np.sum(scatter[source.n_features :]) / stats.weight_sum)
+
+    def score(thetas: FloatArray) -> FloatArray:
+        if stacked:
+            values = objective.value_and_gradient(thetas)[0]
+        else:
+            values = np.array([objective.value_and_gradient(t)[0] for t in thetas])
+        errors = 2.0 * np.asarray(values)  # half-MSE is half the mean squared error
+        if total == 0:  # a constant y_val: scikit-learn's r2_score convention
+            return np.where(errors == 0, 1.0, 0.0)
+        return 1.0 - errors / total
+
+    return score
 
 
 def _quadratic(loss: Loss) -> QuadraticLoss:

@@ -65,10 +65,10 @@ def check_sparse(X: Matrix, defer: bool = False) -> Matrix:
     return X
 
 
-def prefer_gram(X: Matrix) -> bool:
-    """The sparse half of the "auto" cost model (see ``_objective.prefer_gram``)."""
-    n, d = X.shape
-    return d <= 2000 and bool(X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * n)
+def few_nonzeros(X: Matrix) -> bool:
+    """The sparse half of the "auto" cost model (see ``_objective.prefer_gram``): few enough
+    stored values per row for scipy's X'X to cost less than the passes it saves."""
+    return bool(X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * X.shape[0])
 
 
 class _Product:
@@ -208,8 +208,12 @@ def _nonzeros(X: Matrix, with_rows: bool = True) -> Iterator[_Entries]:
             yield block.indices, np.repeat(np.arange(block.shape[1]), counts), block.data
 
 
-def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full: bool) -> Moments:
-    """:func:`._objective.moments` for sparse X, without densifying it.
+def sparse_moments(
+    X: Matrix, Y: FloatArray, sample_weight: FloatArray, ys: Moments, *, full: bool
+) -> tuple[float, FloatArray, FloatArray, FloatArray]:
+    """:func:`._objective.moments` for sparse X, without densifying it: the fields
+    ``(weight_sum, mean, scatter, shift)`` of the moments of ``[X | Y]``, given ``ys``, those
+    of Y (which :func:`._objective.moments` builds, so that this module needs nothing of it).
 
     The variances come from one pass of sums and sums of squares where that keeps their digits
     (:func:`_column_moments`), else from sums of non-negative terms, exact to rounding whatever
@@ -220,13 +224,10 @@ def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full:
     has mean / spread = sqrt(f / (1 - f))). They need a float64 (and, with unequal weights, a
     weighted) copy of X's stored values.
     """
-    from ._objective import Moments, moments
-
     d = X.shape[1]
     s = sample_weight
     w_sum = float(s.sum())
     uniform = bool(s.min() == s.max())
-    ys = moments(Y, Y[:, :0], s, full=full)
     yc = (Y - ys.mean) * s[:, None]
     exact, xy = None, None
     # The cross-products X'Y only enter the Gram form's full scatter.
@@ -250,7 +251,7 @@ def sparse_moments(X: Matrix, Y: FloatArray, sample_weight: FloatArray, *, full:
     else:
         scatter = np.concatenate([var, ys.scatter])
     shift = np.concatenate([np.zeros(d), np.broadcast_to(ys.shift, ys.mean.shape)])
-    return Moments(w_sum, np.concatenate([mean, ys.mean]), scatter, shift)
+    return w_sum, np.concatenate([mean, ys.mean]), scatter, shift
 
 
 def _column_moments(

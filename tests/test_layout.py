@@ -1,0 +1,40 @@
+"""The layout budgets of issue 13 (``benchmarks/budgets.py``), measured with ``ast``."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "budgets.py"
+_spec = importlib.util.spec_from_file_location("budgets", _PATH)
+budgets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(budgets)
+
+MEASURED = budgets.measure()
+VIOLATIONS = budgets.violations(MEASURED)
+
+
+@pytest.mark.parametrize("budget", sorted(VIOLATIONS))
+def test_layout_budget_holds(budget):
+    assert VIOLATIONS[budget] == [], f"over the {budget} budget: {VIOLATIONS[budget]}"
+
+
+def test_the_measure_sees_the_whole_package():
+    # A broken walk would pass every budget vacuously.
+    sizes = MEASURED["sizes"]
+    assert {"_estimator", "_solver", "_sources", "_options", "_methods"} <= set(sizes)
+    assert MEASURED["params"]["_estimator.GDLinearRegressor.__init__"] > budgets.MAX_PARAMS
+    assert "_objective" in MEASURED["graph"]["_sources"]
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert budgets.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert budgets.cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_code_lines_leave_out_docstrings_comments_and_blanks():
+    source = (
+        '"""Doc\n\nstring."""\n\n# a comment\nx = 1  # trailing\n\n\n'
+        'def f():\n    """Doc."""\n    return (\n        x\n    )\n'
+    )
+    assert sorted(budgets.code_lines(source)) == [6, 9, 11, 12, 13]
