@@ -18,7 +18,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import _check_magnitudes, check_options
+from ._checks import _check_magnitudes, check_options, check_statistics
 from ._objective import (
     _MAX_FEATURES_FOR_GRAM,
     DataObjective,
@@ -82,7 +82,10 @@ def as_arrays(
             sample_weight = da.full(X.shape[0], sample_weight, chunks=(rows,))
         weights = _as_dask_array(sample_weight, "sample_weight").astype(np.float64)
         if weights.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}.")
+            raise ValueError(
+                f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}. Pass one "
+                "weight per sample (row of X), or a scalar: the same weight for every sample."
+            )
         weights = weights.rechunk((rows,))
     return X, Y, weights, one_target
 
@@ -158,16 +161,26 @@ def prepare(
         graphs += [da.max(w * norms), da.max(w * (norms + 1.0))]
     # One compute: chunks shared by the graphs (the split's, y computed from X) are read once.
     stats, *rest = dask.compute(*graphs)
+    check_statistics(stats)  # chunks in range can still overflow when merged
+    validation_stats = rest.pop(0) if val is not None else None
     if stats.weight_sum <= 0:
+        # With a split, the held-out rows' weight tells an all-zero sample_weight apart.
+        held = validation_stats if split is not None else None
+        held_weight = held.weight_sum if held is not None else 0.0
         raise ValueError(
             "early_stopping=True held out every sample with a positive sample_weight, leaving "
             "none to train on; lower validation_fraction or pass X_val and y_val."
-            if split is not None
+            if held_weight > 0
             else "sample_weight is all zero: give at least one sample a positive weight."
         )
-    validation_stats = rest.pop(0) if val is not None else None
     if validation_stats is not None and validation_stats.weight_sum <= 0:
-        raise ValueError("The validation set has no sample with a positive weight.")
+        raise ValueError(
+            "early_stopping=True held out only samples of zero sample_weight, which give no "
+            "validation score; raise validation_fraction, change random_state, or pass X_val "
+            "and y_val."
+            if split is not None
+            else "The validation set has no sample with a positive weight."
+        )
     data: DaskData | None = None
     if sgd:
         from ._dask_stream import ChunkStream
@@ -387,8 +400,8 @@ def _chunk_moments(
     # chunk is scanned for them only when the moments are not finite: a separate isfinite
     # pass over every chunk costs a sixth of the syrk that builds the statistics.
     if not (np.isfinite(stats.mean).all() and np.isfinite(stats.scatter).all()):
-        _check_finite(x, y)
-        raise ValueError("The squares of X or y overflow float64; rescale them.")
+        _check_finite(x, y, float(w.max()))
+        check_statistics(stats)
     out[0] = stats
     return out
 
@@ -402,10 +415,10 @@ def _check_weights(w: FloatArray) -> None:
         )
 
 
-def _check_finite(x: FloatArray, y: FloatArray) -> None:
+def _check_finite(x: FloatArray, y: FloatArray, heaviest: float = 1.0) -> None:
     # The in-memory checks, with their messages (NaN, infinity, squares out of range).
     for name, a in (("X", x), ("y", y)):
-        _check_magnitudes(name, a)
+        _check_magnitudes(name, a, heaviest)
 
 
 def _merge_all(parts: list[NDArray[np.object_] | Moments]) -> Moments:
