@@ -73,7 +73,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "image_scrapers": ("matplotlib",),
-    "matplotlib_animations": False,
+    # The film of plot_descent_film.py plays in the page as JavaScript frames (jshtml needs no
+    # ffmpeg, unlike html5 video).
+    "matplotlib_animations": (True, "jshtml"),
     "within_subsection_order": "FileNameSortKey",
     # The computation-times pages load jQuery, DataTables and Bootstrap from CDNs.
     "write_computation_times": False,
