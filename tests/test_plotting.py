@@ -266,7 +266,9 @@ def test_without_matplotlib_every_figure_names_the_plot_extra(monkeypatch):
         lambda: explore_learning_rate(X, y),
     ]
     for call in calls:
-        with pytest.raises(ModuleNotFoundError, match=r"pip install 'gdlinreg\[plot\]'") as info:
+        with pytest.raises(
+            ModuleNotFoundError, match=r"'plot' extra .*pip install '\.\[plot\]'"
+        ) as info:
             call()
         assert info.value.name == "matplotlib"
 

@@ -31,7 +31,13 @@ Curve: TypeAlias = "GDLinearRegressor | GDResult | DivergenceError | ArrayLike"
 # The loss surface draws at most about this many iterates of a long path.
 MAX_PATH_POINTS = 2000
 
-INSTALL_HINT = "gdlinreg.plotting needs matplotlib: pip install 'gdlinreg[plot]'"
+# gdlinreg is on no package index yet, so "pip install gdlinreg[plot]" would fetch somebody
+# else's package: the hint names the extra as installed from a clone or a built wheel.
+INSTALL_HINT = (
+    "gdlinreg.plotting needs matplotlib: install gdlinreg with its 'plot' extra "
+    "(from a clone: pip install '.[plot]'; from a wheel: pip install 'gdlinreg-<version>-"
+    "py3-none-any.whl[plot]'), or pip install matplotlib"
+)
 
 
 def require_matplotlib() -> None:

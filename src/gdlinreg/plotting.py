@@ -1,7 +1,7 @@
 """Teaching figures: fit progress, loss surface with the descent path, loss and distance curves,
 the error along the Hessian's eigenvectors, the descent as a film, a learning-rate explorer.
 
-Install with the ``plot`` extra (``pip install "gdlinreg[plot]"``); without matplotlib every
+Install with the ``plot`` extra (from a clone, ``pip install ".[plot]"``); without matplotlib every
 function here raises a :class:`ModuleNotFoundError` that says so. Each figure takes a fitted
 :class:`~gdlinreg.GDLinearRegressor` or a :class:`~gdlinreg.GDResult` (a "run") and returns a
 :class:`matplotlib.figure.Figure`. The figures that draw iterates need the path: fit with
