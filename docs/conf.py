@@ -1,8 +1,11 @@
 """Sphinx configuration for the gdlinreg documentation.
 
 Build: ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` (after
-``pip install ".[docs]"``). Nothing here reaches the network: no intersphinx inventories are
-fetched, and the gallery examples use data shipped with gdlinreg and scikit-learn.
+``pip install ".[docs]"``). Neither the build nor the built site reaches the network: no
+intersphinx inventories are fetched, the gallery examples use data shipped with gdlinreg and
+scikit-learn, and MathJax is served from the site itself (sphinx-mathjax-offline copies
+MathJax 3 into ``_static/mathjax``), not from a CDN. After the build, every script and
+stylesheet that a page loads is checked to be a file of the site (see ``_check_offline``).
 
 The API reference is generated from the docstrings: one page per public module of the
 installed package (every module whose name does not start with an underscore), documenting the
@@ -16,6 +19,8 @@ import os
 import pkgutil
 import re
 from pathlib import Path
+
+from sphinx.util import logging
 
 import gdlinreg
 
@@ -32,6 +37,8 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
+    # Sets mathjax_path to _static/mathjax/tex-chtml.js and copies MathJax there.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_parser",
@@ -66,8 +73,12 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "image_scrapers": ("matplotlib",),
-    "matplotlib_animations": False,
+    # The film of plot_descent_film.py plays in the page as JavaScript frames (jshtml needs no
+    # ffmpeg, unlike html5 video).
+    "matplotlib_animations": (True, "jshtml"),
     "within_subsection_order": "FileNameSortKey",
+    # The computation-times pages load jQuery, DataTables and Bootstrap from CDNs.
+    "write_computation_times": False,
 }
 
 
@@ -79,8 +90,34 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+_ASSET = re.compile(r"<(?:script|link)\b[^>]*?\b(?:src|href)=[\"']([^\"']+)[\"']", re.IGNORECASE)
+
+
+def _check_offline(app, exc):
+    """Warn (an error under -W) for any script or stylesheet a page loads that is not a file
+    of the built site: a CDN URL, or a path that was not copied."""
+    if exc is not None or app.builder.format != "html":
+        return
+    logger = logging.getLogger(__name__)
+    out = Path(app.outdir)
+    for page in sorted(out.rglob("*.html")):
+        for target in _ASSET.findall(page.read_text(encoding="utf-8")):
+            path = target.split("?", 1)[0].split("#", 1)[0]
+            if not path or path.startswith("data:"):  # the page itself, or inline data
+                continue
+            local = (page.parent / path).resolve()
+            if re.match(r"^([a-z][a-z0-9+.-]*:|//)", path, re.IGNORECASE) or not local.is_file():
+                logger.warning(
+                    "%s loads %s, which is not a file of the site: the page would need the network",
+                    page.relative_to(out),
+                    target,
+                )
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    # After sphinx-mathjax-offline's own build-finished handler has copied MathJax.
+    app.connect("build-finished", _check_offline, priority=900)
 
 
 def _public_modules() -> list[str]:

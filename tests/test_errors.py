@@ -426,3 +426,238 @@ def test_bad_values_are_found_even_in_rows_of_zero_weight(value, message, weight
         gradient_descent(X, Y_OK, sample_weight=weights, precompute=precompute)
     with pytest.raises(ValueError, match=message):
         GDLinearRegressor(precompute=precompute).fit(X, Y_OK, sample_weight=weights)
+
+
+# ----------------------------------------------------------------------------- weights and split
+# Early stopping holds out part of the rows; the weights are checked on the rows the caller
+# passed, before the split (issue 12): their errors name the caller's shapes, not the split's.
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("shape", [(2 * N,), (N // 2,), (N, 1), (1, N)])
+def test_sample_weight_of_the_wrong_shape_is_refused_before_any_split(shape, early_stopping):
+    weights = np.ones(shape)
+    message = rf"sample_weight must have shape \({N},\); got \({', '.join(map(str, shape))},?\)"
+    est = GDLinearRegressor(early_stopping=early_stopping, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X_OK, Y_OK, sample_weight=weights)
+    with pytest.raises(ValueError, match=message):
+        gradient_descent(X_OK, Y_OK, sample_weight=weights)
+
+
+@pytest.mark.parametrize("scalar", [3, 2.5, np.float32(0.5)])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_scalar_sample_weight_is_spread_over_the_samples_as_scikit_learn_does(
+    scalar, early_stopping
+):
+    # The reference is scikit-learn's own reading of a scalar weight.
+    from sklearn.utils.validation import _check_sample_weight
+
+    spread = np.asarray(_check_sample_weight(scalar, X_OK), dtype=np.float64)
+    assert spread.shape == (N,)
+    params = {"early_stopping": early_stopping, "random_state": 0, "max_iter": 50}
+    with_scalar = GDLinearRegressor(**params).fit(X_OK, Y_OK, sample_weight=scalar)
+    with_array = GDLinearRegressor(**params).fit(X_OK, Y_OK, sample_weight=spread)
+    assert_array_equal(with_scalar.coef_, with_array.coef_)
+    assert with_scalar.intercept_ == with_array.intercept_
+
+
+@pytest.mark.parametrize("zeros", [0, 0.0, np.zeros(N)], ids=["int", "float", "array"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_all_zero_weights_are_called_all_zero_with_or_without_a_split(zeros, early_stopping):
+    est = GDLinearRegressor(early_stopping=early_stopping, random_state=0)
+    with pytest.raises(ValueError, match="sample_weight is all zero: give at least one sample"):
+        est.fit(X_OK, Y_OK, sample_weight=zeros)
+
+
+def test_a_split_that_holds_out_only_zero_weights_says_so():
+    est = GDLinearRegressor(early_stopping=True, validation_fraction=0.25, random_state=0)
+    n_val = int(np.ceil(0.25 * N))
+    held_out = np.random.RandomState(0).permutation(N)[:n_val]  # the documented split
+    weights = np.ones(N)
+    weights[held_out] = 0.0
+    with pytest.raises(ValueError, match="held out only samples of zero sample_weight"):
+        est.fit(X_OK, Y_OK, sample_weight=weights)
+    weights = np.zeros(N)
+    weights[held_out] = 1.0
+    with pytest.raises(ValueError, match="held out every sample with a positive sample_weight"):
+        est.fit(X_OK, Y_OK, sample_weight=weights)
+
+
+def _dask_inputs(weights):
+    da = pytest.importorskip("dask.array")
+    chunks = N // 4
+    w = weights if np.ndim(weights) == 0 else da.from_array(weights, chunks=chunks)
+    return da.from_array(X_OK, chunks=(chunks, D)), da.from_array(Y_OK, chunks=chunks), w
+
+
+@pytest.mark.parametrize("length", [2 * N, N // 2])
+def test_dask_sample_weight_of_the_wrong_length_is_refused_before_the_split(length):
+    X, y, _ = _dask_inputs(0.0)
+    est = GDLinearRegressor(early_stopping=True, random_state=0)
+    with pytest.raises(
+        ValueError, match=rf"sample_weight must have shape \({N},\); got \({length},\)"
+    ):
+        est.fit(X, y, sample_weight=np.ones(length))
+
+
+@pytest.mark.parametrize("zeros", [0.0, np.zeros(N)], ids=["scalar", "array"])
+def test_dask_all_zero_weights_with_early_stopping_are_called_all_zero(zeros):
+    # (The split's own message, "held out every sample with a positive sample_weight", would
+    # be false here: there is no positive weight at all.)
+    X, y, w = _dask_inputs(zeros)
+    est = GDLinearRegressor(early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="sample_weight is all zero"):
+        est.fit(X, y, sample_weight=w)
+
+
+def test_dask_scalar_weight_with_early_stopping_equals_unit_weights():
+    X, y, _ = _dask_inputs(0.0)
+    params = {"early_stopping": True, "random_state": 0}
+    scalar = GDLinearRegressor(**params).fit(X, y, sample_weight=4.0)
+    ones = GDLinearRegressor(**params).fit(X, y)
+    # Equal weights of any size give the same weighted least-squares problem.
+    np.testing.assert_allclose(scalar.coef_, ones.coef_, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- partial_fit
+
+
+def test_partial_fit_refuses_early_stopping_as_sgd_regressor_does():
+    from sklearn.linear_model import SGDRegressor
+
+    with pytest.raises(ValueError, match="early_stopping"):  # scikit-learn's behaviour
+        SGDRegressor(early_stopping=True).partial_fit(X_OK, Y_OK)
+    message = r"partial_fit does not support early_stopping=True.*Use fit.*early_stopping=False"
+    with pytest.raises(ValueError, match=message):
+        GDLinearRegressor(early_stopping=True).partial_fit(X_OK, Y_OK)
+    # A fitted model is left as it was, and keeps learning once early stopping is off.
+    est = GDLinearRegressor().partial_fit(X_OK[:10], Y_OK[:10])
+    coef = est.coef_.copy()
+    est.set_params(early_stopping=True)
+    with pytest.raises(ValueError, match=message):
+        est.partial_fit(X_OK[10:], Y_OK[10:])
+    assert_array_equal(est.coef_, coef)
+    est.set_params(early_stopping=False).partial_fit(X_OK[10:], Y_OK[10:])
+    A = np.c_[X_OK, np.ones(N)]
+    reference = np.linalg.lstsq(A, Y_OK, rcond=None)[0]
+    np.testing.assert_allclose(np.r_[est.coef_, est.intercept_], reference, rtol=1e-8)
+
+
+def test_dask_partial_fit_refuses_early_stopping():
+    X, y, _ = _dask_inputs(0.0)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        GDLinearRegressor(early_stopping=True).partial_fit(X, y)
+
+
+# ----------------------------------------------------------------------------- magnitude limits
+# float64 reaches 1.8e308: one square overflows beyond 1.34e154, but the fit sums squares over
+# rows and features, so gdlinreg accepts magnitudes up to 1e150 (squares up to 1e300) and
+# weighted squares up to 1e300. Just inside, a fit is the rescaled least-squares solution.
+
+
+def _scaled(a, top):
+    return a * (top / np.max(np.abs(a)))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"solver": "agd"}, {"precompute": False}, {"penalty": "l2", "alpha": 0.0}],
+    ids=["cg-gram", "agd", "data-form", "agd-l2"],
+)
+def test_values_just_below_the_limit_fit_the_rescaled_least_squares_solution(params):
+    X, y = _scaled(X_OK, 0.99e150), _scaled(Y_OK, 0.99e150)
+    assert np.max(np.abs(X)) <= 1e150 and np.max(np.abs(y)) <= 1e150
+    sx, sy = 0.99e150 / np.max(np.abs(X_OK)), 0.99e150 / np.max(np.abs(Y_OK))
+    # The reference: numpy's least squares on the same numbers brought back to order one.
+    coef, intercept = _lstsq(X / sx, y / sy)
+    est = GDLinearRegressor(tol=1e-14, max_iter=5000, **params).fit(X, y)
+    np.testing.assert_allclose(est.coef_ * sx / sy, coef, rtol=1e-7)
+    np.testing.assert_allclose(est.intercept_ / sy, intercept, rtol=1e-7)
+    assert np.isfinite(est.predict(X)).all()
+
+
+def _lstsq(X, y):
+    solution = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0]
+    return solution[:-1], solution[-1]
+
+
+@pytest.mark.parametrize("name", ["X", "y"])
+def test_values_just_above_the_limit_are_refused_with_the_true_reason(name):
+    X, y = (_scaled(X_OK, 1.01e150), Y_OK) if name == "X" else (X_OK, _scaled(Y_OK, 1.01e150))
+    # Their squares (1.02e300) are finite: the message must not claim they overflow.
+    message = (
+        rf"{name} holds values up to 1.01e\+150, whose squares \(up to 1.02e\+300\) fit in "
+        r"float64 but leave too little room for sums of them\. gdlinreg accepts magnitudes up "
+        r"to 1e\+150, whose squares stay below 1e\+300: a factor of 1e8 below float64's "
+        r"largest value \(1.8e\+308\)"
+    )
+    with pytest.raises(ValueError, match=message):
+        GDLinearRegressor().fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        gradient_descent(X, y)
+    with pytest.raises(ValueError, match=message):
+        GDLinearRegressor(precompute=False).fit(X, y)
+
+
+def test_values_whose_squares_overflow_are_refused_as_such():
+    X = _scaled(X_OK, 2e154)  # 2e154 ** 2 = 4e308: beyond float64
+    assert np.sqrt(np.finfo(np.float64).max) < 2e154
+    with pytest.raises(ValueError, match=r"whose squares overflow float64 \(beyond 1.34e\+154\)"):
+        GDLinearRegressor().fit(X, Y_OK)
+
+
+def test_weighted_squares_beyond_the_limit_name_sample_weight():
+    X = _scaled(X_OK, 0.99e150)
+    with pytest.raises(ValueError, match=r"sample_weight up to 100 times the squares of X values"):
+        GDLinearRegressor().fit(X, Y_OK, sample_weight=np.full(N, 100.0))
+    # Relative weights are what count: the same weights, divided by a common factor, fit.
+    est = GDLinearRegressor().fit(X, Y_OK, sample_weight=np.full(N, 0.01))
+    coef, _ = _lstsq(X_OK, Y_OK)
+    np.testing.assert_allclose(est.coef_ * (0.99e150 / np.max(np.abs(X_OK))), coef, rtol=1e-7)
+
+
+def test_statistics_that_overflow_although_every_value_is_in_range_are_refused():
+    # More than about 1e8 rows of values near 1e150 overflow the sums of squares; a test of
+    # that size is out of reach, so the check is given such moments directly.
+    from gdlinreg._checks import confirm_magnitudes
+    from gdlinreg._objective import Moments
+
+    stats = Moments(2e8, np.zeros(D + 1), np.full((D + 1, D + 1), np.inf))
+    with pytest.raises(ValueError, match=r"sums of squares .* overflow float64.*within 1e\+150"):
+        confirm_magnitudes(X_OK, np.ones(N), stats, D)
+
+
+# ----------------------------------------------------------------------------- counts in words
+
+
+def test_divergence_after_one_step_says_one_step():
+    from gdlinreg.datasets import load_seed_example
+
+    X, y = load_seed_example()
+    a = 1e3
+    # By hand: one textbook step from zero, theta = a * mean([x, 1] * y), on half the MSE.
+    A = np.c_[X, np.ones(len(X))]
+    start = 0.5 * np.mean(y**2)
+    after = 0.5 * np.mean((A @ (a * A.T @ y / len(y)) - y) ** 2)
+    assert after > 1e4 * start  # the divergence test fires at the first step
+    with pytest.raises(DivergenceError) as info:
+        gradient_descent(X, y, solver="gd", learning_rate=a, max_iter=100, tol=None)
+    assert f"from {start:.4g} to {after:.4g} in 1 step." in str(info.value)
+    assert "1 steps" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"solver": "gd", "learning_rate": 1e-3}, "max_iter=1 step ran"),
+        ({"batch_size": 5, "learning_rate": 1e-3, "random_state": 0}, "max_iter=1 epoch ran"),
+        ({"solver": "gd", "learning_rate": 1e-3, "max_iter": 2}, "max_iter=2 steps ran"),
+    ],
+)
+def test_iteration_counts_take_their_plural_only_when_plural(params, words):
+    from sklearn.exceptions import ConvergenceWarning
+
+    params = {"max_iter": 1, "tol": 1e-12, **params}
+    with pytest.warns(ConvergenceWarning, match=words):
+        GDLinearRegressor(**params).fit(X_OK, Y_OK)

@@ -290,3 +290,104 @@ def test_pickled_bytes_do_not_depend_on_the_run():
         pickle.dump(est, buffer, protocol=4)
         buffers.append(buffer.getvalue())
     assert buffers[0] == buffers[1]
+
+
+# ----------------------------------------------------------------------------- statistics
+# A Gram-form fit keeps the (d + k) x (d + k) statistics that partial_fit continues from;
+# discard_statistics() drops them before a model is saved or published (issue 12).
+
+
+def _wide_fit():
+    rng = np.random.default_rng(5)
+    Xw = rng.standard_normal((300, 250)) + 3.0
+    yw = Xw @ rng.standard_normal(250) + 1.0
+    return GDLinearRegressor().fit(Xw, yw), Xw, yw
+
+
+def test_discard_statistics_shrinks_the_pickle_to_the_size_of_linear_regression():
+    from sklearn.linear_model import LinearRegression
+
+    est, Xw, yw = _wide_fit()
+    d = Xw.shape[1]
+    before = len(pickle.dumps(est))
+    assert before > 8 * (d + 1) ** 2  # the scatter matrix of [X | y] alone
+    prediction = est.predict(Xw)
+    public = {
+        k: np.copy(v) if isinstance(v, np.ndarray) else v
+        for k, v in _fitted_attributes(est).items()
+    }
+    assert est.discard_statistics() is est
+    after = len(pickle.dumps(est))
+    # O(d): coef_ and a few scalars, no more than LinearRegression stores for the same data
+    # (plus the loss curve, one float per iteration).
+    reference = len(pickle.dumps(LinearRegression().fit(Xw, yw)))
+    assert after <= reference + est.loss_curve_.nbytes
+    assert after < before / 100
+    assert_array_equal(est.predict(Xw), prediction, strict=True)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert_array_equal(loaded.predict(Xw), prediction, strict=True)
+    assert loaded.score(Xw, yw) == est.score(Xw, yw)
+    for key, value in public.items():  # the fitted model itself is untouched
+        now = vars(est)[key]
+        if isinstance(value, np.ndarray):
+            assert_array_equal(now, value, strict=True)
+        else:
+            assert now == value, key
+
+
+def test_discarded_statistics_are_not_in_the_pickled_bytes():
+    est, Xw, _ = _wide_fit()
+    # The bytes of the scatter matrix (second moments) and of the means, as pickle stores them.
+    scatter = est._stats.scatter[100, :50].tobytes()
+    means = est._stats.mean[:50].tobytes()
+    data = pickle.dumps(est)
+    assert scatter in data and means in data and b"Moments" in data  # the search finds them
+    data = pickle.dumps(est.discard_statistics())
+    assert scatter not in data and means not in data and b"Moments" not in data
+    # Nothing in the file holds X's column means any more, to any digits.
+    column_means = Xw.mean(axis=0)
+    assert not any(np.float64(m).tobytes() in data for m in column_means)
+
+
+def test_skops_file_of_a_model_without_statistics_needs_only_the_estimator_type(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    est = GDLinearRegressor().fit(X, Y).discard_statistics()
+    path = tmp_path / "model.skops"
+    sio.dump(est, path)
+    assert sio.get_untrusted_types(file=path) == ["gdlinreg._estimator.GDLinearRegressor"]
+    loaded = sio.load(path, trusted=["gdlinreg._estimator.GDLinearRegressor"])
+    assert_array_equal(loaded.predict(X), est.predict(X), strict=True)
+
+
+@pytest.mark.parametrize("params", [{}, {"loss": "huber", "max_iter": 3000}], ids=["gram", "huber"])
+def test_partial_fit_after_discard_statistics_is_refused_and_fit_starts_afresh(params):
+    est = GDLinearRegressor(**params).partial_fit(X[:30], Y[:30]).discard_statistics()
+    before = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in vars(est).items()}
+    message = r"partial_fit cannot continue this model: discard_statistics\(\) dropped"
+    with pytest.raises(ValueError, match=message):
+        est.partial_fit(X[30:], Y[30:])
+    assert vars(est).keys() == before.keys()
+    assert_array_equal(est.coef_, before["coef_"], strict=True)
+    with pytest.raises(ValueError, match=message):  # the saved model remembers it
+        pickle.loads(pickle.dumps(est)).partial_fit(X[30:], Y[30:])
+    # fit works as always and keeps statistics again: partial_fit then continues from it.
+    est.fit(X[:30], Y[:30]).partial_fit(X[30:], Y[30:])
+    if "loss" not in params:  # squared loss: the least-squares fit of all rows seen
+        A = np.c_[X, np.ones(len(X))]
+        reference = np.linalg.lstsq(A, Y, rcond=None)[0]
+        np.testing.assert_allclose(np.r_[est.coef_, est.intercept_], reference, rtol=1e-8)
+
+
+def test_discard_statistics_needs_a_fitted_model():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        GDLinearRegressor().discard_statistics()
+
+
+def test_pickling_leaves_the_model_as_it_was():
+    # __getstate__ adds the format keys to a copy of the state, not to the model.
+    est = GDLinearRegressor().fit(X, Y)
+    keys = set(vars(est))
+    pickle.dumps(est)
+    assert set(vars(est)) == keys

@@ -9,6 +9,9 @@ Here the data are generated chunk by chunk from a seed, with large feature offse
 Dask fit is compared with the in-memory fit of the same numbers and with ``partial_fit``
 over the chunks. The threaded scheduler keeps the example self-contained; a
 ``distributed.Client`` runs the same code on a cluster (see the Dask page of the guide).
+
+To run it yourself, install gdlinreg with the ``dask`` extra (``pip install ".[dask]"`` in a
+clone of the repository); this example needs only ``dask[array]``.
 """
 
 # %%

@@ -46,41 +46,63 @@ def check_arrays(
         )
     one_target = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
-    _check_magnitudes("y", Y)
+    weights = check_sample_weight(sample_weight, X.shape[0])
+    heaviest = float(weights.max())
+    _check_magnitudes("y", Y, heaviest)
     if not defer:
-        _check_magnitudes("X", X.data if is_sparse(X) else X)
-    if sample_weight is None:
-        weights = np.ones(X.shape[0])
-    else:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        if weights.ndim == 0:
-            weights = np.full(X.shape[0], float(weights))
-        if weights.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}.")
-        if not np.isfinite(weights).all():
-            raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
-        if (weights < 0).any():
-            raise ValueError(
-                f"sample_weight must be >= 0; got {int((weights < 0).sum())} negative weight(s)."
-            )
-        if weights.sum() <= 0:
-            raise ValueError(
-                "sample_weight is all zero: give at least one sample a positive weight."
-            )
-        if not _TINY < weights.max() < _HUGE:
-            # Rescaling here would be silent and would break partial_fit's merges, whose
-            # batches must keep their relative weights.
-            raise ValueError(
-                f"sample_weight has a largest value of {weights.max():.3g}, outside "
-                f"[{_TINY:g}, {_HUGE:g}], where sums of weighted squares lose precision; the "
-                "fit only depends on relative weights, so multiply them by a common factor."
-            )
+        _check_magnitudes("X", X.data if is_sparse(X) else X, heaviest)
     return X, Y, one_target, weights
 
 
-# Weighted squares (the Gram form, the loss) must stay inside float64 (about 1e-308..1e308):
-# values and weights within 1e-100..1e100 keep every product weight * value**2 there.
-_HUGE, _TINY = 1e100, 1e-100
+def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> FloatArray:
+    """``sample_weight`` as float64 of shape ``(n_samples,)``, or the error that says why not.
+
+    As scikit-learn's ``_check_sample_weight``: None means all ones and a scalar is the same
+    weight for every sample (``numpy.full``); anything else must be one weight per sample.
+    The weights must be finite, >= 0 and not all zero, with the largest in
+    [1e-100, 1e100]. Run it on the caller's data before any split, so that errors name the
+    shapes the caller passed. The caller's array is never modified.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_samples, float(weights))
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},); got {weights.shape}. Pass one weight "
+            "per sample (row of X), or a scalar: the same weight for every sample."
+        )
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
+    if (weights < 0).any():
+        raise ValueError(
+            f"sample_weight must be >= 0; got {int((weights < 0).sum())} negative weight(s)."
+        )
+    if weights.sum() <= 0:
+        raise ValueError("sample_weight is all zero: give at least one sample a positive weight.")
+    if not _TINY < weights.max() < _WEIGHT_MAX:
+        # Rescaling here would be silent and would break partial_fit's merges, whose
+        # batches must keep their relative weights.
+        raise ValueError(
+            f"sample_weight has a largest value of {weights.max():.3g}, outside "
+            f"[{_TINY:g}, {_WEIGHT_MAX:g}], where sums of weighted squares lose precision; the "
+            "fit only depends on relative weights, so multiply them by a common factor."
+        )
+    return weights
+
+
+# float64 reaches about 1.8e308, so a value's square overflows beyond 1.34e154. The core
+# sums squares, though: over rows (the Gram statistics, the loss), over features (a row's
+# squared norm, the curvature L). Values up to _HUGE = 1e150 have squares up to
+# _SQUARES = 1e300, which leaves a factor of 1.8e8 for those sums: a deliberate margin, as
+# the statistics of a fit are only checked for overflow once built. Weighted squares obey the
+# same bound: max(sample_weight) * value**2 <= 1e300. Below, values and differences under
+# _TINY = 1e-100 would have squares (and weighted squares) near float64's underflow, 2.2e-308.
+_HUGE, _TINY = 1e150, 1e-100
+_SQUARES = _HUGE**2
+_WEIGHT_MAX = 1e100
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def confirm_magnitudes(X: Matrix, weights: FloatArray, stats: Moments, d: int) -> None:
@@ -90,9 +112,12 @@ def confirm_magnitudes(X: Matrix, weights: FloatArray, stats: Moments, d: int) -
     ``w_min * x**2 <= sum(w) * m2``, and its column's variance bounds its spread from below,
     so finite moments inside these bounds prove that :func:`_check_magnitudes` would pass.
     Otherwise (NaN, infinity, extreme or vanishing or constant columns, zero weights that hide
-    rows, or a false alarm) X itself is checked, which raises the precise error.
+    rows, or a false alarm) X itself is checked, which raises the precise error; and moments
+    that overflow although every value is in range (more than about 1e8 rows of values near
+    1e150) are refused by :func:`check_statistics`.
     """
     w_min = float(weights.min())
+    heaviest = float(weights.max())
     with np.errstate(all="ignore"):
         scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
         var = scatter[:d] / stats.weight_sum
@@ -100,41 +125,80 @@ def confirm_magnitudes(X: Matrix, weights: FloatArray, stats: Moments, d: int) -
         fine = (
             w_min > 0
             and bool(np.isfinite(stats.scatter).all() and np.isfinite(stats.mean).all())
-            and float(np.max(second)) * (stats.weight_sum / w_min) <= _HUGE**2
+            and float(np.max(second)) * (stats.weight_sum / w_min) * max(heaviest, 1.0) <= _SQUARES
             and bool(np.all(var >= _TINY**2))
         )
     if not fine:
         # (A sparse column's zeros are exact: only its stored values can be out of range.)
-        _check_magnitudes("X", X.data if is_sparse(X) else X)
+        _check_magnitudes("X", X.data if is_sparse(X) else X, heaviest)
+        check_statistics(stats)
 
 
-def _check_magnitudes(name: str, a: FloatArray) -> None:
+def check_statistics(stats: Moments) -> None:
+    """Refuse sums of squares that overflowed although every value was in range."""
+    with np.errstate(all="ignore"):
+        finite = bool(np.isfinite(stats.scatter).all() and np.isfinite(stats.mean).all())
+        finite = finite and bool(np.isfinite(stats.weight_sum))
+    if not finite:
+        raise ValueError(
+            "The weighted sums of squares of X and y over the rows (the Gram statistics) "
+            f"overflow float64 (beyond {_FLOAT_MAX:.3g}), although every value is within "
+            f"{_HUGE:g}: too many rows of values that large. Rescale X and y (e.g. divide by a "
+            "power of 10), or multiply sample_weight by a common factor below 1."
+        )
+
+
+def _check_magnitudes(name: str, a: FloatArray, heaviest: float = 1.0) -> float:
     """NaN, infinity, and magnitudes whose squares leave float64, each with its remedy.
 
-    Column minima and maxima cost two passes and no temporary the size of the data. For
-    sparse X, ``a`` is its stored values.
+    ``heaviest`` is the largest sample weight: weighted squares must stay below 1e300 too.
+    Returns the largest magnitude. Column minima and maxima cost two passes and no temporary
+    the size of the data. For sparse X, ``a`` is its stored values.
     """
     if a.size == 0:
-        return
+        return 0.0
     low = a.min(axis=0).astype(np.float64)
     high = a.max(axis=0).astype(np.float64)
     if np.isnan(low).any() or np.isnan(high).any():
         raise ValueError(f"Input {name} contains NaN; remove or impute those values.")
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
         raise ValueError(f"Input {name} contains infinity; remove or replace those values.")
-    largest = np.maximum(np.abs(low), np.abs(high))
-    if largest.max() > _HUGE:
+    magnitude = np.maximum(np.abs(low), np.abs(high))
+    largest = float(magnitude.max())
+    scaler = ", or StandardScaler" if name == "X" else ""
+    fix = f"{name} (e.g. divide by a power of 10{scaler})"
+    if largest > _HUGE:
+        why = (
+            f"whose squares overflow float64 (beyond {np.sqrt(_FLOAT_MAX):.3g})"
+            if largest > np.sqrt(_FLOAT_MAX)
+            else f"whose squares (up to {largest * largest:.3g}) fit in float64 but leave "
+            "too little room for sums of them"
+        )
         raise ValueError(
-            f"{name} holds values up to {largest.max():.3g}, whose squares overflow float64; "
-            f"rescale {name} (e.g. divide by a power of 10, or StandardScaler for X)."
+            f"{name} holds values up to {largest:.3g}, {why}. gdlinreg accepts magnitudes up "
+            f"to {_HUGE:g}, whose squares stay below {_SQUARES:g}: a factor of 1e8 below "
+            f"float64's largest value ({_FLOAT_MAX:.3g}) for the sums of squares over rows and "
+            f"features (the Gram statistics, the loss, the curvature); rescale {fix}: the "
+            "coefficients scale with the data."
+        )
+    if heaviest * largest * largest > _SQUARES:
+        raise ValueError(
+            f"sample_weight up to {heaviest:.3g} times the squares of {name} values up to "
+            f"{largest:.3g} gives weighted squares beyond the "
+            f"{_SQUARES:g} gdlinreg accepts (a factor of 1e8 below float64's largest value, "
+            f"{_FLOAT_MAX:.3g}, for their sums); the fit only depends on relative weights, "
+            f"so divide sample_weight by a common factor, or rescale {fix}."
         )
     spread = high - low
-    tiny = (largest > 0) & (largest < _TINY) | (spread > 0) & (spread < _TINY)
+    tiny = (magnitude > 0) & (magnitude < _TINY) | (spread > 0) & (spread < _TINY)
     if tiny.any():
         raise ValueError(
-            f"{name} holds columns whose values (or differences) are below {_TINY:g}, whose "
-            f"squares underflow float64; rescale {name} (e.g. multiply by a power of 10)."
+            f"{name} holds columns whose values (or differences) are below {_TINY:g}: their "
+            f"squares (below {_TINY * _TINY:g}), times small sample weights, can come near "
+            "float64's underflow (2.2e-308), where they lose precision, so gdlinreg accepts "
+            f"magnitudes down to {_TINY:g} only; rescale {name} (e.g. multiply by a power of 10)."
         )
+    return largest
 
 
 def initial_point(

@@ -19,7 +19,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import _check_magnitudes
+from ._checks import _check_magnitudes, check_statistics
 from ._objective import Moments, moments
 
 if TYPE_CHECKING:
@@ -73,7 +73,10 @@ def as_arrays(
             sample_weight = da.full(X.shape[0], sample_weight, chunks=(rows,))
         weights = _as_dask_array(sample_weight, "sample_weight").astype(np.float64)
         if weights.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}.")
+            raise ValueError(
+                f"sample_weight must have shape ({X.shape[0]},); got {weights.shape}. Pass one "
+                "weight per sample (row of X), or a scalar: the same weight for every sample."
+            )
         weights = weights.rechunk((rows,))
     return X, Y, weights, one_target
 
@@ -227,8 +230,8 @@ def _chunk_moments(
     # chunk is scanned for them only when the moments are not finite: a separate isfinite
     # pass over every chunk costs a sixth of the syrk that builds the statistics.
     if not (np.isfinite(stats.mean).all() and np.isfinite(stats.scatter).all()):
-        _check_finite(x, y)
-        raise ValueError("The squares of X or y overflow float64; rescale them.")
+        _check_finite(x, y, float(w.max()))
+        check_statistics(stats)
     out[0] = stats
     return out
 
@@ -242,10 +245,10 @@ def _check_weights(w: FloatArray) -> None:
         )
 
 
-def _check_finite(x: FloatArray, y: FloatArray) -> None:
+def _check_finite(x: FloatArray, y: FloatArray, heaviest: float = 1.0) -> None:
     # The in-memory checks, with their messages (NaN, infinity, squares out of range).
     for name, a in (("X", x), ("y", y)):
-        _check_magnitudes(name, a)
+        _check_magnitudes(name, a, heaviest)
 
 
 def _merge_all(parts: list[NDArray[np.object_] | Moments]) -> Moments:

@@ -13,6 +13,7 @@ import dask
 import dask.array as da
 import numpy as np
 
+from ._checks import check_statistics
 from ._dask import as_arrays, moments_graph, split_rows, validation_arrays
 from ._geometry import batch_curvature
 from ._objective import _MAX_FEATURES_FOR_GRAM, DataObjective, GramObjective, _lanczos
@@ -94,16 +95,26 @@ class DaskSource:
         stats: Moments = computed[0]
         rest = list(computed[1:])
         self.passes += 1
+        check_statistics(stats)  # chunks in range can still overflow when merged
+        self.validation_stats = rest.pop(0) if self.val is not None else None
         if stats.weight_sum <= 0:
+            # With a split, the held-out rows' weight tells an all-zero sample_weight apart.
+            held = self.validation_stats if self.split else None
+            held_weight = held.weight_sum if held is not None else 0.0
             raise ValueError(
                 "early_stopping=True held out every sample with a positive sample_weight, "
                 "leaving none to train on; lower validation_fraction or pass X_val and y_val."
-                if self.split
+                if held_weight > 0
                 else "sample_weight is all zero: give at least one sample a positive weight."
             )
-        self.validation_stats = rest.pop(0) if self.val is not None else None
         if self.validation_stats is not None and self.validation_stats.weight_sum <= 0:
-            raise ValueError("The validation set has no sample with a positive weight.")
+            raise ValueError(
+                "early_stopping=True held out only samples of zero sample_weight, which give "
+                "no validation score; raise validation_fraction, change random_state, or pass "
+                "X_val and y_val."
+                if self.split
+                else "The validation set has no sample with a positive weight."
+            )
         self.p = w / stats.weight_sum
         self.largest = np.array(rest) * (X.shape[0] / stats.weight_sum)
         self.parts: list[Part] = list(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import sys
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -16,8 +15,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._checks import check_sample_weight
 from ._fit import HoldOut, fit_model
+from ._fit import is_dask as _is_dask
 from ._hooks import CallbackBridge, rollback_on_error
+from ._options import DEFAULTS
 from ._solver import SOLVERS, Start
 from .losses import LOSSES
 from .penalties import PENALTIES
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from sklearn.utils import Tags
 
     from ._dask import ValidationArrays
+    from ._objective import Moments
     from ._solver import GDResult, Validation
     from ._typing import FloatArray, LearningRate, Matrix, Penalty
 
@@ -63,28 +66,7 @@ _SPARSE = ("csr", "csc")
 
 # The parameters the core reads (``_options.DEFAULTS``), by the estimator's own names;
 # store_path is the core's return_path.
-_CORE_PARAMS = (
-    "loss",
-    "epsilon",
-    "penalty",
-    "alpha",
-    "l1_ratio",
-    "positive",
-    "solver",
-    "learning_rate",
-    "max_iter",
-    "tol",
-    "fit_intercept",
-    "momentum",
-    "nesterovs_momentum",
-    "line_search",
-    "batch_size",
-    "shuffle",
-    "random_state",
-    "n_iter_no_change",
-    "precompute",
-    "verbose",
-)
+_CORE_PARAMS = tuple(name for name in DEFAULTS if name != "return_path")
 
 
 def _package_version() -> str:
@@ -238,7 +220,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         Parameter updates made, over all calls to ``partial_fit`` as well.
     loss_curve_ : ndarray of shape (`n_iter_`,)
         The objective (loss plus penalty) after every iteration; for mini-batches the mean of
-        the epoch's batch objectives.
+        the epoch's batch objectives. As in scikit-learn, one entry per iteration: entry
+        ``k - 1`` is the value after step ``k``, and the starting value is not included
+        (:func:`~gdlinreg.plotting.plot_loss_curves` adds it as step 0 when given X and y).
     converged_ : bool
         Whether the ``tol`` criterion was met. False with ``tol=None`` and when early stopping
         or a callback ended the fit.
@@ -289,6 +273,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     >>> textbook.fit(X, y, coef_init=[0.48], intercept_init=0.75).coef_.round(4)
     array([0.7887])
     """
+
+    # The statistics partial_fit continues from, opaque here (the core's to build and merge).
+    _stats: Moments | None
 
     _parameter_constraints: ClassVar[dict[str, list[object]]] = {
         "loss": [StrOptions(set(LOSSES))],
@@ -386,16 +373,19 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         y_val: ArrayLike | None = None,
         sample_weight_val: ArrayLike | None = None,
     ) -> GDLinearRegressor:
-        """Fit the model.
+        r"""Fit the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Used in place (no copy) when float32 or float64; sparse CSR/CSC is never
-            densified.
+            densified. Magnitudes must lie within 1e-100..1e150 (zeros aside), as must those
+            of ``y``: see Notes.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights, not all zero; the fit is then weighted least squares.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights, not all zero; the fit is then weighted least squares. As
+            in scikit-learn, a scalar is the same weight for every sample. Checked on the
+            samples passed, before any early-stopping split.
         coef_init : array-like of shape (n_features,) or (n_targets, n_features), default=None
             The starting coefficients (zeros by default; the previous ``coef_`` with
             ``warm_start=True``).
@@ -418,6 +408,21 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             For invalid parameters or data, and (as :class:`gdlinreg.DivergenceError`) when a
             numeric ``learning_rate`` makes the iteration diverge. A fit that raises leaves a
             previously fitted model unchanged.
+
+        Notes
+        -----
+        The fit sums squares: over rows (the Gram statistics, the loss) and over features
+        (row norms, the curvature :math:`L`). float64 reaches :math:`1.8\cdot 10^{308}`, so a
+        single square overflows only beyond :math:`|x| = 1.34\cdot 10^{154}`; gdlinreg
+        accepts :math:`|x|, |y| \le 10^{150}`, whose squares stay below :math:`10^{300}`, a
+        deliberate factor of :math:`1.8\cdot 10^8` below the limit for those sums. Weighted
+        squares obey the same bound, :math:`\max_i s_i \cdot x^2 \le 10^{300}`, and the
+        largest weight must lie in :math:`[10^{-100}, 10^{100}]`. Values beyond are refused
+        with that explanation (rescaling X or y by a power of 10 changes the coefficients by
+        the same factor); statistics that overflow although every value is in range (more
+        than some :math:`10^8` rows of values near :math:`10^{150}`) are refused too. Values
+        and differences below :math:`10^{-100}` are refused, as their weighted squares would
+        lose precision near float64's underflow.
         """
         self._validate_params()
         if _is_dask(X, y, sample_weight, X_val, y_val):  # Dask hook, see _fit_dask
@@ -466,17 +471,31 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ``precompute`` not False and no ``batch_size``); otherwise only the coefficients carry
         over, and the statistics start with the first ``partial_fit`` batch.
 
+        The statistics are kept in the fitted model (see :meth:`discard_statistics` for what
+        that costs and reveals); a pickled model continues from them after loading.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         self : GDLinearRegressor
+
+        Raises
+        ------
+        ValueError
+            With ``early_stopping=True`` (as ``SGDRegressor.partial_fit`` does): a batch holds
+            no validation set to stop on. Use :meth:`fit`, or set ``early_stopping=False``.
+            After :meth:`discard_statistics`, whose model no longer holds the data seen; use
+            :meth:`fit`. And for invalid data, as :meth:`fit`; a call that raises leaves the
+            model unchanged.
         """
         self._validate_params()
+        self._check_partial_fit()
         if _is_dask(X, y, sample_weight):  # Dask hook, see _fit_dask
             return self._fit_dask(X, y, sample_weight, None, None, partial=True)
         first = not hasattr(self, "coef_")
@@ -484,6 +503,63 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             X, y = self._validate(X, y, reset=first, finite=False)
             self._fit_core(X, y, sample_weight, self._continued(first), None, partial=True)
         return self
+
+    def discard_statistics(self) -> GDLinearRegressor:
+        r"""Drop the training statistics that :meth:`partial_fit` continues from.
+
+        A fit with the Gram form (the squared losses, ``precompute`` not False, no
+        ``batch_size``), and every :meth:`partial_fit` with a squared loss, keeps the
+        weighted centred sufficient statistics of all the data seen: the total weight
+        :math:`S`, the means of the columns of :math:`[X \mid y]` and their
+        :math:`(d + k) \times (d + k)` scatter matrix :math:`\sum_i s_i (z_i - \bar z)
+        (z_i - \bar z)^\top`. They let :meth:`partial_fit` solve on all the data seen so
+        far. Pickled, they are :math:`8 (d + k)^2` bytes (8 MB at 1000 features, where
+        ``coef_`` is 8 kB), and they disclose the training data's means, variances and
+        correlations. Call this method before saving or publishing a finished model to leave
+        them out.
+
+        Afterwards ``predict`` and ``score`` give identical results and the fitted attributes
+        are unchanged, but :meth:`partial_fit` raises a ``ValueError`` (it would otherwise
+        silently forget all the data seen before). :meth:`fit` works as usual and keeps new
+        statistics. A ``warm_start`` fit starts from ``coef_`` as before.
+
+        Returns
+        -------
+        self : GDLinearRegressor
+            The model itself, without its statistics.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> import numpy as np
+        >>> from gdlinreg import GDLinearRegressor
+        >>> X = np.random.default_rng(0).standard_normal((500, 200))
+        >>> model = GDLinearRegressor().fit(X, X @ np.ones(200))
+        >>> len(pickle.dumps(model)) > 300_000
+        True
+        >>> len(pickle.dumps(model.discard_statistics())) < 10_000
+        True
+        """
+        check_is_fitted(self)
+        self._stats = None
+        self._statistics_discarded = True
+        return self
+
+    def _check_partial_fit(self) -> None:
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (nor does SGDRegressor's): "
+                "a batch holds no validation set to stop on. Use fit, which holds out "
+                "validation_fraction of the data (or takes X_val, y_val), or set "
+                "early_stopping=False (set_params(early_stopping=False)) for partial_fit."
+            )
+        if getattr(self, "_statistics_discarded", False):
+            raise ValueError(
+                "partial_fit cannot continue this model: discard_statistics() dropped the "
+                "statistics of the data it has seen, so a new batch would silently replace "
+                "them. Call fit on all the data, or call partial_fit on a copy saved before "
+                "discard_statistics()."
+            )
 
     def score(self, X: Matrix, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """:math:`R^2` of the prediction (scikit-learn's ``r2_score``, averaged over targets);
@@ -534,7 +610,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return prediction
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = super().__getstate__()
+        # A copy: on Python >= 3.11 object.__getstate__ returns __dict__ itself, which the keys
+        # below would otherwise add to the model being pickled.
+        state: dict[str, Any] = dict(super().__getstate__())
         state["_gdlinreg_format"] = _PERSISTENCE_FORMAT
         state["_gdlinreg_version"] = _package_version()
         return state
@@ -622,14 +700,22 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 f"of {n} samples, leaving none to train on; use more data or a smaller "
                 "validation_fraction."
             )
+        # The caller's weights are checked before they are split, so that the errors name
+        # the shapes passed (and a scalar is spread over all samples first).
+        w = None if sample_weight is None else check_sample_weight(sample_weight, n)
         order = check_random_state(self.random_state).permutation(n)
         val, train = order[:n_val], np.sort(order[n_val:])
-        w = None if sample_weight is None else np.asarray(sample_weight)
-        if w is not None and w.shape == (n,) and not np.any(w[train] > 0):
+        if w is not None and not np.any(w[train] > 0):
             raise ValueError(
                 "early_stopping=True held out every sample with a positive sample_weight, "
                 "leaving none to train on; lower validation_fraction, change random_state, "
                 "or pass X_val and y_val."
+            )
+        if w is not None and not np.any(w[val] > 0):
+            raise ValueError(
+                "early_stopping=True held out only samples of zero sample_weight, which give "
+                "no validation score; raise validation_fraction, change random_state, or pass "
+                "X_val and y_val."
             )
         validation = (X[val], y[val], None if w is None else w[val])
         return X[train], y[train], None if w is None else w[train], validation
@@ -666,6 +752,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             callbacks=bridge.begin,
         )
         self._stats = fitted.memory
+        if not partial:  # a new fit holds new statistics: partial_fit may continue again
+            self.__dict__.pop("_statistics_discarded", None)
         self.t_ = start.step + fitted.result.n_updates
         self._set_result(fitted.result, warn=fitted.tested)
         bridge.finish()  # after the fitted attributes exist: callbacks may score the final model
@@ -717,13 +805,6 @@ def _seed(random_state: int | np.integer[Any] | np.random.RandomState | None) ->
     if isinstance(random_state, (int, np.integer)):
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-def _is_dask(*arrays: object) -> bool:
-    # Dask data can only exist once Dask is imported; asking sys.modules keeps gdlinreg from
-    # importing it.
-    dask = sys.modules.get("dask")
-    return dask is not None and any(dask.is_dask_collection(a) for a in arrays)
 
 
 def _as_float(X: Matrix) -> Matrix:

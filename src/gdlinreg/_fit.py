@@ -93,7 +93,7 @@ def _source(
     X: Matrix, y: object, sample_weight: ArrayLike | None, validation: Validation | HoldOut | None
 ) -> Source:
     arrays = validation[:2] if isinstance(validation, tuple) else ()
-    if _is_dask(X, y, sample_weight, *arrays):
+    if is_dask(X, y, sample_weight, *arrays):
         from ._dask_source import DaskSource
 
         if isinstance(validation, HoldOut):
@@ -104,7 +104,7 @@ def _source(
     return ArraySource(X, cast("ArrayLike", y), sample_weight, cast("ArrayValidation", validation))
 
 
-def _is_dask(*arrays: object) -> bool:
+def is_dask(*arrays: object) -> bool:
     # Dask data can only exist once Dask is imported; asking sys.modules keeps gdlinreg from
     # importing it.
     dask = sys.modules.get("dask")

@@ -516,7 +516,7 @@ def _raise_divergence(
     plain = method.plain
     bound = (2.0 if plain else 1.0) / lipschitz
     step = run.steps[-1] if run.steps else base
-    unit = f"{method.unit}s"
+    ran = _count(len(run.losses) + 1, method.unit)
     where = (
         " for full batches; mini-batch gradients are noisier and can need smaller steps"
         if method.batches
@@ -524,7 +524,7 @@ def _raise_divergence(
     )
     raise DivergenceError(
         f"learning_rate={step:.6g} makes {method.name!r} diverge: the {loss.name} loss went "
-        f"from {value0:.4g} to {run.diverged_at:.4g} in {len(run.losses) + 1} {unit}. The "
+        f"from {value0:.4g} to {run.diverged_at:.4g} in {ran}. The "
         f"largest stable step for this data and loss is {bound:.6g} "
         f"({'2/L' if plain else '1/L'}, L = {lipschitz:.6g} being the largest eigenvalue of "
         f"the loss Hessian){where}; use a smaller learning_rate or learning_rate='auto'.",
@@ -532,23 +532,29 @@ def _raise_divergence(
     )
 
 
+def _count(n: int, unit: str) -> str:
+    """``n`` iterations in words: "1 step", "3 steps", "1 epoch" (mini-batches)."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, unit: str) -> str:
-    unit = f"{unit}s"
     criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
+    ran = _count(n_iter, unit)
     if reason == "tol":
-        return f"converged: {criterion} was met after {n_iter} {unit}"
+        return f"converged: {criterion} was met after {ran}"
     if reason == "max_iter":
+        limit = f"max_iter={_count(max_iter, unit)}"
         if tol is None:
-            return f"ran max_iter={max_iter} {unit} (tol=None: no stopping test)"
-        return f"max_iter={max_iter} {unit} ran before {criterion} was met"
+            return f"ran {limit} (tol=None: no stopping test)"
+        return f"{limit} ran before {criterion} was met"
     if reason == "early_stopping":
         return (
-            f"early stopping: the validation score stopped improving; {n_iter} {unit} ran "
+            f"early stopping: the validation score stopped improving; {ran} ran "
             "and the best iterate is returned"
         )
     if reason == "callback":
-        return f"a callback stopped the fit after {n_iter} {unit}"
+        return f"a callback stopped the fit after {ran}"
     return (
-        f"stalled after {n_iter} {unit}: rounding errors dominate before {criterion} is "
+        f"stalled after {ran}: rounding errors dominate before {criterion} is "
         "met (the problem is too ill-conditioned for it)"
     )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_arrays, confirm_magnitudes
+from ._checks import check_arrays, check_statistics, confirm_magnitudes
 from ._geometry import minibatch_curvature
 from ._objective import DataObjective, GramObjective, moments, prefer_gram
 from ._sparse import is_sparse
@@ -190,7 +190,9 @@ def accumulate(source: Source, previous: Moments | None) -> MomentsSource:
     """``source``'s full statistics merged into ``previous`` (Chan's update): the data of a
     ``partial_fit`` batch join all the batches seen before."""
     stats = source.statistics(full=True)
-    return MomentsSource(stats if previous is None else previous.merge(stats), source)
+    merged = stats if previous is None else previous.merge(stats)
+    check_statistics(merged)  # the merge of in-range batches can still overflow
+    return MomentsSource(merged, source)
 
 
 def validation_score(

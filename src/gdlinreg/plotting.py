@@ -1,11 +1,14 @@
-"""Teaching figures: fit progress, loss surface with the descent path, loss and distance curves.
+"""Teaching figures: fit progress, loss surface with the descent path, loss and distance curves,
+the error along the Hessian's eigenvectors, the descent as a film, a learning-rate explorer.
 
-Install with the ``plot`` extra (``pip install "gdlinreg[plot]"``). Each function takes a fitted
+Install with the ``plot`` extra (from a clone, ``pip install ".[plot]"``); without matplotlib every
+function here raises a :class:`ModuleNotFoundError` that says so. Each figure takes a fitted
 :class:`~gdlinreg.GDLinearRegressor` or a :class:`~gdlinreg.GDResult` (a "run") and returns a
 :class:`matplotlib.figure.Figure`. The figures that draw iterates need the path: fit with
 ``store_path=True``, or call :func:`~gdlinreg.gradient_descent` with ``return_path=True``.
 The curves also accept a :class:`~gdlinreg.DivergenceError` (its ``loss_history``) or a plain
-array of loss values.
+array of loss values. :func:`animate_descent` returns a matplotlib ``FuncAnimation``, and
+:func:`explore_learning_rate` a :class:`LearningRateExplorer` (a figure with sliders).
 
 matplotlib is imported only when a function here is called: ``import gdlinreg.plotting``
 alone does not import it. Pass ``ax=`` to draw into an existing axes; otherwise a new figure
@@ -18,36 +21,40 @@ data, not the library's own solver.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .losses import get_loss
+from . import _plot_base as base
+from ._plot_base import Curve, Run
+from ._plot_explore import LearningRateExplorer
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
     from mpl_toolkits.mplot3d import Axes3D
-    from numpy.typing import ArrayLike
+    from numpy.typing import ArrayLike, NDArray
 
-    from ._estimator import GDLinearRegressor
-    from ._solver import DivergenceError, GDResult
+    from ._plot_film import DescentAnimation
+    from ._solver import GDResult
     from ._typing import FloatArray, Loss
 
-#: A fit with its path: a fitted estimator or a ``GDResult``.
-Run: TypeAlias = "GDLinearRegressor | GDResult"
-#: What the loss curves accept: a run, a ``DivergenceError`` or an array of loss values.
-Curve: TypeAlias = "GDLinearRegressor | GDResult | DivergenceError | ArrayLike"
-
 __all__ = [
+    "LearningRateExplorer",
+    "animate_descent",
+    "explore_learning_rate",
     "plot_distance_to_solution",
+    "plot_error_modes",
     "plot_fit_progress",
     "plot_loss_curves",
     "plot_loss_surface",
 ]
 
-# The loss surface draws at most about this many iterates of a long path.
-_MAX_PATH_POINTS = 2000
+# Documented, and doctested, as gdlinreg.plotting's: its home module is private.
+LearningRateExplorer.__module__ = __name__
+
+# The accepted ``kind`` of plot_loss_surface, and what each draws.
+_KINDS = {"contour": "contour", "surface": "surface", "3d": "surface"}
 
 
 def plot_fit_progress(
@@ -94,23 +101,20 @@ def plot_fit_progress(
     >>> [line.get_label() for line in fig.axes[0].get_lines()]
     ['start', 'after 10 steps', 'after 100 steps', 'after 1000 steps', 'least squares']
     """
-    X, y, weights = _data(X, y, sample_weight)
-    coef_path, intercept_path = _path(run)
-    if X.shape[1] != 1 or coef_path.ndim != 2 or coef_path.shape[1] != 1:
-        raise ValueError("plot_fit_progress needs a one-feature, one-target fit.")
+    base.require_matplotlib()
+    X, y, weights = base.data(X, y, sample_weight)
+    coef_path, intercept_path = base.one_feature_path(run, X, "plot_fit_progress")
     n_iter = len(coef_path) - 1
     for k in steps:
         if not 0 <= k <= n_iter:
             raise ValueError(f"step {k} is not in the run, which took {n_iter} steps.")
-    (slope,), intercept = _lstsq(X, y, weights, _fit_intercept(run))
-    fig, ax = _axes(ax)
+    (slope,), intercept = base.lstsq(X, y, weights, base.fit_intercept(run))
+    fig, ax = base.axes(ax)
     x = X[:, 0]
-    span = np.ptp(x) if np.ptp(x) > 0 else 1.0
-    grid = np.linspace(x.min() - 0.1 * span, x.max() + 0.1 * span, 2)
+    grid = base.line_grid(x)
     ax.scatter(x, y, color="black", zorder=3, label="data")
     ax.plot(grid, coef_path[0, 0] * grid + intercept_path[0], ls=":", color="gray", label="start")
-    colors = _colors(len(steps))
-    for k, color in zip(steps, colors, strict=True):
+    for k, color in zip(steps, base.colors(len(steps)), strict=True):
         line = coef_path[k, 0] * grid + intercept_path[k]
         ax.plot(grid, line, color=color, label=f"after {k} steps")
     ax.plot(grid, slope * grid + intercept, ls="--", color="black", label="least squares")
@@ -140,8 +144,10 @@ def plot_loss_surface(
     the figure is a 2-D slice through coefficients ``coefs``, all other coefficients and the
     intercept held at the run's final values; the path drawn is the projection of the iterates
     onto those two coefficients (the other coordinates move too, so it does not lie on the
-    slice except at its end). Of a path longer than 2000 steps, the early steps and
-    geometrically spaced later ones are drawn, the last included.
+    slice except at its end). The star marks the least-squares solution (on a slice, its two
+    coefficients: the slice's minimum once the run has converged), the white dot the start.
+    Of a path longer than 2000 steps, the early steps and geometrically spaced later ones are
+    drawn, the last included.
 
     Parameters
     ----------
@@ -157,8 +163,9 @@ def plot_loss_surface(
     sample_weight : array-like of shape (n_samples,), default=None
     extent : tuple (xmin, xmax, ymin, ymax), default=None
         The parameter ranges drawn; by default the path and the least-squares point, padded.
-    kind : {"contour", "surface"}, default="contour"
-        Filled contours in the plane, or a 3-D surface with the path on it.
+    kind : {"contour", "surface", "3d"}, default="contour"
+        Filled contours in the plane, or a 3-D surface with the path on it (``"3d"`` is
+        another name for ``"surface"``).
     resolution : int, default=60
         Grid points along each axis.
     ax : matplotlib.axes.Axes, default=None
@@ -180,89 +187,65 @@ def plot_loss_surface(
     >>> ax = fig.axes[0]
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('slope', 'intercept')
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['path', 'start', 'least squares']
     """
-    if kind not in ("contour", "surface"):
-        raise ValueError(f"kind must be 'contour' or 'surface'; got {kind!r}.")
-    X, y, weights = _data(X, y, sample_weight)
-    coef_path, intercept_path = _path(run)
-    if coef_path.ndim != 2:
-        raise ValueError("plot_loss_surface needs a one-target fit.")
-    loss_fn = get_loss(loss if loss is not None else getattr(run, "loss", "half_mse"))
-    p = weights / weights.sum()
-    names = _feature_names(run, X.shape[1])
-    if X.shape[1] == 1:
-        # Parameters (slope, intercept): residual = a * x + b * 1 - y.
-        u, v, base = X[:, 0], np.ones_like(y), -y
-        path_a, path_b = coef_path[:, 0], intercept_path
-        labels = ("slope", "intercept")
-        (ls_a,), ls_b = _lstsq(X, y, weights, True)
-    else:
-        i, j = coefs
-        if i == j or not (0 <= i < X.shape[1] and 0 <= j < X.shape[1]):
-            raise ValueError(f"coefs must be two different feature indices; got {coefs!r}.")
-        fixed = coef_path[-1].copy()
-        fixed[[i, j]] = 0.0
-        u, v, base = X[:, i], X[:, j], X @ fixed + intercept_path[-1] - y
-        path_a, path_b = coef_path[:, i], coef_path[:, j]
-        labels = (names[i], names[j])
-        ls_a, ls_b = None, None
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}.")
+    base.require_matplotlib()
+    X, y, weights = base.data(X, y, sample_weight)
+    plane = base.plane(run, X, y, weights, base.loss_of(run, loss), coefs)
+    star = plane.star
     if extent is None:
-        extent = _extent(path_a, path_b, ls_a, ls_b)
-    a = np.linspace(extent[0], extent[1], resolution)
-    b = np.linspace(extent[2], extent[3], resolution)
-    A, B = np.meshgrid(a, b)
-
-    def value(ai: float, bi: float) -> float:
-        return loss_fn.value((base + ai * u + bi * v)[:, None], p)
-
-    Z = np.array([[value(ai, bi) for ai in a] for bi in b])
-    if len(path_a) > _MAX_PATH_POINTS:
-        # Long runs: every early step, then geometrically spaced ones, and the last.
-        n = len(path_a)
-        keep = np.unique(np.geomspace(1, n, _MAX_PATH_POINTS).astype(int) - 1)
-        keep = np.union1d(np.arange(_MAX_PATH_POINTS // 4), keep)
-        path_a, path_b = path_a[keep], path_b[keep]
-    if kind == "surface":
-        path_z = np.array([value(ai, bi) for ai, bi in zip(path_a, path_b, strict=True)])
-        fig, ax = _axes(ax, projection="3d")
-        ax3d = cast("Axes3D", ax)  # (a 3-D axes: _axes checked or made one)
-        ax3d.plot_surface(A, B, Z, cmap="viridis", alpha=0.6, linewidth=0)
-        ax.plot(path_a, path_b, path_z, color="red", marker=".", markersize=3, label="path")
-        ax3d.set_zlabel(f"{loss_fn.name} loss")
+        extent = base.extent(plane.path_a, plane.path_b, *star)
+    grid = plane.grid(extent, resolution)
+    if _KINDS[kind] == "surface":
+        fig, ax = _surface_3d(ax, plane, grid)
     else:
-        fig, ax = _axes(ax)
-        low, high = float(Z.min()), float(Z.max())
-        # Levels crowd towards the minimum, so the flat valley floor shows its shape.
-        levels = low + np.geomspace((high - low) * 1e-4, high - low, 15) if high > low else None
-        if levels is not None:
-            levels = np.concatenate([[low], levels])
-        filled = ax.contourf(A, B, Z, levels=levels, cmap="viridis")
-        fig.colorbar(filled, ax=ax, label=f"{loss_fn.name} loss")
-        ax.plot(path_a, path_b, color="red", marker=".", markersize=3, label="path")
-        ax.plot(path_a[:1], path_b[:1], "o", color="white", mec="black", label="start")
-    if ls_a is not None:
-        if kind == "surface":
-            ax.plot([ls_a], [ls_b], [value(ls_a, ls_b)], "*", color="black", label="least squares")
-        else:
-            ax.plot([ls_a], [ls_b], "*", color="black", markersize=12, label="least squares")
+        fig, ax, _ = base.draw_contours(ax, plane, grid)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
-    ax.set_xlabel(labels[0])
-    ax.set_ylabel(labels[1])
-    title = f"{loss_fn.name} loss surface and descent path"
-    ax.set_title(title if X.shape[1] == 1 else f"{title} (slice)")
+    ax.set_xlabel(plane.labels[0])
+    ax.set_ylabel(plane.labels[1])
+    title = f"{plane.loss.name} loss surface and descent path"
+    ax.set_title(f"{title} (slice)" if plane.sliced else title)
     ax.legend()
     return fig
 
 
+def _surface_3d(
+    ax: Axes | None, plane: base.Plane, grid: tuple[FloatArray, FloatArray, FloatArray]
+) -> tuple[Figure | SubFigure, Axes]:
+    keep = base.thin(len(plane.path_a))
+    a, b = plane.path_a[keep], plane.path_b[keep]
+    z = np.array([plane.value(ai, bi) for ai, bi in zip(a, b, strict=True)])
+    fig, ax = base.axes(ax, projection="3d")
+    ax3d = cast("Axes3D", ax)  # (a 3-D axes: base.axes checked or made one)
+    ax3d.plot_surface(*grid, cmap="viridis", alpha=0.6, linewidth=0)
+    ax.plot(a, b, z, color="red", marker=".", markersize=3, label="path")
+    ax.plot(a[:1], b[:1], z[:1], "o", color="white", mec="black", label="start")
+    star_z = plane.value(*plane.star)
+    ax.plot([plane.star[0]], [plane.star[1]], [star_z], "*", color="black", label="least squares")
+    ax3d.set_zlabel(f"{plane.loss.name} loss")
+    return fig, ax
+
+
 def plot_loss_curves(
     runs: Curve | dict[str, Curve],
+    X: ArrayLike | None = None,
+    y: ArrayLike | None = None,
     *,
+    sample_weight: ArrayLike | None = None,
+    loss: str | Loss | None = None,
     optimum: float | dict[str, float] | None = None,
     logx: bool = False,
     ax: Axes | None = None,
 ) -> Figure | SubFigure:
     """The loss after every step, log-scaled, for one run or several side by side.
+
+    A run's ``loss_curve_`` (``loss_history``) has one entry per iteration, the value *after*
+    it: entry ``k - 1`` is drawn at step ``k``. Given ``X`` and ``y``, runs that kept their path
+    also get the starting value at step 0, the objective at their first iterate.
 
     Parameters
     ----------
@@ -270,11 +253,19 @@ def plot_loss_curves(
         Each run a fitted :class:`~gdlinreg.GDLinearRegressor` (``loss_curve_``), a
         :class:`~gdlinreg.GDResult` (``loss_history``), a :class:`~gdlinreg.DivergenceError`
         (the losses before the blow-up) or an array of loss values; a dict labels them.
+    X : array-like of shape (n_samples, n_features), default=None
+    y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+        The training data: with them, step 0 is drawn for runs with a path (fitted with
+        ``store_path=True`` or ``return_path=True``).
+    sample_weight : array-like of shape (n_samples,), default=None
+    loss : str or loss object, default=None
+        The loss of step 0; by default the estimator's ``loss`` (and its penalty is added), or
+        ``"half_mse"`` for a :class:`~gdlinreg.GDResult`, which does not record its loss.
     optimum : float or dict of str to float, default=None
         Subtract this minimum value (per label with a dict), so the curve shows the excess
         loss :math:`J - J^*`; values at or below zero (rounding) are not drawn.
     logx : bool, default=False
-        Log-scale the step axis too.
+        Log-scale the step axis too (step 0 is then not drawn).
     ax : matplotlib.axes.Axes, default=None
 
     Returns
@@ -288,21 +279,26 @@ def plot_loss_curves(
     >>> from gdlinreg.plotting import plot_loss_curves
     >>> X, y = load_seed_example()
     >>> runs = {name: GDLinearRegressor(loss=name, solver="gd", learning_rate=0.01,
-    ...                                 max_iter=100, tol=None).fit(X, y)
+    ...                                 max_iter=100, tol=None, store_path=True).fit(X, y)
     ...         for name in ("half_mse", "mse")}
-    >>> fig = plot_loss_curves(runs, optimum={"half_mse": 0.16, "mse": 0.32})
+    >>> fig = plot_loss_curves(runs, X, y, optimum={"half_mse": 0.16, "mse": 0.32})
     >>> ax = fig.axes[0]
     >>> ax.get_yscale(), [line.get_label() for line in ax.get_lines()]
     ('log', ['half_mse', 'mse'])
+    >>> ax.get_lines()[0].get_xdata()[[0, -1]]  # step 0, the start, to step 100
+    array([  0, 100])
     """
-    runs = _labelled(runs)
-    fig, ax = _axes(ax)
+    base.require_matplotlib()
+    runs = base.labelled(runs)
+    fig, ax = base.axes(ax)
     for label, run in runs.items():
-        history = _history(run)
+        steps, values = _curve(run, X, y, sample_weight, loss)
         if optimum is not None:
-            history = history - (optimum[label] if isinstance(optimum, dict) else optimum)
-            history = np.where(history > 0, history, np.nan)
-        ax.plot(np.arange(1, len(history) + 1), history, label=label)
+            values = values - (optimum[label] if isinstance(optimum, dict) else optimum)
+            values = np.where(values > 0, values, np.nan)
+        if logx and steps[0] == 0:
+            steps, values = steps[1:], values[1:]
+        ax.plot(steps, values, label=label)
     ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
@@ -311,6 +307,23 @@ def plot_loss_curves(
     ax.set_title("Loss per step")
     ax.legend()
     return fig
+
+
+def _curve(
+    run: Curve,
+    X: ArrayLike | None,
+    y: ArrayLike | None,
+    sample_weight: ArrayLike | None,
+    loss: str | Loss | None,
+) -> tuple[NDArray[np.int64], FloatArray]:
+    """``(steps, values)``: the history at steps 1..n, with step 0 in front when known."""
+    values = base.history(run)
+    start = None
+    if X is not None and y is not None:
+        start = base.objective(run, *base.data(X, y, sample_weight), loss, 0)
+    if start is None:
+        return np.arange(1, len(values) + 1, dtype=np.int64), values
+    return np.arange(len(values) + 1, dtype=np.int64), np.concatenate([[start], values])
 
 
 def plot_distance_to_solution(
@@ -355,12 +368,13 @@ def plot_distance_to_solution(
     >>> fig.axes[0].get_lines()[0].get_ydata().shape
     (1001,)
     """
-    X, y, weights = _data(X, y, sample_weight)
-    runs = _labelled(runs)
-    fig, ax = _axes(ax)
+    base.require_matplotlib()
+    X, y, weights = base.data(X, y, sample_weight)
+    runs = base.labelled(runs)
+    fig, ax = base.axes(ax)
     for label, run in runs.items():
-        coef_path, intercept_path = _path(run)
-        coef, intercept = _lstsq(X, y, weights, _fit_intercept(run))
+        coef_path, intercept_path = base.path(run)
+        coef, intercept = base.lstsq(X, y, weights, base.fit_intercept(run))
         n = len(coef_path)
         diff = np.hstack(
             [
@@ -384,94 +398,307 @@ def plot_distance_to_solution(
     return fig
 
 
-def _axes(ax: Axes | None, projection: str | None = None) -> tuple[Figure | SubFigure, Axes]:
-    if ax is not None:
-        if projection == "3d" and getattr(ax, "name", "") != "3d":
-            raise ValueError("kind='surface' needs a 3-D axes (projection='3d').")
-        return ax.figure, ax
-    import matplotlib.pyplot as plt
+def plot_error_modes(
+    run: Run,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    loss: str | Loss | None = None,
+    learning_rate: float | None = None,
+    sample_weight: ArrayLike | None = None,
+    ax: Axes | None = None,
+) -> Figure | SubFigure:
+    r"""The error along each eigenvector of the Hessian, per step, beside its formula.
 
-    fig = plt.figure(layout="constrained")
-    return fig, fig.add_subplot(projection=projection)
+    A squared loss is a quadratic in :math:`\theta = (w, b)` with constant Hessian
+    :math:`H = \ell''\,\tilde X^\top P \tilde X` (:math:`\tilde X = [X, \mathbf 1]`,
+    :math:`P = \mathrm{diag}(s)/\sum_i s_i`, :math:`\ell'' = 1` for half-MSE and 2 for MSE).
+    Write :math:`H = \sum_i \lambda_i v_i v_i^\top` and split the error of iterate
+    :math:`k` along the eigenvectors, :math:`c_i(k) = v_i^\top(\theta_k - \theta^*)`. A step
+    of plain gradient descent multiplies each component by its own factor:
 
+    .. math:: c_i(k) = (1 - a\lambda_i)^k\, c_i(0).
 
-def _colors(n: int) -> list[tuple[float, float, float, float]]:
-    import matplotlib as mpl
+    The figure draws :math:`|c_i(k)|` (solid) and the formula (dashed) for every mode, slowest
+    (smallest :math:`\lambda`) first, on a log scale; the legend gives the share
+    :math:`|1 - a\lambda_i|^n` of each mode's error left after the run's ``n`` steps. The
+    formula holds for a constant step without momentum; with a schedule or momentum the solid
+    lines still show the run.
 
-    cmap = mpl.colormaps["plasma"]
-    return [cmap(0.15 + 0.7 * t) for t in np.linspace(0.0, 1.0, n)] if n > 1 else [cmap(0.15)]
+    Parameters
+    ----------
+    run : GDLinearRegressor or GDResult
+        A one-target, unpenalised fit with a squared loss and its path (``store_path=True``
+        or ``return_path=True``).
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    loss : str or loss object, default=None
+        By default the estimator's ``loss`` (``"half_mse"`` for a
+        :class:`~gdlinreg.GDResult`, which does not record its loss).
+    learning_rate : float, default=None
+        The step :math:`a` of the formula; by default the run's (``learning_rate_``, or the
+        ``learning_rate`` of a :class:`~gdlinreg.GDResult`).
+    sample_weight : array-like of shape (n_samples,), default=None
+    ax : matplotlib.axes.Axes, default=None
 
+    Returns
+    -------
+    matplotlib.figure.Figure
 
-def _data(
-    X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or y.shape[:1] != X.shape[:1]:
-        raise ValueError(f"X must be 2-D with one row per sample of y; got {X.shape}, {y.shape}.")
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    return X, y, w
+    Examples
+    --------
+    The tutorial's run: after 1000 steps at :math:`a = 0.01` the slow mode keeps 18 % of its
+    error, the fast one none to speak of.
 
-
-def _path(run: Run) -> tuple[FloatArray, FloatArray]:
-    if hasattr(run, "coef_"):  # a fitted estimator
-        coef_path = getattr(run, "coef_path_", None)
-        intercept_path = getattr(run, "intercept_path_", None)
-    else:
-        coef_path = getattr(run, "coef_path", None)
-        intercept_path = getattr(run, "intercept_path", None)
-    if coef_path is None or intercept_path is None:
-        raise ValueError(
-            "this figure needs the iterates: fit GDLinearRegressor with store_path=True, or "
-            "call gradient_descent with return_path=True."
+    >>> from gdlinreg import GDLinearRegressor
+    >>> from gdlinreg.datasets import load_seed_example
+    >>> from gdlinreg.plotting import plot_error_modes
+    >>> X, y = load_seed_example()
+    >>> model = GDLinearRegressor(solver="gd", learning_rate=0.01, max_iter=1000, tol=None,
+    ...                           store_path=True)
+    >>> model = model.fit(X, y, coef_init=[0.48], intercept_init=0.75)
+    >>> fig = plot_error_modes(model, X, y)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()[::2]]
+    ['slow mode, $\\lambda$ = 0.169', 'fast mode, $\\lambda$ = 11.8']
+    >>> print(fig.axes[0].get_lines()[1].get_label())
+    $(1 - a\lambda)^k$: 0.184 left after 1000 steps
+    """
+    base.require_matplotlib()
+    X, y, weights = base.data(X, y, sample_weight)
+    lam, modes = _error_modes(run, X, y, weights, loss)
+    rate = _learning_rate(run) if learning_rate is None else float(learning_rate)
+    steps = np.arange(len(modes))
+    n = int(steps[-1])
+    fig, ax = base.axes(ax)
+    for name, lam_i, c, color in zip(
+        _mode_names(len(lam)), lam, modes.T, base.colors(len(lam)), strict=True
+    ):
+        ax.plot(
+            steps,
+            np.where(c > 0, c, np.nan),
+            color=color,
+            label=rf"{name}, $\lambda$ = {lam_i:.3g}",
         )
-    return np.asarray(coef_path, dtype=np.float64), np.asarray(intercept_path, dtype=np.float64)
+        factor = abs(1.0 - rate * lam_i)
+        formula = c[0] * factor**steps
+        label = rf"$(1 - a\lambda)^k$: {factor**n:.3g} left after {n} steps"
+        ax.plot(
+            steps, np.where(formula > 0, formula, np.nan), ls="--", color=color, lw=1, label=label
+        )
+    ax.set_yscale("log")
+    # Below rounding the formula keeps falling (to 1e-55 for the tutorial's fast mode) while the
+    # iterates cannot: show down to a little under the rounding level only.
+    top = float(np.max(modes[0])) if np.any(modes[0] > 0) else 1.0
+    ax.set_ylim(max(ax.get_ylim()[0], 1e-18 * top), 10.0 * top)
+    ax.text(
+        0.98,
+        0.97,
+        r"$c_i(k) = (1 - a\lambda_i)^k\,c_i(0)$",
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+    )
+    ax.set_xlabel("step $k$")
+    ax.set_ylabel(r"$|c_i(k)| = |v_i^\top(\theta_k - \theta^*)|$")
+    ax.set_title(f"Error along the Hessian's eigenvectors, a = {rate:g}")
+    ax.legend(loc="center right")
+    return fig
 
 
-def _history(run: Curve) -> FloatArray:
-    for name in ("loss_curve_", "loss_history"):
-        if hasattr(run, name):
-            history = getattr(run, name)
-            if history is None:
-                raise ValueError("this run has no loss history.")
-            return np.asarray(history, dtype=np.float64)
-    return np.asarray(run, dtype=np.float64)
+def _error_modes(
+    run: Run, X: FloatArray, y: FloatArray, weights: FloatArray, loss: str | Loss | None
+) -> tuple[FloatArray, FloatArray]:
+    """The Hessian's eigenvalues (ascending) and ``|c_i(k)|``, shape (n_iter + 1, n_modes)."""
+    coef_path, intercept_path = base.path(run)
+    if coef_path.ndim != 2:
+        raise ValueError("plot_error_modes needs a one-target fit.")
+    if getattr(run, "penalty", None) is not None:
+        # A penalty moves both the minimiser and the Hessian away from least squares.
+        raise ValueError("plot_error_modes needs an unpenalised fit (penalty=None).")
+    with_b = base.fit_intercept(run)
+    lam, V = np.linalg.eigh(base.hessian(X, weights, base.loss_of(run, loss), with_b))
+    coef, intercept = base.lstsq(X, y, weights, with_b)
+    if with_b:
+        theta, star = np.column_stack([coef_path, intercept_path]), np.append(coef, intercept)
+    else:
+        theta, star = coef_path, coef
+    return lam, np.abs((theta - star) @ V)
 
 
-def _labelled(runs: Any) -> dict[str, Any]:
-    return dict(runs) if isinstance(runs, dict) else {"run": runs}
+def _learning_rate(run: Run) -> float:
+    # An estimator's learning_rate may be "auto" or a schedule: learning_rate_ is the step taken.
+    if hasattr(run, "coef_"):
+        return float(getattr(run, "learning_rate_", np.nan))
+    return float(cast("GDResult", run).learning_rate)
 
 
-def _fit_intercept(run: Run) -> bool:
-    return bool(getattr(run, "fit_intercept", True))
+def _mode_names(n: int) -> list[str]:
+    return ["slow mode", "fast mode"] if n == 2 else [f"mode {i + 1}" for i in range(n)]
 
 
-def _feature_names(run: Run, d: int) -> list[str]:
-    names = getattr(run, "feature_names_in_", None)
-    return [str(n) for n in names] if names is not None else [f"coef[{i}]" for i in range(d)]
+def animate_descent(
+    run: Run,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    frames: int | Sequence[int] = 60,
+    interval: int = 80,
+    loss: str | Loss | None = None,
+    sample_weight: ArrayLike | None = None,
+    extent: Sequence[float] | None = None,
+    resolution: int = 60,
+) -> DescentAnimation:
+    """The descent as a film: the fitted line over the data and the point on the loss contours.
+
+    Each frame shows one step of a one-feature fit: on the left the data, the start, the
+    least-squares line and the line at that step; on the right the loss contours over
+    (slope, intercept) (as :func:`plot_loss_surface` draws them), the path so far and the
+    current point. The steps are spaced geometrically, so a run of a million steps plays in
+    a few seconds: 60 frames at 80 ms each by default. Save it as a GIF with matplotlib's
+    Pillow writer, ``anim.save("descent.gif", writer="pillow")``, or show it in Jupyter with
+    ``IPython.display.HTML(anim.to_jshtml())``.
+
+    Parameters
+    ----------
+    run : GDLinearRegressor or GDResult
+        A one-feature, one-target fit with its path (``store_path=True`` or
+        ``return_path=True``).
+    X : array-like of shape (n_samples, 1)
+    y : array-like of shape (n_samples,)
+    frames : int or sequence of int, default=60
+        The number of frames (step 0, then at most ``frames - 1`` geometrically spaced
+        steps up to the last, each once), or the steps to show.
+    interval : int, default=80
+        Milliseconds per frame.
+    loss : str or loss object, default=None
+        The loss of the contours; by default the estimator's ``loss`` (``"half_mse"`` for a
+        :class:`~gdlinreg.GDResult`).
+    sample_weight : array-like of shape (n_samples,), default=None
+    extent : tuple (xmin, xmax, ymin, ymax), default=None
+        The (slope, intercept) ranges of the contours; by default the path and the
+        least-squares point, padded.
+    resolution : int, default=60
+        Contour grid points along each axis.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        With three more attributes: ``figure`` (its figure), ``steps`` (the step shown in
+        each frame, an int array) and ``show_frame(i)`` (draw frame ``i``: what the animation
+        calls; it returns the moving artists: the fitted line, the path so far, the current
+        point and the title).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from gdlinreg import GDLinearRegressor
+    >>> from gdlinreg.datasets import load_seed_example
+    >>> from gdlinreg.plotting import animate_descent
+    >>> X, y = load_seed_example()
+    >>> model = GDLinearRegressor(solver="gd", learning_rate=0.01, max_iter=1000, tol=None,
+    ...                           store_path=True)
+    >>> model = model.fit(X, y, coef_init=[0.48], intercept_init=0.75)
+    >>> anim = animate_descent(model, X, y, frames=8, resolution=20)
+    >>> anim.steps
+    array([   0,    1,    3,   10,   32,  100,  316, 1000])
+    >>> anim.save(os.path.join(tempfile.mkdtemp(), "descent.gif"), writer="pillow")
+    """
+    base.require_matplotlib()
+    from ._plot_film import descent_film
+
+    X, y, weights = base.data(X, y, sample_weight)
+    # The film's data panel is plot_fit_progress, handed over: _plot_film importing it back
+    # from here would make an import cycle.
+    film = (frames, interval, loss, extent, resolution)
+    return descent_film(run, X, y, weights, *film, draw_data=plot_fit_progress)
 
 
-def _lstsq(
-    X: FloatArray, y: FloatArray, weights: FloatArray, fit_intercept: bool
-) -> tuple[FloatArray, Any]:  # the intercept: a float for 1-D y, else an array
-    """Weighted least squares by :func:`numpy.linalg.lstsq`: ``(coef, intercept)``."""
-    A = np.hstack([X, np.ones((len(X), 1))]) if fit_intercept else X
-    root = np.sqrt(weights)
-    rhs = y * (root if y.ndim == 1 else root[:, None])
-    theta, *_ = np.linalg.lstsq(A * root[:, None], rhs, rcond=None)
-    if fit_intercept:
-        return theta[:-1].T, theta[-1]
-    return theta.T, np.zeros(theta.shape[1:]) if theta.ndim == 2 else 0.0
+def explore_learning_rate(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    loss: str | Loss = "half_mse",
+    learning_rate: float | None = None,
+    momentum: float = 0.0,
+    max_iter: int = 200,
+    start: tuple[float, float] = (0.0, 0.0),
+    sample_weight: ArrayLike | None = None,
+    extent: Sequence[float] | None = None,
+    resolution: int = 60,
+    max_momentum: float = 0.95,
+) -> LearningRateExplorer:
+    r"""A figure with sliders for the step and the momentum of textbook gradient descent.
 
+    For a one-feature problem with a squared loss: the path of ``max_iter`` steps of
+    ``gradient_descent(solver="gd", learning_rate=a, momentum=beta)`` from ``start`` on the
+    loss contours over (slope, intercept), and its excess loss :math:`J(\theta_k) - J^*` per
+    step (step 0 the start), both redrawn whenever a slider moves. With :math:`L` the
+    Hessian's largest eigenvalue, plain gradient descent is stable for :math:`a < 2/L`, and
+    heavy-ball momentum :math:`\beta` stretches that to :math:`a < 2(1 + \beta)/L` (the
+    iteration :math:`e_{k+1} = (1 + \beta - a\lambda) e_k - \beta e_{k-1}` along an eigenvector
+    is stable iff :math:`0 < a\lambda < 2(1 + \beta)`). The step slider shades the stable steps
+    for the current momentum and marks :math:`1/L` and :math:`2/L`; the momentum slider shades
+    the momenta that keep the current step stable.
 
-def _extent(
-    path_a: FloatArray, path_b: FloatArray, ls_a: float | None, ls_b: float | None
-) -> tuple[float, ...]:
-    a = np.append(path_a, [] if ls_a is None else [ls_a])
-    b = np.append(path_b, [] if ls_b is None else [ls_b])
-    bounds = []
-    for values in (a, b):
-        low, high = float(values.min()), float(values.max())
-        pad = max(0.25 * (high - low), 0.05 * max(abs(low), abs(high)), 0.1)
-        bounds += [low - pad, high + pad]
-    return tuple(bounds)
+    The sliders work in any matplotlib backend: drag them in an interactive window or in
+    Jupyter with ``%matplotlib widget`` (keep a reference to the returned object, or the
+    sliders stop responding), or set them in code with ``explorer.rate_slider.set_val(0.1)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 1)
+    y : array-like of shape (n_samples,)
+    loss : {"half_mse", "mse"} or loss object, default="half_mse"
+        A squared loss (the stable region is exact for a quadratic).
+    learning_rate : float, default=None
+        The step to start with; by default :math:`1/L`.
+    momentum : float, default=0.0
+        The momentum to start with.
+    max_iter : int, default=200
+        Steps per run.
+    start : tuple (slope, intercept), default=(0.0, 0.0)
+    sample_weight : array-like of shape (n_samples,), default=None
+    extent : tuple (xmin, xmax, ymin, ymax), default=None
+        The (slope, intercept) ranges of the contours; by default a box around the
+        least-squares point that holds every iterate of plain gradient descent below
+        :math:`2/L` (the start and its mirror image through the minimum), padded by half.
+    resolution : int, default=60
+        Contour grid points along each axis.
+    max_momentum : float, default=0.95
+        The momentum slider's upper end (below 1). The step slider runs to :math:`4/L`.
+
+    Returns
+    -------
+    LearningRateExplorer
+        The figure (``figure``), its sliders (``rate_slider``, ``momentum_slider``) and the
+        redrawn artists.
+
+    Examples
+    --------
+    >>> from gdlinreg.datasets import load_seed_example
+    >>> from gdlinreg.plotting import explore_learning_rate
+    >>> X, y = load_seed_example()
+    >>> explorer = explore_learning_rate(X, y, start=(0.48, 0.75))
+    >>> round(explorer.lipschitz, 4), round(explorer.rate_slider.val, 4)  # L and 1/L
+    (11.831, 0.0845)
+    >>> explorer.rate_slider.set_val(0.2)  # above 2/L = 0.169: the run blows up
+    >>> explorer.diverged
+    True
+    >>> explorer.momentum_slider.set_val(0.5)  # 2(1 + 0.5)/L = 0.254: stable again
+    >>> explorer.diverged
+    False
+    """
+    base.require_matplotlib()
+    return LearningRateExplorer(
+        X,
+        y,
+        loss=loss,
+        learning_rate=learning_rate,
+        momentum=momentum,
+        max_iter=max_iter,
+        start=start,
+        sample_weight=sample_weight,
+        extent=extent,
+        resolution=resolution,
+        max_momentum=max_momentum,
+    )
