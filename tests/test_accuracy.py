@@ -42,6 +42,7 @@ DATA = Path(__file__).parent / "data"
 
 #: The accuracy every requirement asks for.
 REQUIRED = 1e-6
+EPS = np.finfo(np.float64).eps
 #: Standardised Gram condition numbers covered by the default settings / by ``TIGHT``.
 DEFAULT_COND = 1e4
 TIGHT_COND = 1e7
@@ -114,6 +115,43 @@ def standardised_condition(X, sample_weight=None) -> float:
     z = centred / np.sqrt(p @ centred**2)
     s = np.linalg.svd(np.sqrt(p)[:, None] * z, compute_uv=False)
     return float((s[0] / s[-1]) ** 2)
+
+
+#: The constant of the rounding floor, ``FLOOR_FACTOR * cond * eps``: the standardised Gram
+#: matrix's entries, the moments and the solver's own arithmetic each carry a few eps of
+#: rounding. Measured, TIGHT's errors stay below a quarter of the floor at 16 (SkylakeX,
+#: Haswell, Sandybridge and Prescott kernels; 1, 2 and 8 threads), which leaves a factor 4 for
+#: other kernels and thread counts.
+FLOOR_FACTOR = 16
+
+
+def rounding_floor(X, y, sample_weight, exact, cond) -> tuple[float, float]:
+    """The relative errors of (coef, intercept) that rounding alone may cause: a bound from
+    the conditioning, for a solve from a Gram matrix whose entries are accurate to a few eps
+    (gdlinreg's blocked sums are; the refinement on the data only does better).
+
+    In the standardised coordinates ``z_j = (x_j - mean_j) / s_j`` the coefficients are
+    ``theta_j = w_j * s_j``, and solving with the Gram matrix of ``z`` (condition number
+    ``cond``) from entries rounded to a few eps gives, to first order, the normwise forward
+    error ``|dtheta| <= c * cond * eps * |theta|``. Componentwise, ``|dw_j| / |w_j| =
+    |dtheta_j| / |theta_j| <= c * cond * eps * |theta| / min_j |theta_j|``. The intercept
+    ``b = mean(y) - sum_j theta_j * mean_j / s_j`` adds ``|mean / s| * |dtheta|`` (Cauchy-Schwarz)
+    to the rounding of the means and of that sum, ``c * eps * (|mean(y)| + sum_j |mean_j w_j|)``.
+    ``c`` is FLOOR_FACTOR. The intercept's floor carries the cancellation: it is large when
+    ``|b|`` is small next to ``mean(X) @ w``.
+    """
+    p = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    p = p / p.sum()
+    b, w = float(exact[0]), np.array([float(v) for v in exact[1]])
+    mean = p @ X
+    centred = X - mean
+    centred -= p @ centred
+    s = np.sqrt(p @ centred**2)
+    theta = np.linalg.norm(w * s)
+    coef = FLOOR_FACTOR * cond * EPS * theta / np.min(np.abs(w * s))
+    rounding = abs(p @ y) + np.sum(np.abs(mean * w))
+    intercept = FLOOR_FACTOR * EPS * (cond * np.linalg.norm(mean / s) * theta + rounding) / abs(b)
+    return float(coef), float(intercept)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,6 +440,8 @@ class Result:
     tight: Fit
     lstsq: tuple[float, float]
     linreg: tuple[float, float]
+    #: (coef, intercept): the rounding floor of the relative errors, see rounding_floor.
+    floor: tuple[float, float]
 
 
 def fit_gd(X, y, sample_weight, exact, **params) -> Fit:
@@ -439,6 +479,7 @@ def measure(name: str) -> Result:
         tight=fit_gd(X, y, sw, exact, **TIGHT),
         lstsq=relative_errors(sol[1:], sol[0], exact),
         linreg=relative_errors(lr.coef_, lr.intercept_, exact),
+        floor=rounding_floor(X, y, sw, exact, standardised_condition(X, sw)),
     )
 
 
@@ -543,8 +584,30 @@ def test_tight_settings_meet_1e6(name):
 
 @pytest.mark.parametrize("name", [c.name for c in _CASES if not c.tight_skip])
 def test_tight_settings_are_no_worse_than_default(name):
+    """Each relative error (coef, intercept) of TIGHT is at most twice the default's, or within
+    the rounding floor of rounding_floor, a bound from the conditioning that holds for both.
+
+    Where both settings reach the floor (most cases at cond <= 1e4), which of the two is
+    smaller is decided by rounding, and so by the BLAS kernel and thread count: the
+    intercept of "intercept cancels 1e3" is 1.7e-10 at default and 1.1e-9 tight under the
+    SkylakeX and Haswell kernels, 1.7e-9 for both under Sandybridge, below its floor 1.2e-7
+    (the cancellation amplifies the coefficients' rounding 4e3 times) in all of them. For the
+    Wampler designs, whose standardised coefficients span five decades, the componentwise
+    floor is above 1e-6: there test_tight_settings_meet_1e6 is the stronger check.
+    """
     r = measure(name)
-    assert r.tight.err <= max(2 * r.default.err, 1e-10), f"default {r.default}; tight {r.tight}"
+    coef_floor, intercept_floor = r.floor
+    detail = f"default {r.default}; tight {r.tight}; floor {coef_floor:.1e} / {intercept_floor:.1e}"
+    assert r.tight.coef_err <= max(2 * r.default.coef_err, coef_floor), detail
+    assert r.tight.intercept_err <= max(2 * r.default.intercept_err, intercept_floor), detail
+
+
+def test_rounding_floor_is_below_the_requirement():
+    """The floor does not make the test above vacuous: where the default settings are held
+    to 1e-6, it is at most a quarter of that."""
+    for case in _CASES:
+        if applies(case, "default"):
+            assert max(measure(case.name).floor) <= REQUIRED / 4, case.name
 
 
 # Each requirement class over five random designs, so that no pass above is a lucky draw.
