@@ -16,7 +16,8 @@ from _reference import exact_moments, unblocked
 from _reference import objective as reference_objective
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gdlinreg import GDLinearRegressor, _objective, _threads
+from gdlinreg import GDLinearRegressor, _objective
+from gdlinreg._data import threads as _threads
 from gdlinreg._objective import Coordinates, DataObjective, moments
 from gdlinreg.losses import get_loss
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._sparse import check_sparse, is_sparse
+from ._data.sparse import check_sparse, is_sparse
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, DTypeLike

@@ -19,7 +19,7 @@ from ._checks import check_sample_weight
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
 from ._hooks import CallbackBridge, rollback_on_error
-from ._options import DEFAULTS
+from ._loop.options import DEFAULTS
 from ._solver import SOLVERS, Start
 from .losses import LOSSES
 from .penalties import PENALTIES
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
     from sklearn.utils import Tags
 
-    from ._dask import ValidationArrays
+    from ._data.dask_chunks import ValidationArrays
     from ._objective import Moments
     from ._solver import GDResult, Validation
     from ._typing import FloatArray, LearningRate, Matrix, Penalty
@@ -64,7 +64,7 @@ _PERSISTENCE_FORMAT = 1
 # Sparse X is used in place in these formats (others are converted to CSR).
 _SPARSE = ("csr", "csc")
 
-# The parameters the core reads (``_options.DEFAULTS``), by the estimator's own names;
+# The parameters the core reads (``_loop.options.DEFAULTS``), by the estimator's own names;
 # store_path is the core's return_path.
 _CORE_PARAMS = tuple(name for name in DEFAULTS if name != "return_path")
 
@@ -576,7 +576,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         float
         """
         if _is_dask(X, y, sample_weight):  # Dask hook: one reduction over the row chunks
-            from . import _dask
+            from ._data import dask_chunks as _dask
 
             return _dask.r2_score(y, self.predict(X), sample_weight)
         if sample_weight is not None:
@@ -601,7 +601,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if _is_dask(X):  # Dask hook: a lazy prediction, chunk by chunk
-            from . import _dask
+            from ._data import dask_chunks as _dask
 
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)

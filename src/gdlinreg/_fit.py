@@ -8,10 +8,10 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from ._data.arrays import ArraySource, accumulate
+from ._loop.options import Options
 from ._objective import _MAX_FEATURES_FOR_GRAM
-from ._options import Options
 from ._solver import check_start, solve
-from ._sources import ArraySource, accumulate
 from .losses import get_loss
 
 if TYPE_CHECKING:
@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike
 
-    from ._dask import ValidationArrays
+    from ._data.arrays import Validation as ArrayValidation
+    from ._data.dask_chunks import ValidationArrays
     from ._objective import Moments
     from ._solver import Callbacks, GDResult, Start
-    from ._sources import Validation as ArrayValidation
     from ._typing import Matrix, Source
 
     #: ``(X_val, y_val, sample_weight_val)``, in memory or Dask.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class HoldOut:
     """Dask's early-stopping split: ``fraction`` of every row chunk, drawn from ``seed`` and
-    the chunk's index (:func:`gdlinreg._dask.held_out`)."""
+    the chunk's index (:func:`gdlinreg._data.dask_chunks.held_out`)."""
 
     fraction: float
     seed: int
@@ -62,7 +62,7 @@ def fit_model(
     partial: bool = False,
     callbacks: Callbacks | None = None,
 ) -> Fitted:
-    """Fit on in-memory or Dask data as ``params`` (the names of ``_options.DEFAULTS``) say.
+    """Fit on in-memory or Dask data as ``params`` (the names of ``_loop.options.DEFAULTS``) say.
 
     ``partial``: one ``partial_fit`` step. For the squared losses (up to 2000 features) the
     batch's statistics are merged into ``memory`` (those of the batches before) and the
@@ -94,7 +94,7 @@ def _source(
 ) -> Source:
     arrays = validation[:2] if isinstance(validation, tuple) else ()
     if is_dask(X, y, sample_weight, *arrays):
-        from ._dask_source import DaskSource
+        from ._data.dask_source import DaskSource
 
         if isinstance(validation, HoldOut):
             return DaskSource(X, y, sample_weight, split=(validation.fraction, validation.seed))

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import _threads
-from ._sparse import can_split, few_nonzeros, is_sparse, product_blocks
+from ._data import threads as _threads
+from ._data.sparse import can_split, few_nonzeros, is_sparse, product_blocks
 
 if TYPE_CHECKING:
     from ._typing import FloatArray, Loss, Matrix, Product, QuadraticLoss, Value
@@ -91,15 +91,15 @@ def moments(
       block's scatter about the shift and, in its last row, the weighted sums that correct
       the shift to the block's mean: ``S = B'WB - w c c'``. So each block is read once by
       NumPy (shift, into a reused float64 buffer) and once by BLAS at matrix-multiply speed;
-    * large X (see :mod:`._threads`) is cut into one contiguous part of the rows per core,
+    * large X (see :mod:`._data.threads`) is cut into one contiguous part of the rows per core,
       each run as above with a one-thread BLAS and merged by the same update, every part
       shifted from the same first row.
 
     Only one block of rows per part is ever copied (to float64: float32 input accumulates in
-    float64). ``full=False`` keeps the variances only. Sparse X is handled in :mod:`._sparse`.
+    float64). ``full=False`` keeps the variances only. Sparse X is handled in :mod:`._data.sparse`.
     """
     if is_sparse(X):
-        from ._sparse import sparse_moments
+        from ._data.sparse import sparse_moments
 
         ys = moments(Y, Y[:, :0], sample_weight, full=full)
         return Moments(*sparse_moments(X, Y, sample_weight, ys, full=full))
@@ -272,7 +272,7 @@ def prefer_gram(X: Matrix) -> bool:
     some 40 times more of them per second than a matrix-vector product, which is bound by
     memory), then O(d^2) per step; the data form costs a read of X per step. With the tens of
     steps conjugate gradients takes, the Gram form wins up to d of about 2000, where its
-    d x d matrix (32 MB) also stops being small. Sparse X: also ``_sparse.few_nonzeros``.
+    d x d matrix (32 MB) also stops being small. Sparse X: also ``_data.sparse.few_nonzeros``.
     """
     small = bool(X.shape[1] <= _MAX_FEATURES_FOR_GRAM)
     return small and (not is_sparse(X) or few_nonzeros(X))

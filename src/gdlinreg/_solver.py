@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 import numpy as np
 
 from ._checks import initial_point, to_sklearn_shapes
-from ._driver import drive, no_improvement_test
-from ._geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
-from ._methods import METHODS, Run, ritz_top
+from ._data.arrays import ArraySource, validation_score
+from ._loop.driver import drive, no_improvement_test
+from ._loop.geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
+from ._loop.methods import METHODS, Run, ritz_top
+from ._loop.options import SOLVERS, Options
+from ._loop.problem import Problem
+from ._loop.refine import refine_outcome
 from ._objective import GramObjective
-from ._options import SOLVERS, Options
-from ._problem import Problem
-from ._refine import refine_outcome
-from ._sources import ArraySource, validation_score
 from .schedules import Constant, get_schedule
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike, NDArray
 
-    from ._driver import Callback, ConvergedTest, Outcome
-    from ._methods import Method
+    from ._loop.driver import Callback, ConvergedTest, Outcome
+    from ._loop.methods import Method
     from ._objective import Coordinates, Moments
     from ._typing import FloatArray, LearningRate, Loss, Matrix, Penalty, Source, Value
 

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 FloatArray: TypeAlias = NDArray[np.floating[Any]]
 
 #: X as the core reads it: a dense float array or a scipy.sparse matrix or array (CSR or
-#: CSC; Dask chunks in ``_dask``). SciPy ships no type information, so to the type checker
-#: this is ``Any``: the alias only says what a signature takes.
+#: CSC; Dask chunks in ``_data.dask_chunks``). SciPy ships no type information, so to the
+#: type checker this is ``Any``: the alias only says what a signature takes.
 Matrix: TypeAlias = Any
 
 #: An objective value: a float for one ``theta`` (p, k), an array for a stack (..., p, k).
@@ -122,7 +122,7 @@ Batch: TypeAlias = "tuple[Matrix, FloatArray, FloatArray]"
 
 
 class Source(Protocol):
-    """Where the numbers of a fit come from (:mod:`._sources`, :mod:`._dask_source`).
+    """Where the numbers of a fit come from (:mod:`._data.arrays`, :mod:`._data.dask_source`).
 
     ``segmented``: an epoch's batches come in segments (Dask's row chunks), momentum
     restarting at each. ``passes`` counts the passes over the data so far.

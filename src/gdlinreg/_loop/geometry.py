@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._objective import Coordinates
-from ._sparse import is_sparse
+from .._data.sparse import is_sparse
+from .._objective import Coordinates
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from numpy.typing import NDArray
 
-    from ._objective import Moments
-    from ._problem import Problem
-    from ._typing import FloatArray, Loss, Matrix, Penalty
+    from .._objective import Moments
+    from .._typing import FloatArray, Loss, Matrix, Penalty
+    from .problem import Problem
 
     #: The ``tol`` test: ``(thetas, steps) -> one bool per stacked iterate``.
     StopTest = Callable[[FloatArray, FloatArray], NDArray[np.bool_]]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-    from ._typing import Blocks, FloatArray, Value
+    from .._typing import Blocks, FloatArray, Value
 
     #: ``(thetas, values, grads) -> one bool per iterate``: the convergence test.
     ConvergedTest = Callable[[FloatArray, FloatArray, FloatArray | None], NDArray[np.bool_]]

@@ -2,7 +2,7 @@
 
 Imported only when Dask input arrives, so that ``import gdlinreg`` never imports Dask. No
 scikit-learn here: the estimator validates parameters and feature names. The Source that
-fits on Dask input is :class:`gdlinreg._dask_source.DaskSource`.
+fits on Dask input is :class:`gdlinreg._data.dask_source.DaskSource`.
 
 For the squared losses a fit is one pass over the data: every row chunk gives its weighted,
 centred :class:`~gdlinreg._objective.Moments` (the in-memory engine's blocked, shifted,
@@ -19,14 +19,14 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import _check_magnitudes, check_statistics
-from ._objective import Moments, moments
+from .._checks import _check_magnitudes, check_statistics
+from .._objective import Moments, moments
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
     from numpy.typing import ArrayLike, NDArray
 
-    from ._typing import FloatArray
+    from .._typing import FloatArray
 
     #: ``(X_val, y_val, sample_weight_val)``, Dask or in memory, as the estimator passes them.
     ValidationArrays = tuple[object, object, ArrayLike | None]

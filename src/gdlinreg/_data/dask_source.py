@@ -2,7 +2,7 @@
 one reduction per gradient, mini-batches streamed to the client a chunk at a time.
 
 Imported only when Dask input arrives (``import gdlinreg`` never imports Dask). The
-reductions themselves (chunk moments, the held-out split, predictions) are :mod:`._dask`.
+reductions themselves (chunk moments, the held-out split, predictions) are :mod:`.dask_chunks`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._checks import check_statistics
-from ._dask import as_arrays, moments_graph, split_rows, validation_arrays
-from ._geometry import batch_curvature
-from ._objective import _MAX_FEATURES_FOR_GRAM, DataObjective, GramObjective, _lanczos
-from ._sources import batches
-from .losses import HalfMSE
+from .._checks import check_statistics
+from .._loop.geometry import batch_curvature
+from .._objective import _MAX_FEATURES_FOR_GRAM, DataObjective, GramObjective, _lanczos
+from ..losses import HalfMSE
+from .arrays import batches
+from .dask_chunks import as_arrays, moments_graph, split_rows, validation_arrays
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from dask.delayed import Delayed
     from numpy.typing import ArrayLike
 
-    from ._dask import DaskTriple, ValidationArrays
-    from ._objective import Coordinates, Moments
-    from ._typing import ArrayData, Batch, FloatArray, Loss, Objective, QuadraticLoss, Value
+    from .._objective import Coordinates, Moments
+    from .._typing import ArrayData, Batch, FloatArray, Loss, Objective, QuadraticLoss, Value
+    from .dask_chunks import DaskTriple, ValidationArrays
 
     #: One row chunk's ``(X, Y, p)``, lazy.
     Part = tuple[Delayed, Delayed, Delayed]

@@ -1,5 +1,5 @@
 """Where the numbers of a fit come from: in-memory arrays (dense, sparse, in row parts), or
-statistics accumulated by ``partial_fit``. Dask's row chunks are :mod:`._dask_source`.
+statistics accumulated by ``partial_fit``. Dask's row chunks are :mod:`.dask_source`.
 
 A Source checks its data, builds their statistics (:class:`~._objective.Moments`) and the
 objective the solver iterates on (the Gram form from the statistics, or the data form that
@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_arrays, check_statistics, confirm_magnitudes
-from ._geometry import minibatch_curvature
-from ._objective import DataObjective, GramObjective, moments, prefer_gram
-from ._sparse import is_sparse
-from .losses import HalfMSE
+from .._checks import check_arrays, check_statistics, confirm_magnitudes
+from .._loop.geometry import minibatch_curvature
+from .._objective import DataObjective, GramObjective, moments, prefer_gram
+from ..losses import HalfMSE
+from .sparse import is_sparse
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from numpy.typing import ArrayLike
 
-    from ._objective import Coordinates, Moments
-    from ._typing import (
+    from .._objective import Coordinates, Moments
+    from .._typing import (
         ArrayData,
         Batch,
         FloatArray,

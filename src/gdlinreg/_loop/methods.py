@@ -1,9 +1,10 @@
 """The iterations: each a generator of blocks ``(thetas, values, gradients, steps)``.
 
 A block is one or more consecutive iterates, stacked on a leading axis, with the objective and
-its (smooth) gradient at each, and the step size that produced it. The driver in ``_driver``
-counts iterations, tests ``tol``, catches divergence, early-stops and keeps the history, so a
-method here is only its update rule. ``problem`` is a :class:`~gdlinreg._problem.Problem`.
+its (smooth) gradient at each, and the step size that produced it. The driver
+(:func:`.driver.drive`) counts iterations, tests ``tol``, catches divergence, early-stops and
+keeps the history, so a method here is only its update rule. ``problem`` is a
+:class:`~gdlinreg._loop.problem.Problem`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from ._objective import DataObjective, GramObjective
-from ._problem import Problem
+from .._objective import DataObjective, GramObjective
+from .problem import Problem
 
 if TYPE_CHECKING:
-    from ._objective import Coordinates
-    from ._options import Options
-    from ._typing import Blocks, FloatArray, Schedule, Source, Value
+    from .._objective import Coordinates
+    from .._typing import Blocks, FloatArray, Schedule, Source, Value
+    from .options import Options
 
 # Fixed steps evaluated at once, when the objective can form their affine operators.
 _BLOCK_STEPS = 512
@@ -258,7 +259,7 @@ def ritz_top(lanczos: list[tuple[FloatArray, FloatArray]]) -> float:
 def sgd_iterates(run: Run) -> Blocks:
     """Mini-batch stochastic (proximal) gradient descent; one block per epoch.
 
-    The source yields an epoch's batches (:func:`gdlinreg._sources.batches`), in segments:
+    The source yields an epoch's batches (:func:`gdlinreg._data.arrays.batches`), in segments:
     all the rows in memory, one row chunk at a time for Dask (momentum restarting at each).
     The value reported for an epoch is the mean of its batch objectives (as scikit-learn's
     MLP reports), not a separate pass over the data.

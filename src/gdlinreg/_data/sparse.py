@@ -20,8 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from ._objective import Moments
-    from ._typing import FloatArray, Matrix
+    from .._objective import Moments
+    from .._typing import FloatArray, Matrix
 
     #: ``(rows, cols, values)`` of stored entries; rows None unless asked for.
     _Entries = tuple[NDArray[np.integer[Any]] | None, NDArray[np.integer[Any]], FloatArray]
@@ -266,7 +266,7 @@ def _column_moments(
     sum of squares, such as a nearly constant column stored in full) are flagged for
     :func:`_two_pass_moments`.
     """
-    from . import _threads
+    from . import threads as _threads
 
     n, d = X.shape
     k = R.shape[1]

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._driver import Outcome
-    from ._objective import Coordinates
-    from ._typing import FloatArray, Loss, Matrix
+    from .._objective import Coordinates
+    from .._typing import FloatArray, Loss, Matrix
+    from .driver import Outcome
 
 #: Problems with a smaller ratio of extreme curvatures are refined on the data.
 SHARP = 1e-6
@@ -133,9 +133,9 @@ def refine_outcome(
     theta: FloatArray,
     loss: Loss,
 ) -> int:
-    """Iterative refinement of an ill-conditioned Gram-form fit on the data (``_refine``):
-    each improving iterate counts as a step; "stalled" if gains remain after its passes.
-    Returns the passes over the data it made."""
+    """Iterative refinement of an ill-conditioned Gram-form fit on the data (see the module
+    docstring): each improving iterate counts as a step; "stalled" if gains remain after its
+    passes. Returns the passes over the data it made."""
     start = run.last if run.last is not None else theta
     refined = refine(*rows, coords, start, A)
     if refined is None:  # conditioned well enough for the Gram form alone

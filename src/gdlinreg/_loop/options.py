@@ -4,7 +4,7 @@
 arguments (:meth:`Options.from_params`, which also builds the loss, penalty and constraint
 objects, so a loss's own parameter such as Huber's ``epsilon`` never travels further), and
 chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"`` or ``"agd"``, see
-:data:`gdlinreg._methods.METHODS`).
+:data:`gdlinreg._loop.methods.METHODS`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .losses import get_loss
-from .penalties import get_constraint, get_penalty
-from .schedules import get_schedule
+from ..losses import get_loss
+from ..penalties import get_constraint, get_penalty
+from ..schedules import get_schedule
 
 if TYPE_CHECKING:
-    from ._typing import Constraint, LearningRate, Loss, Penalty
+    from .._typing import Constraint, LearningRate, Loss, Penalty
 
     RandomState = int | np.random.RandomState | np.random.Generator | None
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._objective import Coordinates
-    from ._typing import Constraint, FloatArray, Objective, Penalty, Value
+    from .._objective import Coordinates
+    from .._typing import Constraint, FloatArray, Objective, Penalty, Value
 
 
 class Problem:
