@@ -125,7 +125,7 @@ def make_stop_test(
         w, b = coords.to_user(thetas)
         v = np.abs(w * x_spread[:, None]).max(axis=-2)
         dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
-        terms = np.sum(np.abs(w) * magnitude, axis=-2)
+        terms = (np.abs(w) * magnitude).sum(axis=-2)
         if coords.augment:
             terms = terms + np.abs(b)
         floor = noise * terms + y_floor

@@ -188,30 +188,30 @@ def cg_iterates(
     recur = problem.objective.reads_data
     slack = 64 * np.finfo(float).eps * np.abs(value)
     direction = -grad
-    gg = np.sum(grad * grad, axis=0)
+    gg = (grad * grad).sum(axis=0)
     fresh_gg, since_fresh = gg, 0
     zero = np.zeros_like(gg)
     restarted = True
     while True:
         hd = problem.hessian_product(direction)
-        curv = np.sum(direction * hd, axis=0)
+        curv = (direction * hd).sum(axis=0)
         # Exact line search along the direction; a column already at its minimum stays put.
         alpha = np.divide(gg, curv, out=zero.copy(), where=curv > 0)
         trial = theta + alpha * direction
         new = grad + alpha * hd
-        new_gg = np.sum(new * new, axis=0)
+        new_gg = (new * new).sum(axis=0)
         if (
             recur
             and since_fresh < _REFRESH
             and bool(np.all((new_gg > _REFRESH_SHRINK * fresh_gg) | (fresh_gg == 0)))
         ):
             # A quadratic along the line: the value follows from the same numbers.
-            trial_value = value + float(np.sum(alpha * np.sum(grad * direction, axis=0)))
-            trial_value += 0.5 * float(np.sum(alpha * alpha * curv))
+            trial_value = value + float((alpha * (grad * direction).sum(axis=0)).sum())
+            trial_value += 0.5 * float((alpha * alpha * curv).sum())
             since_fresh += 1
         else:
             trial_value, new = problem.value_and_gradient(trial)
-            new_gg = np.sum(new * new, axis=0)
+            new_gg = (new * new).sum(axis=0)
             fresh_gg, since_fresh = new_gg, 0
             if not trial_value <= value + slack:
                 if restarted:
@@ -221,7 +221,7 @@ def cg_iterates(
                 continue
         theta, value, restarted = trial, trial_value, False
         # PR+ restarts by itself when rounding costs the directions their conjugacy.
-        beta = np.divide(np.sum(new * (new - grad), axis=0), gg, out=zero.copy(), where=gg > 0)
+        beta = np.divide((new * (new - grad)).sum(axis=0), gg, out=zero.copy(), where=gg > 0)
         if lanczos is not None:
             lanczos.append((alpha, np.divide(new_gg, gg, out=zero.copy(), where=gg > 0)))
         direction = -new + np.maximum(beta, 0.0) * direction
