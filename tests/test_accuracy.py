@@ -22,8 +22,6 @@ numbers, iteration counts and the errors of ``numpy.linalg.lstsq`` and scikit-le
 
 from __future__ import annotations
 
-import math
-import operator
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _reference import exact_lstsq
 from scipy.stats import random_correlation
 from sklearn.linear_model import LinearRegression
 
@@ -55,46 +54,6 @@ TIGHT = {"tol": 1e-15, "max_iter": 10_000}
 # ---------------------------------------------------------------------------------------------
 # The exact reference
 # ---------------------------------------------------------------------------------------------
-
-
-def _integer_column(values) -> tuple[list[int], int]:
-    """Exact ``values`` as integers over one common denominator."""
-    fracs = [Fraction(v) for v in values]
-    den = math.lcm(*(f.denominator for f in fracs))
-    return [f.numerator * (den // f.denominator) for f in fracs], den
-
-
-def exact_lstsq(X, y, sample_weight=None) -> tuple[Fraction, list[Fraction]]:
-    """Exact (weighted) least squares with an intercept: ``(intercept, coef)`` as Fractions.
-
-    ``X`` is a sequence of rows and ``y`` a sequence; entries may be floats (converted exactly)
-    or decimal strings (for NIST's decimal data). Solves the normal equations of ``[1 | X]`` in
-    rational arithmetic, so the result is the least-squares solution of exactly these numbers.
-    """
-    rows = [list(r) for r in X]
-    n, d = len(rows), len(rows[0])
-    weights = [1] * n if sample_weight is None else _integer_column(sample_weight)[0]
-    cols = [([1] * n, 1)] + [_integer_column([r[j] for r in rows]) for j in range(d)]
-    cols.append(_integer_column(y))
-    weighted = [[w * v for w, v in zip(weights, c, strict=True)] for c, _ in cols[:-1]]
-    p = d + 1
-    # Augmented normal equations [G | r]; the weights' denominator is common to all and drops.
-    m = [
-        [
-            Fraction(sum(map(operator.mul, weighted[a], cols[b][0])), cols[a][1] * cols[b][1])
-            for b in range(p + 1)
-        ]
-        for a in range(p)
-    ]
-    for c in range(p):
-        pivot = next(r for r in range(c, p) if m[r][c] != 0)
-        m[c], m[pivot] = m[pivot], m[c]
-        for r in range(p):
-            if r != c and m[r][c] != 0:
-                f = m[r][c] / m[c][c]
-                m[r] = [a - f * b for a, b in zip(m[r], m[c], strict=True)]
-    solution = [m[i][p] / m[i][i] for i in range(p)]
-    return solution[0], solution[1:]
 
 
 def relative_errors(coef, intercept, exact) -> tuple[float, float]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
+import skops
 import skops.io as sio
 
 import gdlinreg
@@ -58,7 +60,14 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    manifest = {"gdlinreg": gdlinreg.__version__, "commit": commit, "models": []}
+    manifest = {
+        "gdlinreg": gdlinreg.__version__,
+        "commit": commit,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skops": skops.__version__,
+        "models": [],
+    }
     for name, model in models().items():
         with open(HERE / f"{name}.pkl", "wb") as f:
             pickle.dump(model, f, protocol=4)
