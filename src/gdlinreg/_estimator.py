@@ -18,7 +18,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._checks import check_sample_weight
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
-from ._hooks import CallbackBridge, rollback_on_error
+from ._hooks import CallbackBridge, PassedChecks, rollback_on_error
+from ._hooks import validation_set as _validation_set
 from ._loop.options import DEFAULTS
 from ._solver import SOLVERS, Start
 from .losses import LOSSES
@@ -64,8 +65,10 @@ _PERSISTENCE_FORMAT = 1
 # Sparse X is used in place in these formats (others are converted to CSR).
 _SPARSE = ("csr", "csc")
 
-# The parameter names of each estimator class, read from its signature once.
+# The parameter names of each estimator class, read from its signature once, and the
+# combinations of parameter values that passed scikit-learn's checks.
 _PARAM_NAMES: dict[type, tuple[str, ...]] = {}
+_PASSED = PassedChecks()
 
 # The parameters the core reads (``_loop.options.DEFAULTS``), by the estimator's own names;
 # store_path is the core's return_path.
@@ -633,15 +636,21 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         super().__setstate__(state)
 
+    def _validate_params(self) -> None:
+        # scikit-learn rebuilds every constraint object on every fit (a tenth of a small
+        # fit): a combination of values that passed once is remembered (_hooks.PassedChecks).
+        params = self.get_params(deep=False)
+        if not _PASSED.holds(type(self), params):
+            super()._validate_params()
+            _PASSED.add(type(self), params)
+
     @classmethod
     def _get_param_names(cls) -> list[str]:
-        # scikit-learn reads __init__'s signature (inspect.signature, about 0.15 ms: a tenth
-        # of a small fit) on every get_params, so on every fit's parameter check and every
-        # clone; the signature of a class does not change, so it is read once per class.
-        names = _PARAM_NAMES.get(cls)
-        if names is None:
-            names = _PARAM_NAMES[cls] = tuple(super()._get_param_names())
-        return list(names)
+        # scikit-learn reads __init__'s signature (about 0.15 ms: a tenth of a small fit) on
+        # every get_params, so on every fit and clone; a class's signature does not change.
+        if cls not in _PARAM_NAMES:
+            _PARAM_NAMES[cls] = tuple(super()._get_param_names())
+        return list(_PARAM_NAMES[cls])
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -798,19 +807,6 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-
-
-def _validation_set(
-    X_val: Matrix | None, y_val: ArrayLike | None, sample_weight_val: ArrayLike | None
-) -> tuple[Matrix, ArrayLike, ArrayLike | None] | None:
-    """``(X_val, y_val, sample_weight_val)``, None without any, or the error for half a set."""
-    if X_val is None and y_val is None and sample_weight_val is None:
-        return None
-    if X_val is None or y_val is None:
-        raise ValueError(
-            "Pass both X_val and y_val (and sample_weight_val only with them), or none of them."
-        )
-    return X_val, y_val, sample_weight_val
 
 
 def _seed(random_state: int | np.integer[Any] | np.random.RandomState | None) -> int:

@@ -1,6 +1,7 @@
-"""What the estimator wraps around a fit: scikit-learn's callbacks (sklearn >= 1.9), and the
-rollback that leaves a fitted model as it was when a refit fails. No scikit-learn import: the
-callback machinery is reached through the estimator's own methods."""
+"""What the estimator wraps around a fit: scikit-learn's callbacks (sklearn >= 1.9), the
+rollback that leaves a fitted model as it was when a refit fails, the pairing of a validation
+set, and the memory of parameter values that passed scikit-learn's checks. No scikit-learn
+import: the callback machinery is reached through the estimator's own methods."""
 
 from __future__ import annotations
 
@@ -104,3 +105,51 @@ class CallbackBridge:
 
         self.finish = finish
         return callback
+
+
+def validation_set(
+    X_val: Matrix | None, y_val: ArrayLike | None, sample_weight_val: ArrayLike | None
+) -> tuple[Matrix, ArrayLike, ArrayLike | None] | None:
+    """``(X_val, y_val, sample_weight_val)``, None without any, or the error for half a set."""
+    if X_val is None and y_val is None and sample_weight_val is None:
+        return None
+    if X_val is None or y_val is None:
+        raise ValueError(
+            "Pass both X_val and y_val (and sample_weight_val only with them), or none of them."
+        )
+    return X_val, y_val, sample_weight_val
+
+
+class PassedChecks:
+    """Combinations of parameter values that passed scikit-learn's checks, per class.
+
+    Values are compared with their types (``True`` passing says nothing of ``1``); a
+    combination with an unhashable value, or with NaN (unequal to itself), is never found,
+    so it is checked every time. At most ``limit`` combinations are kept (a grid search
+    revisits few).
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self.limit = limit
+        self.passed: set[tuple[object, ...]] = set()
+
+    @staticmethod
+    def _key(cls: type, params: dict[str, Any]) -> tuple[object, ...] | None:
+        key = (cls, *((k, type(v), v) for k, v in params.items()))
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def holds(self, cls: type, params: dict[str, Any]) -> bool:
+        key = self._key(cls, params)
+        return key is not None and key in self.passed
+
+    def add(self, cls: type, params: dict[str, Any]) -> None:
+        key = self._key(cls, params)
+        if key is None:
+            return
+        if len(self.passed) >= self.limit:
+            self.passed.clear()
+        self.passed.add(key)
