@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._checks import check_arrays, check_statistics, confirm_magnitudes
-from .._loop.geometry import minibatch_curvature
 from .._objective import DataObjective, GramObjective, moments, prefer_gram
 from ..losses import HalfMSE
 from .sparse import is_sparse
@@ -51,6 +50,38 @@ def batches(
     for start in range(0, n, size):
         rows = np.sort(order[start : start + size])
         yield X[rows], Y[rows], p[rows] * (n / rows.size)
+
+
+def minibatch_curvature(
+    data: tuple[Matrix, FloatArray, FloatArray],
+    coords: Coordinates,
+    loss: Loss,
+    lipschitz: float,
+    batch_size: int,
+    block_rows: int = 4096,
+) -> float:
+    """A curvature bound for batches of ``batch_size`` rows: ``L + (L_max - L) / b``, where
+    ``L_max`` bounds a single (weighted) sample's curvature. It is exact for single samples,
+    tends to the full-batch ``L`` for whole batches, and keeps small batches from diverging
+    at the full-batch step."""
+    X, _, p = data
+    n = X.shape[0]
+    largest = 0.0
+    for start in range(0, n, block_rows):
+        block = X[start : start + block_rows]
+        if is_sparse(block):
+            rows = np.asarray(block.multiply(block).sum(axis=1), dtype=np.float64).ravel()
+        else:
+            block = block.astype(np.float64, copy=False)
+            rows = np.einsum("ij,ij->i", block, block)
+        rows = rows + float(coords.augment)
+        largest = max(largest, float(np.max(p[start : start + block_rows] * n * rows)))
+    return batch_curvature(lipschitz, loss.curvature * largest, batch_size)
+
+
+def batch_curvature(lipschitz: float, sample: float, batch_size: int) -> float:
+    """``L + (L_max - L) / b``: the bound of :func:`minibatch_curvature` from its two ends."""
+    return max(lipschitz + (sample - lipschitz) / batch_size, lipschitz)
 
 
 class ArraySource:

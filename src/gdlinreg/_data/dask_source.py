@@ -14,10 +14,9 @@ import dask.array as da
 import numpy as np
 
 from .._checks import check_statistics
-from .._loop.geometry import batch_curvature
 from .._objective import _MAX_FEATURES_FOR_GRAM, DataObjective, GramObjective, _lanczos
 from ..losses import HalfMSE
-from .arrays import batches
+from .arrays import batch_curvature, batches
 from .dask_chunks import as_arrays, moments_graph, split_rows, validation_arrays
 
 if TYPE_CHECKING:
