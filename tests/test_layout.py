@@ -52,3 +52,16 @@ def test_code_lines_leave_out_docstrings_comments_and_blanks():
         'def f():\n    """Doc."""\n    return (\n        x\n    )\n'
     )
     assert sorted(budgets.code_lines(source)) == [6, 9, 11, 12, 13]
+
+
+def test_gradient_descent_and_the_estimator_pass_every_option_by_its_default():
+    # Options.from_params reads these names; a new option must reach both front ends.
+    import inspect
+
+    from gdlinreg import GDLinearRegressor, gradient_descent
+    from gdlinreg._loop.options import DEFAULTS
+
+    signature = inspect.signature(gradient_descent).parameters
+    assert {name: signature[name].default for name in DEFAULTS} == DEFAULTS
+    estimator = set(inspect.signature(GDLinearRegressor).parameters) | {"return_path"}
+    assert set(DEFAULTS) <= estimator

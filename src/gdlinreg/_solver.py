@@ -12,7 +12,7 @@ from ._data.arrays import ArraySource, validation_score
 from ._loop.driver import drive, no_improvement_test
 from ._loop.geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
 from ._loop.methods import METHODS, Run, ritz_top
-from ._loop.options import SOLVERS, Options
+from ._loop.options import DEFAULTS, SOLVERS, Options
 from ._loop.problem import Problem
 from ._loop.refine import refine_outcome
 from ._objective import GramObjective
@@ -215,29 +215,9 @@ def gradient_descent(
     >>> gradient_descent(X, y).coef.round(12)  # the default solver: least squares
     array([0.8])
     """
-    params = {
-        "loss": loss,
-        "epsilon": epsilon,
-        "penalty": penalty,
-        "alpha": alpha,
-        "l1_ratio": l1_ratio,
-        "positive": positive,
-        "solver": solver,
-        "learning_rate": learning_rate,
-        "max_iter": max_iter,
-        "tol": tol,
-        "fit_intercept": fit_intercept,
-        "momentum": momentum,
-        "nesterovs_momentum": nesterovs_momentum,
-        "line_search": line_search,
-        "batch_size": batch_size,
-        "shuffle": shuffle,
-        "random_state": random_state,
-        "n_iter_no_change": n_iter_no_change,
-        "precompute": precompute,
-        "return_path": return_path,
-        "verbose": verbose,
-    }
+    # The "how" arguments, by the names Options reads (its DEFAULTS): everything but the data,
+    # the start and the callback. (locals() here holds exactly the arguments.)
+    params = {name: value for name, value in locals().items() if name in DEFAULTS}
     source = ArraySource(X, y, sample_weight, validation)
     options = Options.from_params(params)
     start = Start(coef_init, intercept_init, start_step)
