@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "budgets.py"
+# The budgets are a property of the source tree: the release check runs a copy of tests/
+# alone against an installed wheel, where there is no benchmarks/ folder to measure with.
+if not _PATH.is_file():
+    pytest.skip("the layout budgets are measured on a source checkout", allow_module_level=True)
 _spec = importlib.util.spec_from_file_location("budgets", _PATH)
 budgets = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(budgets)
