@@ -86,19 +86,27 @@ def make_stop_test(
     spread = np.where(x_spread > 0, x_spread, np.inf)
     amplification = 1.0 + np.sum(np.abs(x_mean) / spread) if recovered else 1.0
     y_floor = eps * y_spread
+    scale, spread_col = coords.scale[:, None], x_spread[:, None]
 
     def test(thetas: FloatArray, steps: FloatArray) -> NDArray[np.bool_]:
-        dw, db = coords.step_to_user(steps)
-        w, b = coords.to_user(thetas)
-        v = np.abs(w * x_spread[:, None]).max(axis=-2)
-        dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
+        # The coefficients as Coordinates.to_user and step_to_user compute them; the
+        # intercepts (two einsums) only once some iterate passes the coefficient test, which
+        # is where a small fit spends most of its tests.
+        dw, w = steps[..., :d, :] / scale, thetas[..., :d, :] / scale
+        v = np.abs(w * spread_col).max(axis=-2)
+        dv = np.abs(dw * spread_col).max(axis=-2)
         terms = (np.abs(w) * magnitude).sum(axis=-2)
-        if coords.augment:
+        b = coords.intercept(thetas, w) if coords.augment else None
+        if b is not None:
             terms = terms + np.abs(b)
         floor = noise * terms + y_floor
-        ok_coef = dv <= tol * v + floor
+        ok: NDArray[np.bool_] = (dv <= tol * v + floor).all(axis=-1)
+        if not ok.any():
+            return ok
+        b = coords.intercept(thetas, w) if b is None else b
+        db = coords.intercept_step(steps, dw)
         ok_intercept = np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor * amplification
-        ok: NDArray[np.bool_] = (ok_coef & ok_intercept).all(axis=-1)
+        ok &= ok_intercept.all(axis=-1)
         return ok
 
     return test
