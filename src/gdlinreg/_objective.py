@@ -362,26 +362,37 @@ class GramObjective:
         dx = stats.mean[:d] - coords.offset
         dy = stats.mean[d:] - coords.y_offset
         inv = 1.0 / coords.scale
-        a = (cov[:d, :d] + np.outer(dx, dx)) * np.outer(inv, inv)
-        b = (cov[:d, d:] + np.outer(dx, dy)) * inv[:, None]
+        # (np.outer(u, v) is u[:, None] * v, behind a Python function: 2 us a call here)
+        a = (cov[:d, :d] + dx[:, None] * dx) * (inv[:, None] * inv)
+        b = (cov[:d, d:] + dx[:, None] * dy) * inv[:, None]
         if coords.augment:
             a = np.block([[a, (dx * inv)[:, None]], [(dx * inv)[None, :], np.ones((1, 1))]])
             b = np.vstack([b, dy[None, :]])
         self.A, self.B = a, b
         self.t_sum = float(np.trace(cov[d:, d:]) + dy @ dy)
         self.factor = loss.factor
+        self._twice = 2.0 * self.factor
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
         grad_half = self.A @ theta - self.B
-        # theta'A theta - 2 theta'B = theta'(A theta - B) - theta'B
-        quad = np.sum(theta * (grad_half - self.B), axis=(-2, -1))
+        # theta'A theta - 2 theta'B = theta'(A theta - B) - theta'B. (np.add.reduce is
+        # np.sum's reduction without its Python dispatch: a microsecond of a small step.)
+        quad = np.add.reduce(theta * (grad_half - self.B), axis=(-2, -1))
         value = self.factor * (quad + self.t_sum)
-        return value, (2.0 * self.factor) * grad_half
+        return value, self._twice * grad_half
 
     def hessian_product(self, v: FloatArray) -> FloatArray:
-        return (2.0 * self.factor) * (self.A @ v)
+        return self._twice * (self.A @ v)
+
+    #: A's eigenvalues, ascending, once :meth:`lipschitz` has computed them (small A only).
+    spectrum: FloatArray | None = None
 
     def lipschitz(self, rtol: float = 1e-3) -> float:
+        if 0 < self.A.shape[0] <= _EXACT_EIGEN_MAX:
+            # Kept: iterative refinement reads them to skip its own eigendecomposition of A
+            # when the problem is well conditioned beyond doubt.
+            self.spectrum = np.linalg.eigvalsh(self.A)
+            return 2.0 * self.factor * float(self.spectrum[-1])
         return 2.0 * self.factor * _largest_eigenvalue(self.A, rtol)
 
     def fixed_step_block(self, step: float, length: int) -> tuple[FloatArray, FloatArray]:

@@ -399,8 +399,10 @@ def small_cg_iterates(problem: Problem, theta: FloatArray, size: int) -> Blocks:
     value, grad = problem.value_and_gradient(theta)
     slack = 64 * np.finfo(float).eps * np.abs(value)
     direction = -grad
-    # (a (p, 1) array's .sum() adds in the order of .sum(axis=0): NumPy's pairwise sum)
-    gg = float((grad * grad).sum())
+    # (a (p, 1) array's full reduction adds in the order of .sum(axis=0), NumPy's pairwise
+    # sum; np.add.reduce is that reduction without .sum's Python layer)
+    add = np.add.reduce
+    gg = float(add(grad * grad, axis=None))
     restarted, done = True, False
     while not done:
         thetas, grads = np.empty((size, *theta.shape)), np.empty((size, *theta.shape))
@@ -408,7 +410,7 @@ def small_cg_iterates(problem: Problem, theta: FloatArray, size: int) -> Blocks:
         steps: list[float] = []
         while len(values) < size:
             hd = problem.hessian_product(direction)
-            curv = float((direction * hd).sum())
+            curv = float(add(direction * hd, axis=None))
             alpha = gg / curv if curv > 0 else 0.0
             trial = np.add(theta, alpha * direction, out=thetas[len(values)])
             trial_value, new = problem.value_and_gradient(trial)
@@ -419,11 +421,11 @@ def small_cg_iterates(problem: Problem, theta: FloatArray, size: int) -> Blocks:
                 direction, restarted = -grad, True
                 continue
             theta, value, restarted = trial, trial_value, False
-            beta = float((new * (new - grad)).sum()) / gg if gg > 0 else 0.0
+            beta = float(add(new * (new - grad), axis=None)) / gg if gg > 0 else 0.0
             # np.maximum(beta, 0.0) of cg_iterates: NaN stays NaN, -0.0 becomes 0.0.
             beta = 0.0 if beta <= 0.0 else beta
             direction = beta * direction - new
-            grad, gg = new, float((new * new).sum())
+            grad, gg = new, float(add(new * new, axis=None))
             grads[len(values)] = grad
             values.append(value)
             steps.append(alpha)
