@@ -39,6 +39,8 @@ _MAX_PARAMS_FOR_POWERS = 16
 # ... and stacking a few conjugate-gradient steps for one tol test (_cg), for the same reason.
 _MAX_PARAMS_FOR_STACKS = 64
 _CG_STACK = 4
+# ... of one target, until near the stop (small_cg_iterates)
+_CG_BLOCK = 8
 
 
 @dataclass
@@ -383,11 +385,14 @@ def _cg(run: Run) -> Blocks:
     # A small Gram-form step costs microseconds, and so would its own tol test: the driver
     # tests a few at once, one vectorised test, for up to _CG_STACK - 1 steps past the stop.
     if theta.shape[1] == 1:
-        return small_cg_iterates(problem, theta, _CG_STACK)
+        tol = run.options.tol or 0.0
+        return small_cg_iterates(problem, theta, _CG_BLOCK, tol * tol, run.options.max_iter)
     return _stacked(cg_iterates(problem, theta), _CG_STACK)
 
 
-def small_cg_iterates(problem: Problem, theta: FloatArray, size: int) -> Blocks:
+def small_cg_iterates(
+    problem: Problem, theta: FloatArray, size: int, near: float = 0.0, budget: int = 0
+) -> Blocks:
     """:func:`cg_iterates` on the Gram form for one target, in blocks of ``size`` steps: the
     same arithmetic, bit for bit, at about half the cost per step.
 
@@ -395,6 +400,13 @@ def small_cg_iterates(problem: Problem, theta: FloatArray, size: int) -> Blocks:
     arithmetic each and most of a small fit's time: here the scalars (``gg``, ``alpha``,
     ``beta``) are Python floats (IEEE division, as NumPy's), the recurrence the Gram form
     never reads is not formed, and the iterates go straight into the block.
+
+    Where blocks end changes no result (the driver tests every iterate, and the test of a
+    stack is that of each of its iterates), only the cost: a test costs about a step, and a
+    block's steps past the stop are wasted. So a block also ends at the first step whose
+    squared gradient falls below ``near`` times the first (``tol**2``: roughly where a
+    standardised problem's ``tol`` test can start to pass), and blocks are single steps from
+    there; none runs past ``budget`` steps in all (``max_iter``; 0: no limit).
     """
     value, grad = problem.value_and_gradient(theta)
     slack = 64 * np.finfo(float).eps * np.abs(value)
@@ -403,12 +415,14 @@ def small_cg_iterates(problem: Problem, theta: FloatArray, size: int) -> Blocks:
     # sum; np.add.reduce is that reduction without .sum's Python layer)
     add = np.add.reduce
     gg = float(add(grad * grad, axis=None))
-    restarted, done = True, False
+    near *= gg
+    restarted, done, made = True, False, 0
     while not done:
-        thetas, grads = np.empty((size, *theta.shape)), np.empty((size, *theta.shape))
+        length = min(size, budget - made) if budget > made else size
+        thetas, grads = np.empty((length, *theta.shape)), np.empty((length, *theta.shape))
         values: list[Value] = []
         steps: list[float] = []
-        while len(values) < size:
+        while len(values) < length:
             hd = problem.hessian_product(direction)
             curv = float(add(direction * hd, axis=None))
             alpha = gg / curv if curv > 0 else 0.0
@@ -429,8 +443,12 @@ def small_cg_iterates(problem: Problem, theta: FloatArray, size: int) -> Blocks:
             grads[len(values)] = grad
             values.append(value)
             steps.append(alpha)
+            if gg < near:  # near the stop: single steps from here
+                near, size = -1.0, 1
+                break
         if values:
             m = len(values)
+            made += m
             yield thetas[:m], values, grads[:m], steps
 
 
