@@ -694,3 +694,91 @@ def test_divergence_error_survives_pickling():
     restored = pickle.loads(pickle.dumps(info.value))
     assert str(restored) == str(info.value)
     assert_array_equal(restored.loss_history, info.value.loss_history)
+
+
+def _validated_by_sklearn(est, X, y):
+    """scikit-learn's validate_data as GDLinearRegressor._validate calls it in fit."""
+    from sklearn.utils.validation import validate_data
+
+    return validate_data(
+        est,
+        X,
+        y,
+        accept_sparse=("csr", "csc"),
+        dtype="numeric",
+        multi_output=True,
+        y_numeric=True,
+        reset=True,
+        ensure_all_finite=False,
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("y_shape", ["1d", "2d", "2d-one"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("named_before", [False, True])
+def test_plain_array_shortcut_matches_validate_data(dtype, y_shape, order, named_before):
+    # fit's shortcut for float ndarrays does what validate_data does to them: the same
+    # objects back, the same n_features_in_, feature names forgotten; everything else falls
+    # through to validate_data itself.
+    pd = pytest.importorskip("pandas")
+    from gdlinreg._checks import plain_arrays
+
+    rng = np.random.default_rng(0)
+    X = np.asarray(rng.standard_normal((30, 4)), dtype=dtype, order=order)
+    y = {"1d": rng.standard_normal(30), "2d": rng.standard_normal((30, 2))}.get(
+        y_shape, rng.standard_normal((30, 1))
+    ).astype(dtype)
+    assert plain_arrays(X, y)
+    ours, theirs = GDLinearRegressor(), GDLinearRegressor()
+    if named_before:
+        frame = pd.DataFrame(X, columns=list("abcd"))
+        ours.fit(frame, y)
+        theirs.fit(frame, y)
+        assert hasattr(ours, "feature_names_in_")
+    got = ours._validate(X, y, reset=True, finite=False)
+    expected = _validated_by_sklearn(theirs, X, y)
+    assert got[0] is X and got[1] is y
+    assert expected[0] is X and expected[1] is y
+    assert set(vars(ours)) == set(vars(theirs))
+    assert ours.n_features_in_ == theirs.n_features_in_ == 4
+    assert not hasattr(ours, "feature_names_in_")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "int X",
+        "nan y",
+        "inf y",
+        "list X",
+        "3d y",
+        "empty y cols",
+        "short y",
+        "big-endian X",
+        "frame X",
+        "float16 X",
+        "int y",
+        "subclass X",
+    ],
+)
+def test_plain_array_shortcut_refuses_what_validate_data_changes(case):
+    pd = pytest.importorskip("pandas")
+    from gdlinreg._checks import plain_arrays
+
+    X, y = np.ones((5, 2)), np.arange(5.0)
+    X, y = {
+        "int X": lambda: (X.astype(int), y),
+        "nan y": lambda: (X, np.r_[y[:4], np.nan]),
+        "inf y": lambda: (X, np.r_[y[:4], np.inf]),
+        "list X": lambda: (X.tolist(), y),
+        "3d y": lambda: (X, y.reshape(5, 1, 1)),
+        "empty y cols": lambda: (X, np.ones((5, 0))),
+        "short y": lambda: (X, y[:4]),
+        "big-endian X": lambda: (X.astype(">f8"), y),
+        "frame X": lambda: (pd.DataFrame(X), y),
+        "float16 X": lambda: (X.astype(np.float16), y),
+        "int y": lambda: (X, y.astype(int)),
+        "subclass X": lambda: (X.view(type("Sub", (np.ndarray,), {})), y),
+    }[case]()
+    assert not plain_arrays(X, y)

@@ -369,7 +369,7 @@ class GramObjective:
             a = np.block([[a, (dx * inv)[:, None]], [(dx * inv)[None, :], np.ones((1, 1))]])
             b = np.vstack([b, dy[None, :]])
         self.A, self.B = a, b
-        self.t_sum = float(np.trace(cov[d:, d:]) + dy @ dy)
+        self.t_sum = float(cov[d:, d:].trace() + dy @ dy)
         self.factor = loss.factor
         self._twice = 2.0 * self.factor
 

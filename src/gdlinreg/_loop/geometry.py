@@ -33,13 +33,13 @@ def condition_number(
     second = stats.scatter[:d, :d] / stats.weight_sum
     if not fit_intercept:
         second = second + np.outer(stats.mean[:d], stats.mean[:d])
-    spread = np.sqrt(np.diagonal(second))
+    spread = np.sqrt(second.diagonal())
     keep = spread > 0
     if not keep.any():
         return None
     if not keep.all():  # (np.ix_ costs a third of this function)
         second, spread = second[np.ix_(keep, keep)], spread[keep]
-    scaled = second / np.outer(spread, spread)
+    scaled = second / (spread[:, None] * spread)
     if penalty is not None and penalty.l2:
         scaled = scaled + np.diag(penalty.l2 / (loss.curvature * spread**2))
     eigen = np.linalg.eigvalsh(scaled)
@@ -52,7 +52,7 @@ def diagonal_curvature(
     """The Hessian's diagonal in the solver's coordinates, shape (p, 1), from the moments:
     ``curvature * sum_i p_i z_ij^2`` (the loss's curvature bound for non-quadratic losses),
     plus the l2 penalty's."""
-    scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
+    scatter = stats.scatter if stats.scatter.ndim == 1 else stats.scatter.diagonal()
     var = scatter[:d] / stats.weight_sum
     second = (var + (stats.mean[:d] - coords.offset) ** 2) / coords.scale**2
     if coords.augment:
@@ -125,7 +125,7 @@ def coordinates(
     """Spread of each column (for the stopping test) and the solver's coordinates: the
     user's own (textbook gd), or centred and standardised (``standardised``)."""
     var = (
-        np.diagonal(stats.scatter) / stats.weight_sum
+        stats.scatter.diagonal() / stats.weight_sum
         if stats.scatter.ndim == 2
         else (stats.scatter / stats.weight_sum)
     )
