@@ -71,7 +71,9 @@ def plain_arrays(X: object, y: object) -> bool:
         and X.shape[1] >= 1
         and y.shape[:1] == X.shape[:1]
         and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] >= 1))
-        and bool(np.isfinite(y).all())
+        # Finite values have a finite sum, one reduction (a sum that overflows only sends
+        # the arrays to validate_data).
+        and bool(np.isfinite(np.add.reduce(y, axis=None)))
     )
 
 
@@ -181,6 +183,18 @@ def _check_magnitudes(name: str, a: FloatArray, heaviest: float = 1.0) -> float:
     """
     if a.size == 0:
         return 0.0
+    if a.ndim == 1 or a.shape[1] == 1:
+        # One column (y, or sparse X's values): the fast path below in Python floats.
+        lo, hi = float(a.min()), float(a.max())
+        big = max(abs(lo), abs(hi))
+        if (
+            lo == lo
+            and hi == hi
+            and big <= _HUGE
+            and heaviest * big * big <= _SQUARES
+            and not (0 < big < _TINY or 0 < hi - lo < _TINY)
+        ):
+            return big
     low = a.min(axis=0).astype(np.float64)
     high = a.max(axis=0).astype(np.float64)
     magnitude = np.maximum(np.abs(low), np.abs(high))
