@@ -205,4 +205,5 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
 def _is_scalar(x: object) -> bool:
     # np.isscalar, without its type guard: that narrows to every scalar type NumPy knows
     # (str, bytes, complex...), which the comparisons that follow it would then refuse.
-    return bool(np.isscalar(x))
+    # (A float or an int first: np.isscalar asks abstract base classes, slower.)
+    return type(x) in (float, int) or bool(np.isscalar(x))
