@@ -54,32 +54,6 @@ def check_arrays(
     return X, Y, one_target, weights
 
 
-def plain_arrays(X: object, y: object) -> bool:
-    """Whether ``X`` and ``y`` are float ndarrays that scikit-learn's ``validate_data`` (as the
-    estimator's ``fit`` calls it: numeric dtype, multi-output, numeric y, X's finiteness left
-    to the core) returns as they are, without a warning: a 2-D X and a 1-D or 2-D y of the
-    same length, at least one sample, feature and target, float32 or float64 in the
-    machine's byte order, and y finite. (Exact ndarrays: a subclass or a DataFrame may carry
-    feature names, or convert.)"""
-    return (
-        type(X) is np.ndarray
-        and type(y) is np.ndarray
-        and X.dtype in _FLOATS
-        and y.dtype in _FLOATS
-        and X.ndim == 2
-        and X.shape[0] >= 1
-        and X.shape[1] >= 1
-        and y.shape[:1] == X.shape[:1]
-        and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] >= 1))
-        # Finite values have a finite sum, one reduction (a sum that overflows only sends
-        # the arrays to validate_data).
-        and bool(np.isfinite(np.add.reduce(y, axis=None)))
-    )
-
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int) -> FloatArray:
     """``sample_weight`` as float64 of shape ``(n_samples,)``, or the error that says why not.
 

@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import check_sample_weight, plain_arrays
+from ._checks import check_sample_weight
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
 from ._hooks import CallbackBridge, PassedChecks, rollback_on_error
@@ -698,13 +698,6 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
         # finite=False leaves X's NaN/infinity check to the core (fit, partial_fit), which
         # reads it from the moments instead of an extra pass over X.
-        if reset and not finite and plain_arrays(X, y):
-            # What validate_data does to such arrays, which it returns as they are (its
-            # checks cost as much as a small fit's whole solve): record the width, forget
-            # any feature names. tests/test_estimator.py compares the two.
-            self.n_features_in_ = X.shape[1]
-            self.__dict__.pop("feature_names_in_", None)
-            return X, np.asarray(y)  # (y itself: an ndarray)
         checked: tuple[Matrix, NDArray[Any]] = validate_data(
             self,
             X,
