@@ -119,14 +119,14 @@ def confirm_magnitudes(X: Matrix, weights: FloatArray, stats: Moments, d: int) -
     w_min = float(weights.min())
     heaviest = float(weights.max())
     with np.errstate(all="ignore"):
-        scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
+        scatter = stats.scatter if stats.scatter.ndim == 1 else stats.scatter.diagonal()
         var = scatter[:d] / stats.weight_sum
         second = var + stats.mean[:d] * stats.mean[:d]
         fine = (
             w_min > 0
             and bool(np.isfinite(stats.scatter).all() and np.isfinite(stats.mean).all())
-            and float(np.max(second)) * (stats.weight_sum / w_min) * max(heaviest, 1.0) <= _SQUARES
-            and bool(np.all(var >= _TINY**2))
+            and float(second.max()) * (stats.weight_sum / w_min) * max(heaviest, 1.0) <= _SQUARES
+            and bool((var >= _TINY**2).all())
         )
     if not fine:
         # (A sparse column's zeros are exact: only its stored values can be out of range.)
@@ -157,14 +157,35 @@ def _check_magnitudes(name: str, a: FloatArray, heaviest: float = 1.0) -> float:
     """
     if a.size == 0:
         return 0.0
+    if a.ndim == 1 or a.shape[1] == 1:
+        # One column (y, or sparse X's values): the fast path below in Python floats.
+        lo, hi = float(a.min()), float(a.max())
+        big = max(abs(lo), abs(hi))
+        if (
+            lo == lo
+            and hi == hi
+            and big <= _HUGE
+            and heaviest * big * big <= _SQUARES
+            and not (0 < big < _TINY or 0 < hi - lo < _TINY)
+        ):
+            return big
     low = a.min(axis=0).astype(np.float64)
     high = a.max(axis=0).astype(np.float64)
+    magnitude = np.maximum(np.abs(low), np.abs(high))
+    spread = high - low
+    largest = float(magnitude.max())
+    # All in range (NaN would propagate to largest, infinity exceed _HUGE): the checks below,
+    # a dozen small NumPy calls, only find the precise error.
+    if (
+        largest <= _HUGE
+        and heaviest * largest * largest <= _SQUARES
+        and not ((magnitude > 0) & (magnitude < _TINY) | (spread > 0) & (spread < _TINY)).any()
+    ):
+        return largest
     if np.isnan(low).any() or np.isnan(high).any():
         raise ValueError(f"Input {name} contains NaN; remove or impute those values.")
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
         raise ValueError(f"Input {name} contains infinity; remove or replace those values.")
-    magnitude = np.maximum(np.abs(low), np.abs(high))
-    largest = float(magnitude.max())
     scaler = ", or StandardScaler" if name == "X" else ""
     fix = f"{name} (e.g. divide by a power of 10{scaler})"
     if largest > _HUGE:
@@ -189,7 +210,6 @@ def _check_magnitudes(name: str, a: FloatArray, heaviest: float = 1.0) -> float:
             f"{_FLOAT_MAX:.3g}, for their sums); the fit only depends on relative weights, "
             f"so divide sample_weight by a common factor, or rescale {fix}."
         )
-    spread = high - low
     tiny = (magnitude > 0) & (magnitude < _TINY) | (spread > 0) & (spread < _TINY)
     if tiny.any():
         raise ValueError(

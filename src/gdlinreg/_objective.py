@@ -169,10 +169,10 @@ def _moments(
         elif acc is None:
             # The first row may be an outlier, and this block's mean is every later block's
             # shift: it gets the full corrected two-pass treatment.
-            z = buf[: stop - rows.start, :p]
-            np.subtract(X[rows], shift[:d], out=z[:, :d])
-            np.subtract(Y[rows], shift[d:], out=z[:, d:])
-            acc = _first_block(z, s, w_sum, full, uniform)
+            block = buf[: stop - rows.start]
+            np.subtract(X[rows], shift[:d], out=block[:, :d])
+            np.subtract(Y[rows], shift[d:p], out=block[:, d:p])
+            acc = _first_block(block, s, w_sum, full, uniform)
             local = acc.mean
             continue
         else:
@@ -242,12 +242,22 @@ def _shifted_gram(
     return _syrk(block, full)
 
 
-def _first_block(z: FloatArray, s: FloatArray, w_sum: float, full: bool, uniform: bool) -> Moments:
-    """Moments of one block shifted by its first row, centred on its mean and corrected."""
+def _first_block(
+    block: FloatArray, s: FloatArray, w_sum: float, full: bool, uniform: bool
+) -> Moments:
+    """Moments of one block shifted by its first row (``block[:, :-1]``; the last column is
+    the buffer's column of ones), centred on its mean and corrected."""
+    z = block[:, :-1]
     mean = (s @ z) / w_sum
-    z -= mean
+    # Centred as the whole contiguous block, the ones column minus 0.0: NumPy loops over rows,
+    # and contiguous rows of p + 1 run some 2.5x faster than the strided rows of z. (The
+    # products read z itself, as before: their BLAS kernels can depend on the layout.)
+    pad = np.zeros(block.shape[1])
+    pad[:-1] = mean
+    block -= pad
     correction = (s @ z) / w_sum
-    z -= correction
+    pad[:-1] = correction
+    block -= pad
     if full and uniform:  # syrk, and no weighted copy of the block
         scatter = (z.T @ z) * s[0]
     else:
@@ -297,21 +307,27 @@ class Coordinates:
 
     def to_user(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Return ``(coef (..., d, k), intercept (..., k))`` for ``theta`` (..., p, k)."""
-        d = self.offset.shape[0]
-        coef = theta[..., :d, :] / self.scale[:, None]
-        intercept = self.y_offset - np.einsum("j,...jk->...k", self.offset, coef)
+        coef = theta[..., : self.offset.shape[0], :] / self.scale[:, None]
+        return coef, self.intercept(theta, coef)
+
+    def intercept(self, theta: FloatArray, coef: FloatArray) -> FloatArray:
+        """The intercept of :meth:`to_user`, given its ``coef``."""
+        intercept: FloatArray = self.y_offset - np.einsum("j,...jk->...k", self.offset, coef)
         if self.augment:
-            intercept = intercept + theta[..., d, :]
-        return coef, intercept
+            intercept = intercept + theta[..., self.offset.shape[0], :]
+        return intercept
 
     def step_to_user(self, step: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The linear part of :meth:`to_user`, for a change ``step`` of theta."""
-        d = self.offset.shape[0]
-        coef = step[..., :d, :] / self.scale[:, None]
-        intercept = -np.einsum("j,...jk->...k", self.offset, coef)
+        coef = step[..., : self.offset.shape[0], :] / self.scale[:, None]
+        return coef, self.intercept_step(step, coef)
+
+    def intercept_step(self, step: FloatArray, coef: FloatArray) -> FloatArray:
+        """The intercept of :meth:`step_to_user`, given its ``coef``."""
+        intercept: FloatArray = -np.einsum("j,...jk->...k", self.offset, coef)
         if self.augment:
-            intercept = intercept + step[..., d, :]
-        return coef, intercept
+            intercept = intercept + step[..., self.offset.shape[0], :]
+        return intercept
 
     def from_user(self, coef: FloatArray, intercept: FloatArray) -> FloatArray:
         """Inverse of :meth:`to_user` (the intercept is ignored when it is not a coordinate)."""
@@ -346,26 +362,37 @@ class GramObjective:
         dx = stats.mean[:d] - coords.offset
         dy = stats.mean[d:] - coords.y_offset
         inv = 1.0 / coords.scale
-        a = (cov[:d, :d] + np.outer(dx, dx)) * np.outer(inv, inv)
-        b = (cov[:d, d:] + np.outer(dx, dy)) * inv[:, None]
+        # (np.outer(u, v) is u[:, None] * v, behind a Python function: 2 us a call here)
+        a = (cov[:d, :d] + dx[:, None] * dx) * (inv[:, None] * inv)
+        b = (cov[:d, d:] + dx[:, None] * dy) * inv[:, None]
         if coords.augment:
             a = np.block([[a, (dx * inv)[:, None]], [(dx * inv)[None, :], np.ones((1, 1))]])
             b = np.vstack([b, dy[None, :]])
         self.A, self.B = a, b
-        self.t_sum = float(np.trace(cov[d:, d:]) + dy @ dy)
+        self.t_sum = float(cov[d:, d:].trace() + dy @ dy)
         self.factor = loss.factor
+        self._twice = 2.0 * self.factor
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
         grad_half = self.A @ theta - self.B
-        # theta'A theta - 2 theta'B = theta'(A theta - B) - theta'B
-        quad = np.sum(theta * (grad_half - self.B), axis=(-2, -1))
+        # theta'A theta - 2 theta'B = theta'(A theta - B) - theta'B. (np.add.reduce is
+        # np.sum's reduction without its Python dispatch: a microsecond of a small step.)
+        quad = np.add.reduce(theta * (grad_half - self.B), axis=(-2, -1))
         value = self.factor * (quad + self.t_sum)
-        return value, (2.0 * self.factor) * grad_half
+        return value, self._twice * grad_half
 
     def hessian_product(self, v: FloatArray) -> FloatArray:
-        return (2.0 * self.factor) * (self.A @ v)
+        return self._twice * (self.A @ v)
+
+    #: A's eigenvalues, ascending, once :meth:`lipschitz` has computed them (small A only).
+    spectrum: FloatArray | None = None
 
     def lipschitz(self, rtol: float = 1e-3) -> float:
+        if 0 < self.A.shape[0] <= _EXACT_EIGEN_MAX:
+            # Kept: iterative refinement reads them to skip its own eigendecomposition of A
+            # when the problem is well conditioned beyond doubt.
+            self.spectrum = np.linalg.eigvalsh(self.A)
+            return 2.0 * self.factor * float(self.spectrum[-1])
         return 2.0 * self.factor * _largest_eigenvalue(self.A, rtol)
 
     def fixed_step_block(self, step: float, length: int) -> tuple[FloatArray, FloatArray]:

@@ -309,8 +309,10 @@ def solve(
         and coords.n_params <= _MAX_PARAMS_FOR_REFINE
     ):
         # (the Gram form of in-memory rows: a GramObjective, whose A the refinement reads)
-        gram_a = cast("GramObjective", objective).A
-        passes += refine_outcome(outcome, gram_a, rows, coords, theta, loss)
+        gram_form = cast("GramObjective", objective)
+        passes += refine_outcome(
+            outcome, gram_form.A, rows, coords, theta, loss, gram_form.spectrum
+        )
     result = _result(outcome, run, method, options, source, stats, score is not None, passes)
     return result, stats if gram else None
 

@@ -38,6 +38,9 @@ _MAX_ROW_NNZ_FOR_GRAM = 16
 
 def is_sparse(X: object) -> bool:
     # A scipy.sparse object can only exist once scipy.sparse has been imported: no import here.
+    # (An ndarray, the common case, is answered without a call into scipy.)
+    if type(X) is np.ndarray:
+        return False
     module = sys.modules.get("scipy.sparse")
     return module is not None and bool(module.issparse(X))
 

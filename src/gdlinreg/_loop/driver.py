@@ -67,7 +67,9 @@ def drive(
     for thetas, block_values, grads, block_steps in blocks:
         take = min(len(block_values), max_iter - done)
         thetas, values = thetas[:take], np.asarray(block_values[:take], dtype=float)
-        steps = np.broadcast_to(np.asarray(block_steps, dtype=float)[:take], (len(values),))
+        steps = np.asarray(block_steps, dtype=float)[:take]
+        if steps.shape != values.shape:  # (np.broadcast_to costs a small block's test)
+            steps = np.broadcast_to(steps, values.shape)
         bad = ~np.isfinite(values) | (values > limit)
         if bad.any():
             first = int(np.argmax(bad))

@@ -33,13 +33,15 @@ def condition_number(
     second = stats.scatter[:d, :d] / stats.weight_sum
     if not fit_intercept:
         second = second + np.outer(stats.mean[:d], stats.mean[:d])
-    spread = np.sqrt(np.diagonal(second))
+    spread = np.sqrt(second.diagonal())
     keep = spread > 0
     if not keep.any():
         return None
-    scaled = second[np.ix_(keep, keep)] / np.outer(spread[keep], spread[keep])
+    if not keep.all():  # (np.ix_ costs a third of this function)
+        second, spread = second[np.ix_(keep, keep)], spread[keep]
+    scaled = second / (spread[:, None] * spread)
     if penalty is not None and penalty.l2:
-        scaled = scaled + np.diag(penalty.l2 / (loss.curvature * spread[keep] ** 2))
+        scaled = scaled + np.diag(penalty.l2 / (loss.curvature * spread**2))
     eigen = np.linalg.eigvalsh(scaled)
     return float(eigen[-1] / eigen[0]) if eigen[0] > 0 else float("inf")
 
@@ -50,7 +52,7 @@ def diagonal_curvature(
     """The Hessian's diagonal in the solver's coordinates, shape (p, 1), from the moments:
     ``curvature * sum_i p_i z_ij^2`` (the loss's curvature bound for non-quadratic losses),
     plus the l2 penalty's."""
-    scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
+    scatter = stats.scatter if stats.scatter.ndim == 1 else stats.scatter.diagonal()
     var = scatter[:d] / stats.weight_sum
     second = (var + (stats.mean[:d] - coords.offset) ** 2) / coords.scale**2
     if coords.augment:
@@ -82,23 +84,31 @@ def make_stop_test(
     noise = 16 * eps * np.sqrt(d)
     x_mean = stats.mean[:d]
     magnitude = np.sqrt(x_spread**2 + (x_mean - coords.offset) ** 2)[:, None]
-    recovered = not coords.augment and bool(np.any(coords.offset))
+    recovered = not coords.augment and bool(coords.offset.any())
     spread = np.where(x_spread > 0, x_spread, np.inf)
     amplification = 1.0 + np.sum(np.abs(x_mean) / spread) if recovered else 1.0
     y_floor = eps * y_spread
+    scale, spread_col = coords.scale[:, None], x_spread[:, None]
 
     def test(thetas: FloatArray, steps: FloatArray) -> NDArray[np.bool_]:
-        dw, db = coords.step_to_user(steps)
-        w, b = coords.to_user(thetas)
-        v = np.abs(w * x_spread[:, None]).max(axis=-2)
-        dv = np.abs(dw * x_spread[:, None]).max(axis=-2)
+        # The coefficients as Coordinates.to_user and step_to_user compute them; the
+        # intercepts (two einsums) only once some iterate passes the coefficient test, which
+        # is where a small fit spends most of its tests.
+        dw, w = steps[..., :d, :] / scale, thetas[..., :d, :] / scale
+        v = np.abs(w * spread_col).max(axis=-2)
+        dv = np.abs(dw * spread_col).max(axis=-2)
         terms = (np.abs(w) * magnitude).sum(axis=-2)
-        if coords.augment:
+        b = coords.intercept(thetas, w) if coords.augment else None
+        if b is not None:
             terms = terms + np.abs(b)
         floor = noise * terms + y_floor
-        ok_coef = dv <= tol * v + floor
+        ok: NDArray[np.bool_] = (dv <= tol * v + floor).all(axis=-1)
+        if not ok.any():
+            return ok
+        b = coords.intercept(thetas, w) if b is None else b
+        db = coords.intercept_step(steps, dw)
         ok_intercept = np.abs(db) <= tol * np.maximum(np.abs(b), v) + floor * amplification
-        ok: NDArray[np.bool_] = (ok_coef & ok_intercept).all(axis=-1)
+        ok &= ok_intercept.all(axis=-1)
         return ok
 
     return test
@@ -115,7 +125,7 @@ def coordinates(
     """Spread of each column (for the stopping test) and the solver's coordinates: the
     user's own (textbook gd), or centred and standardised (``standardised``)."""
     var = (
-        np.diagonal(stats.scatter) / stats.weight_sum
+        stats.scatter.diagonal() / stats.weight_sum
         if stats.scatter.ndim == 2
         else (stats.scatter / stats.weight_sum)
     )

@@ -83,6 +83,27 @@ class Options:
     def from_params(cls, params: Mapping[str, Any]) -> Options:
         """Check ``params`` (the names of :data:`DEFAULTS`; missing ones take the default)
         and build the loss, penalty and constraint objects."""
+        # Options of the very same values (the same objects: a grid search's clones share
+        # them, as do default arguments) are those built before: building them visits five
+        # modules, some 8% of a small fit when their code has left the cache. Only strings,
+        # numbers, booleans and None qualify, whose Options depend on nothing but them (and
+        # identity tells -0.0 from 0.0); the entry keeps them alive, so no id is reused.
+        values = tuple(params.values())
+        key = None
+        if all(type(v) in _ATOMS for v in values):
+            key = (*params, *map(id, values))
+            hit = _MEMO.get(key)
+            if hit is not None:
+                return hit[1]
+        options = cls._build(params)
+        if key is not None:
+            if len(_MEMO) >= _MEMO_SIZE:
+                _MEMO.clear()
+            _MEMO[key] = (values, options)
+        return options
+
+    @classmethod
+    def _build(cls, params: Mapping[str, Any]) -> Options:
         unknown = set(params) - set(DEFAULTS)
         if unknown:  # (a programming error inside gdlinreg, never a user's)
             raise TypeError(f"unknown options {sorted(unknown)}")
@@ -117,6 +138,11 @@ class Options:
             return_path=bool(p["return_path"]),
             verbose=p["verbose"],
         )
+
+
+_ATOMS = (str, int, float, bool, type(None))
+_MEMO: dict[tuple[object, ...], tuple[tuple[object, ...], Options]] = {}
+_MEMO_SIZE = 256
 
 
 def _check_learning_rate(learning_rate: LearningRate) -> bool:
@@ -205,4 +231,5 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
 def _is_scalar(x: object) -> bool:
     # np.isscalar, without its type guard: that narrows to every scalar type NumPy knows
     # (str, bytes, complex...), which the comparisons that follow it would then refuse.
-    return bool(np.isscalar(x))
+    # (A float or an int first: np.isscalar asks abstract base classes, slower.)
+    return type(x) in (float, int) or bool(np.isscalar(x))

@@ -35,11 +35,22 @@ FLAT = 1e-10
 #: Gains below this share of the loss are rounding: the fit is done.
 _GAIN = 1e-13
 _PASSES = 4
+#: ``spectrum`` (A's eigenvalues from eigvalsh, ``GramObjective.spectrum``) this far above
+#: SHARP decides "well conditioned" without eigh: the two LAPACK paths differ by a few
+#: ``p * eps * lambda_max`` (both backward stable), far below this margin of 1e-10, so eigh's
+#: eigenvalues would decide the same; nearer the threshold, eigh decides.
+_CLEARLY = SHARP + 1e-10
 _BLOCK_BYTES = 8 << 20
 
 
 def refine(
-    X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, A: FloatArray
+    X: Matrix,
+    Y: FloatArray,
+    p: FloatArray,
+    coords: Coordinates,
+    theta: FloatArray,
+    A: FloatArray,
+    spectrum: FloatArray | None = None,
 ) -> tuple[list[FloatArray], list[float], bool, int] | None:
     """Refine ``theta`` (the squared loss, solver coordinates) on the data; see the module doc.
 
@@ -49,6 +60,8 @@ def refine(
     squared errors (summed over targets), whether the last pass found nothing left to gain,
     and the passes over X made.
     """
+    if spectrum is not None and spectrum[-1] > 0 and spectrum[0] >= _CLEARLY * spectrum[-1]:
+        return None
     values, vectors = np.linalg.eigh(A)
     if not values.size or values[0] >= SHARP * values[-1]:
         return None
@@ -132,12 +145,13 @@ def refine_outcome(
     coords: Coordinates,
     theta: FloatArray,
     loss: Loss,
+    spectrum: FloatArray | None = None,
 ) -> int:
     """Iterative refinement of an ill-conditioned Gram-form fit on the data (see the module
     docstring): each improving iterate counts as a step; "stalled" if gains remain after its
     passes. Returns the passes over the data it made."""
     start = run.last if run.last is not None else theta
-    refined = refine(*rows, coords, start, A)
+    refined = refine(*rows, coords, start, A, spectrum)
     if refined is None:  # conditioned well enough for the Gram form alone
         return 0
     thetas, mses, done, passes = refined
