@@ -11,7 +11,9 @@ So a Gram-form fit of an ill-conditioned problem (``lambda_min < SHARP * lambda_
 finished by iterative refinement: each pass over the data forms the residual and, from it, the
 exact gradient ``Z'Pr`` and, for the flat directions ``V`` (``lambda < FLAT * lambda_max``), the
 restricted curvature ``(ZV)'P(ZV)``. The correction is a Newton step: through ``A``'s
-eigendecomposition along the directions ``A`` resolves, and on the data along the flat ones.
+eigendecomposition along the directions ``A`` resolves, and on the data along the flat ones,
+the two blocks solved together (``_joint_step``: the flat block after the resolved one is
+eliminated, since the flat eigenvectors of the rounded ``A`` lean slightly into it).
 Directions that are flat in the data too (duplicate columns, more features than samples) get
 no step, so the minimum-norm answer of rank-deficient problems is kept. It stops when the
 predicted gain is rounding, which certifies the fit; otherwise the fit is reported "stalled".
@@ -73,18 +75,17 @@ def refine(
     mses: list[float] = []
     before = np.inf
     for passes in range(1, _PASSES + 1):
-        mse, grad, a, Q = _pass(X, Y, p, coords, theta, V)
+        mse, grad, a, Q, G = _pass(X, Y, p, coords, theta, V)
         if mse > before:  # the last step did not help: drop it
             thetas.pop(), mses.pop()
             return thetas, mses, mse <= before + _GAIN * before + floor, passes
         if mses:
             mses[-1] = mse  # measured, where it was predicted
         along = U.T @ grad
-        t, gain = _subspace_step(a, Q, X.shape[1])
-        gain += float(np.sum(along * along / lam[:, None]))
+        step, gain = _joint_step(along, lam, G @ U, a, Q, X.shape[1])
         if not gain > _GAIN * mse + floor:
             return thetas, mses, True, passes
-        before, theta = mse, theta - U @ (along / lam[:, None]) + V @ t
+        before, theta = mse, theta + U @ step[0] + V @ step[1]
         thetas.append(theta)
         mses.append(mse - gain)
     mses[-1] = _pass(X, Y, p, coords, theta, V)[0]
@@ -93,8 +94,9 @@ def refine(
 
 def _pass(
     X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, V: FloatArray
-) -> tuple[float, FloatArray, FloatArray, FloatArray]:
-    """``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV))`` at ``theta``, in one blocked pass over X.
+) -> tuple[float, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV), (ZV)'PZ)`` at ``theta``, in one blocked pass
+    over X.
 
     Each block is centred (shifted by the solver's offsets) before it is multiplied: with large
     offsets, ``X v - offset @ v`` would cancel away the small values that matter here.
@@ -107,7 +109,7 @@ def _pass(
     rows = max(256, _BLOCK_BYTES // (8 * d))
     buf = np.empty((min(rows, n), d))
     mse, grad = 0.0, np.zeros((d, k))
-    a, Q = np.zeros((m, k)), np.zeros((m, m))
+    a, Q, G = np.zeros((m, k)), np.zeros((m, m)), np.zeros((m, d))
     for start in range(0, n, rows):
         block = buf[: min(rows, n - start)]
         np.subtract(X[start : start + rows], coords.offset, out=block)
@@ -118,8 +120,33 @@ def _pass(
         mse += float(np.sum(pr * r))
         grad += block.T @ pr
         a += zv.T @ pr
-        Q += zv.T @ (zv * p[start : start + rows, None])
-    return mse, grad * inv, a, Q
+        pzv = zv * p[start : start + rows, None]
+        Q += zv.T @ pzv
+        G += pzv.T @ block
+    return mse, grad * inv, a, Q, G * inv.T
+
+
+def _joint_step(
+    along: FloatArray, lam: FloatArray, C: FloatArray, a: FloatArray, Q: FloatArray, d: int
+) -> tuple[tuple[FloatArray, FloatArray], float]:
+    """The Newton step on the data over the resolved directions ``U`` and the flat ones ``V``
+    together, and its gain: ``(-(x, t), gain)`` in those bases.
+
+    ``along = U'Z'Pr`` and ``lam`` (A's eigenvalues on U) hold the resolved block of the
+    Hessian; ``C = (ZV)'P(ZU)`` couples it to the flat block ``Q = (ZV)'P(ZV)``. The flat
+    directions are eigenvectors of the rounded A, each off the data's own flat directions by
+    up to ``eps * |A| / gap`` along the resolved ones; the data see only that part of them
+    (a curvature of its square). Solved on their own, they would take a step of the inverse
+    of that size along the directions the data do not determine (n < d: a huge multiple of
+    the null space, far from the minimum-norm answer) to reduce a residual that the step
+    along ``U`` already removes. Eliminating ``U`` first (the Schur complement
+    ``Q - C Lambda^-1 C'``) leaves, along ``V``, only what ``U`` cannot reach.
+    """
+    alpha = along / lam[:, None]
+    coupling = C / lam  # C Lambda^-1
+    t, gain = _subspace_step(a - C @ alpha, Q - coupling @ C.T, d)
+    x = -alpha - coupling.T @ t
+    return (x, t), gain + float(np.sum(along * alpha))
 
 
 def _subspace_step(a: FloatArray, Q: FloatArray, d: int) -> tuple[FloatArray, float]:
