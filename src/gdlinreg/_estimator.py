@@ -141,7 +141,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         proposes a stop: there the criterion above is evaluated on the full objective (one
         pass over the data); if it holds the fit has converged ("tol"); if not, the epochs go
         on while the step it measures keeps shrinking, and end "stalled" (the noise floor of
-        the step) with a ``ConvergenceWarning`` once it does not. ``None`` runs
+        the step) with a ``ConvergenceWarning`` once it does not (with early stopping, the
+        validation score is the mini-batch stop instead). ``None`` runs
         ``max_iter`` iterations unless the fit is *exact*: the method can make no further
         progress and the ``tol=0`` criterion holds (the step is within the rounding floor of
         the coefficients and intercept); it then stops with ``stop_reason_="tol"``. A method

@@ -279,9 +279,11 @@ def solve(
         and bool(stop_test(theta, problem.gradient_map(theta, grad0, curvature)))
     )
     blocks = iter(()) if at_solution else method.iterates(run)  # at_solution: zero steps
-    if method.batches and options.tol is not None:
-        blocks = _certified(blocks, options, problem, stop_test, curvature)
     score = validation_score(source, coords, gram)
+    # With a validation set, its score is the mini-batch stop ("early_stopping"), as in
+    # scikit-learn's SGD; without one, the epoch loss proposes stops that are certified.
+    if method.batches and options.tol is not None and score is None:
+        blocks = _certified(blocks, options, problem, stop_test, curvature)
     with np.errstate(all="ignore"):
         outcome = drive(
             blocks,
