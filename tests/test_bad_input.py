@@ -488,12 +488,13 @@ CASES: list[Case] = [
             ),
             (
                 # Mini-batch SGD with the default step stays noisy: only finiteness and the
-                # order of magnitude are the point here.
+                # order of magnitude are the point here. Its noise floor is not certified
+                # by the full-objective tol test (issue 14): "stalled", with a warning.
                 "sgd-X-1e85",
                 X_OK * 1e85,
                 Y_OK,
                 {"batch_size": 5, "random_state": 0, "max_iter": 2000},
-                Fits(coef=_REF_COEF / 1e85, rtol=0.3),
+                Fits(coef=_REF_COEF / 1e85, rtol=0.3, warns=(ConvergenceWarning, "stalled")),
             ),
         ]
     ],
@@ -732,7 +733,7 @@ def test_bad_input(case):
                 assert_array_equal(est.predict(X_OK), predictions)
         elif isinstance(expect, Either):
             try:
-                _call(est, case)
+                _run_ok(est, case, expect.fits.warns)
             except ValueError as error:
                 assert re.search(expect.regex, str(error)), str(error)
             else:

@@ -432,9 +432,10 @@ def test_stop_reason_stalled(seed):
 
 
 def test_stalled_with_tol_none_does_not_crash():
+    # A stall warns whatever tol is (issue 14; it used to pass silently with tol=None).
     X, y = ill_conditioned(0)
     est = GDLinearRegressor(solver="cg", tol=None, max_iter=500)
-    with no_warnings():
+    with pytest.warns(ConvergenceWarning, match="stalled"):
         est.fit(X, y)
     assert est.stop_reason_ == "stalled"
     assert not est.converged_

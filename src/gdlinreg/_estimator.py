@@ -136,9 +136,17 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ``tol=0`` means "to rounding". The distance to the solution can be up to the condition
         number times the tested step: the default reaches 1e-6 relative accuracy up to
         condition numbers (of the standardised Gram matrix) of about 1e4; use ``tol=1e-15``
-        with a larger ``max_iter`` beyond. With mini-batches, ``tol`` is scikit-learn's SGD
-        rule instead: stop when the epoch loss has not fallen by more than ``tol`` for
-        ``n_iter_no_change`` epochs. ``None`` runs exactly ``max_iter``.
+        with a larger ``max_iter`` beyond. With mini-batches, scikit-learn's SGD rule (the
+        epoch loss has not fallen by more than ``tol`` for ``n_iter_no_change`` epochs) only
+        proposes a stop: there the criterion above is evaluated on the full objective (one
+        pass over the data); if it holds the fit has converged ("tol"); if not, the epochs go
+        on while the step it measures keeps shrinking, and end "stalled" (the noise floor of
+        the step) with a ``ConvergenceWarning`` once it does not (with early stopping, the
+        validation score is the mini-batch stop instead). ``None`` runs
+        ``max_iter`` iterations unless the fit is *exact*: the method can make no further
+        progress and the ``tol=0`` criterion holds (the step is within the rounding floor of
+        the coefficients and intercept); it then stops with ``stop_reason_="tol"``. A method
+        that can make no progress short of that is "stalled", with a warning.
     fit_intercept : bool, default=True
         Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
     solver : {"auto", "gd", "cg", "agd"}, default="auto"
@@ -230,11 +238,13 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ``k - 1`` is the value after step ``k``, and the starting value is not included
         (:func:`~gdlinreg.plotting.plot_loss_curves` adds it as step 0 when given X and y).
     converged_ : bool
-        Whether the ``tol`` criterion was met. False with ``tol=None`` and when early stopping
+        Whether the ``tol`` criterion was met on the full objective (for mini-batches too);
+        with ``tol=None``, whether the fit is exact (see ``tol``). False when early stopping
         or a callback ended the fit.
     stop_reason_ : str
         "tol", "max_iter", "early_stopping", "callback" or "stalled" (rounding errors
-        dominate before ``tol`` is met).
+        dominate before ``tol`` is met, or for mini-batches, the epoch loss stopped
+        improving before the criterion held on the full objective; always warned).
     learning_rate_ : float
         The last step used; for ``"cg"``, whose steps come from exact line searches, the step
         :math:`1/L` of plain gradient descent on the same problem (on the data form, L is the
@@ -795,10 +805,17 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if self.store_path:
             self.coef_path_ = result.coef_path
             self.intercept_path_ = result.intercept_path
-        if warn and result.stop_reason in ("max_iter", "stalled") and self.tol is not None:
+        # A stall is worth a warning whatever tol is; running out of max_iter only when a
+        # tol was asked for (tol=None asks for exactly max_iter steps).
+        missed = result.stop_reason == "stalled" or (
+            result.stop_reason == "max_iter" and self.tol is not None
+        )
+        if warn and missed:
             advice = (
-                "standardise X (e.g. StandardScaler) or use solver='auto'"
-                if result.solver in ("gd", "sgd")
+                "use a decreasing learning_rate schedule, a larger batch_size or batch_size=None"
+                if result.solver == "sgd"
+                else "standardise X (e.g. StandardScaler) or use solver='auto'"
+                if result.solver == "gd"
                 else "check the data for near-collinear columns"
             )
             warnings.warn(

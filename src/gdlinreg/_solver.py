@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ._loop.driver import Callback, ConvergedTest, Outcome
     from ._loop.methods import Method
     from ._objective import Coordinates, Moments
-    from ._typing import FloatArray, LearningRate, Loss, Matrix, Penalty, Source, Value
+    from ._typing import Blocks, FloatArray, LearningRate, Loss, Matrix, Penalty, Source, Value
 
     #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
     Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
@@ -83,9 +83,11 @@ class GDResult:
     n_iter : int
         Iterations: steps for the full-batch solvers, epochs for mini-batches.
     converged : bool
-        True only if the ``tol`` criterion was met (for mini-batches: no improvement of the
-        epoch loss by more than ``tol`` for ``n_iter_no_change`` epochs); False with
-        ``tol=None``, and when early stopping or a callback ended the fit.
+        True only if the ``tol`` criterion was met on the full objective (for mini-batches,
+        tested where the epoch loss has not improved by more than ``tol`` for
+        ``n_iter_no_change`` epochs); with ``tol=None``, only if the fit is exact (the method
+        made no more progress and the ``tol=0`` criterion holds). False when early stopping
+        or a callback ended the fit.
     message : str
         Why the iteration stopped, in words.
     loss_history : ndarray of shape (n_iter,)
@@ -98,7 +100,8 @@ class GDResult:
         The solver that ran ("gd", "sgd", "cg" or "agd").
     stop_reason : str
         "tol", "max_iter", "early_stopping", "callback" or "stalled" (rounding errors
-        dominate before ``tol`` is met).
+        dominate before ``tol`` is met; for mini-batches, the epoch loss stopped improving
+        before the criterion held on the full objective).
     n_updates : int
         Parameter updates made (mini-batch steps; equal to ``n_iter`` otherwise).
     validation_scores : ndarray or None
@@ -277,6 +280,10 @@ def solve(
     )
     blocks = iter(()) if at_solution else method.iterates(run)  # at_solution: zero steps
     score = validation_score(source, coords, gram)
+    # With a validation set, its score is the mini-batch stop ("early_stopping"), as in
+    # scikit-learn's SGD; without one, the epoch loss proposes stops that are certified.
+    if method.batches and options.tol is not None and score is None:
+        blocks = _certified(blocks, options, problem, stop_test, curvature)
     with np.errstate(all="ignore"):
         outcome = drive(
             blocks,
@@ -295,11 +302,13 @@ def solve(
         _raise_divergence(outcome, problem, method, loss, run.base, value0)
     if at_solution:
         outcome.reason = "tol"
+    if outcome.reason == "stalled" and options.tol is None and not method.batches:
+        outcome.reason = _exact(outcome, problem, stop_test, curvature)
     passes = source.passes + objective.passes + (len(outcome.losses) if method.batches else 0)
     rows = source.rows()
     if (
         outcome.reason in ("tol", "stalled")
-        and options.tol is not None
+        and not method.batches
         and gram
         and method.refines
         and score is None
@@ -402,17 +411,73 @@ def _converged_test(
 ) -> ConvergedTest | None:
     if options.tol is None:
         return None
-    if method.batches:
-        return no_improvement_test(options.tol, options.n_iter_no_change)
 
     def tol_test(
         thetas: FloatArray, values: FloatArray, grads: FloatArray | None
     ) -> NDArray[np.bool_]:
-        # The full-batch methods always yield their gradients.
-        steps = problem.gradient_map(thetas, cast("FloatArray", grads), curvature)
+        # The full-batch methods always yield their gradients; mini-batches only the full
+        # gradient at a candidate stop (see _certified).
+        if grads is None:
+            return np.zeros(len(values), dtype=bool)
+        steps = problem.gradient_map(thetas, grads, curvature)
         return stop_test(thetas, steps)
 
     return tol_test
+
+
+def _certified(
+    blocks: Blocks,
+    options: Options,
+    problem: Problem,
+    stop_test: Callable[[FloatArray, FloatArray], NDArray[np.bool_]],
+    curvature: FloatArray,
+) -> Blocks:
+    """Mini-batch epochs whose stop is certified on the full objective.
+
+    The epoch loss is a mean of batch objectives along the way: scikit-learn's rule (no
+    improvement by ``tol`` for ``n_iter_no_change`` epochs) only proposes a stop. There the
+    full objective and gradient are evaluated (one pass over the data) and the gradient is
+    handed to the driver's ``tol`` test, the criterion of the full-batch methods. If it fails
+    but the step it measures (the full gradient over the curvature) shrank since the last
+    proposal (or this is the first), the epochs go on and the rule starts afresh; otherwise
+    they end: the step has reached its noise floor, and the fit is reported "stalled". (The
+    objective cannot tell: near the minimum its changes fall below rounding long before the
+    coefficients' do.)
+    """
+    noisy = no_improvement_test(cast(float, options.tol), options.n_iter_no_change)
+    last = np.inf
+    for thetas, values, _, steps in blocks:
+        if not noisy(thetas, np.asarray(values, dtype=float), None)[-1]:
+            yield thetas, values, None, steps
+            continue
+        theta = thetas[-1]
+        grad = problem.value_and_gradient(theta)[1]
+        yield thetas, values, grad[None], steps
+        step = problem.gradient_map(theta, grad, curvature)
+        if stop_test(theta, step):
+            return  # (the driver has stopped: "tol")
+        size = float(np.sum(step * step))
+        if not size < last:
+            return
+        last = size
+        noisy = no_improvement_test(cast(float, options.tol), options.n_iter_no_change)
+
+
+def _exact(
+    outcome: Outcome,
+    problem: Problem,
+    stop_test: Callable[[FloatArray, FloatArray], NDArray[np.bool_]],
+    curvature: FloatArray,
+) -> str:
+    """With ``tol=None``, a method that can make no more progress is "exact" (reported
+    "tol") where the ``tol=0`` criterion holds at its last iterate: the step is within the
+    rounding floor of the coefficients and intercept; otherwise it "stalled"."""
+    if outcome.last is None:
+        return outcome.reason
+    theta = outcome.last
+    grad = problem.value_and_gradient(theta)[1]
+    exact = bool(stop_test(theta, problem.gradient_map(theta, grad, curvature)))
+    return "tol" if exact else "stalled"
 
 
 def _wrap_callback(
@@ -522,6 +587,8 @@ def _count(n: int, unit: str) -> str:
 def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, unit: str) -> str:
     criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
     ran = _count(n_iter, unit)
+    if reason == "tol" and tol is None:
+        return f"exact after {ran}: the step is within rounding (the tol=0 criterion holds)"
     if reason == "tol":
         return f"converged: {criterion} was met after {ran}"
     if reason == "max_iter":
@@ -536,6 +603,12 @@ def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, unit: s
         )
     if reason == "callback":
         return f"a callback stopped the fit after {ran}"
+    if unit == "epoch":
+        return (
+            f"stalled after {ran}: the epoch loss stopped improving (the noise floor of "
+            f"mini-batch steps) before {criterion} held on the full objective"
+        )
+    criterion = "the tol=0 criterion" if tol is None else criterion
     return (
         f"stalled after {ran}: rounding errors dominate before {criterion} is "
         "met (the problem is too ill-conditioned for it)"
