@@ -125,3 +125,17 @@ def exact_lstsq(X, y, sample_weight=None) -> tuple[Fraction, list[Fraction]]:
                 m[r] = [a - f * b for a, b in zip(m[r], m[c], strict=True)]
     solution = [m[i][p] / m[i][i] for i in range(p)]
     return solution[0], solution[1:]
+
+
+def exact_mse(X, y, coef, intercept, sample_weight=None):
+    """The (weighted) mean squared error of coefficients in exact rational arithmetic: with
+    coefficients of 1e7 (high-degree polynomials), float64's own evaluation errs by 1e-7.
+    Floats are converted exactly; Fractions are used as they are."""
+    coef = [c if isinstance(c, Fraction) else Fraction(float(c)) for c in np.ravel(coef)]
+    b = intercept if isinstance(intercept, Fraction) else Fraction(float(intercept))
+    weights = np.ones(len(y)) if sample_weight is None else sample_weight
+    total = Fraction(0)
+    for row, target, w in zip(X.tolist(), y.tolist(), weights.tolist(), strict=True):
+        r = sum((Fraction(x) * c for x, c in zip(row, coef, strict=True)), b) - Fraction(target)
+        total += Fraction(w) * r * r
+    return total / sum(map(Fraction, weights.tolist()))

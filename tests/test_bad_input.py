@@ -27,12 +27,11 @@ import signal
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pytest
-from _reference import exact_lstsq
+from _reference import exact_lstsq, exact_mse
 from numpy.testing import assert_allclose, assert_array_equal, assert_equal
 from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from sklearn.metrics import r2_score
@@ -879,20 +878,6 @@ def test_polynomial_designs_with_offsets_and_weights_reach_least_squares(degree)
     else:
         assert est.stop_reason_ == "stalled" and len(warned) == 1
         assert "ill-conditioned" in warned[0]
-
-
-def exact_mse(X, y, coef, intercept, sample_weight=None):
-    """The (weighted) mean squared error of coefficients in exact rational arithmetic: with
-    coefficients of 1e7 (high-degree polynomials), float64's own evaluation errs by 1e-7.
-    Floats are converted exactly; Fractions are used as they are."""
-    coef = [c if isinstance(c, Fraction) else Fraction(float(c)) for c in np.ravel(coef)]
-    b = intercept if isinstance(intercept, Fraction) else Fraction(float(intercept))
-    weights = np.ones(len(y)) if sample_weight is None else sample_weight
-    total = Fraction(0)
-    for row, target, w in zip(X.tolist(), y.tolist(), weights.tolist(), strict=True):
-        r = sum((Fraction(x) * c for x, c in zip(row, coef, strict=True)), b) - Fraction(target)
-        total += Fraction(w) * r * r
-    return total / sum(map(Fraction, weights.tolist()))
 
 
 def _reaches_least_squares_or_warns(X, y, tol):
