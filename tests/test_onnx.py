@@ -92,6 +92,17 @@ def test_onnxruntime_predicts_as_the_model(dtype, n_targets, fit_intercept, spar
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_column_target_exports_as_one_target(dtype):
+    # y of shape (n, 1): coef_ is (1, d) and predict gives (n, 1), as the graph does.
+    X, y = _data(1)
+    X, y = X.astype(dtype), y.astype(dtype)[:, None]
+    model = GDLinearRegressor().fit(X, y)
+    got = _run(skl2onnx.to_onnx(model, X[:1]), X)
+    assert got.shape == model.predict(X).shape == (len(X), 1)
+    _assert_close(got, model.predict(X), _floor_scale(X, model.coef_, model.intercept_), dtype)
+
+
 @pytest.mark.parametrize(
     ("dtype", "nodes"),
     [
