@@ -138,7 +138,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ``tol=0`` means "to rounding". The distance to the solution can be up to the condition
         number times the tested step: the default reaches 1e-6 relative accuracy up to
         condition numbers (of the standardised Gram matrix) of about 1e4; use ``tol=1e-15``
-        with a larger ``max_iter`` beyond. With mini-batches, scikit-learn's SGD rule (the
+        with a larger ``max_iter`` beyond. On the Gram form (squared losses, the default),
+        where a step costs :math:`O(d^2)`, the fit goes on past ``tol`` while the gradient
+        still shrinks, to the accuracy of the statistics: ``tol`` decides the verdict,
+        rounding the answer. With mini-batches, scikit-learn's SGD rule (the
         epoch loss has not fallen by more than ``tol`` for ``n_iter_no_change`` epochs) only
         proposes a stop: there the criterion above is evaluated on the full objective (one
         pass over the data); if it holds the fit has converged ("tol"); if not, the epochs go

@@ -14,6 +14,7 @@ from ._loop.geometry import condition_number, coordinates, diagonal_curvature, m
 from ._loop.messages import count, ignored_intercept, stop_message
 from ._loop.methods import METHODS, Run, ritz_top
 from ._loop.options import DEFAULTS, SOLVERS, Options
+from ._loop.polish import Polish, confirm
 from ._loop.problem import Problem
 from ._loop.refine import refine_outcome
 from ._objective import GramObjective
@@ -274,15 +275,21 @@ def solve(
     curvature = diagonal_curvature(stats, d, coords, loss, problem)
     stop_test = make_stop_test(coords, stats, d, x_spread, y_spread, options.tol or 0.0)
     converged_test = _converged_test(options, method, problem, stop_test, curvature)
+    score = validation_score(source, coords, gram)
+    polish = None
+    if gram and method.own_steps and converged_test is not None and score is None:
+        # Past tol to the accuracy of the statistics: a step here is O(p^2) (_loop.polish).
+        gram_form = cast("GramObjective", objective)
+        converged_test = polish = Polish(converged_test, gram_form, coords.n_params)
     value0, grad0 = problem.value_and_gradient(theta)
     factor = 0.5 * loss.curvature  # (half the curvature: a squared loss's factor)
     at_solution = (
         converged_test is not None
+        and polish is None
         and not method.batches
         and bool(stop_test(theta, problem.gradient_map(theta, grad0, curvature)))
     )
     blocks = iter(()) if at_solution else method.iterates(run)  # at_solution: zero steps
-    score = validation_score(source, coords, gram)
     # With a validation set, its score is the mini-batch stop ("early_stopping"), as in
     # scikit-learn's SGD; without one, the epoch loss proposes stops that are certified.
     if method.batches and options.tol is not None and score is None:
@@ -305,28 +312,37 @@ def solve(
         _raise_divergence(outcome, problem, method, loss, run.base, value0)
     if at_solution:
         outcome.reason = "tol"
+    if polish is not None and outcome.last is not None:
+        last_grad = problem.value_and_gradient(outcome.last)[1]
+        outcome.reason = confirm(polish, outcome.reason, outcome.last, last_grad)
     if outcome.reason == "stalled" and options.tol is None and not method.batches:
         outcome.reason = _exact(outcome, problem, stop_test, curvature)
     passes = source.passes + objective.passes + (len(outcome.losses) if method.batches else 0)
-    rows = source.rows()
-    if (
-        outcome.reason in ("tol", "stalled")
-        and not method.batches
-        and gram
-        and method.refines
-        and score is None
-        and problem.penalty is None
-        and problem.constraint is None
-        and rows is not None
-        and coords.n_params <= _MAX_PARAMS_FOR_REFINE
-    ):
-        # (the Gram form of in-memory rows: a GramObjective, whose A the refinement reads)
-        gram_form = cast("GramObjective", objective)
-        passes += refine_outcome(
-            outcome, gram_form.A, rows, coords, theta, loss, gram_form.spectrum
-        )
+    if gram and score is None:
+        passes += _refine(outcome, problem, method, source, run)
     result = _result(outcome, run, method, options, source, stats, score is not None, passes)
     return result, stats if gram else None
+
+
+def _refine(outcome: Outcome, problem: Problem, method: Method, source: Source, run: Run) -> int:
+    """Iterative refinement on in-memory rows of a Gram-form fit that ended "tol" or
+    "stalled" (:mod:`._loop.refine`); the passes over the data it made."""
+    rows = source.rows()
+    if (
+        outcome.reason not in ("tol", "stalled")
+        or method.batches
+        or not method.refines
+        or problem.penalty is not None
+        or problem.constraint is not None
+        or rows is None
+        or run.coords.n_params > _MAX_PARAMS_FOR_REFINE
+    ):
+        return 0
+    # (the Gram form of in-memory rows: a GramObjective, whose A the refinement reads)
+    gram_form = cast("GramObjective", problem.objective)
+    return refine_outcome(
+        outcome, gram_form.A, rows, run.coords, run.theta, run.options.loss, gram_form.spectrum
+    )
 
 
 def _use_gram(options: Options, method: Method, source: Source) -> bool:

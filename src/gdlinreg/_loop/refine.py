@@ -15,8 +15,9 @@ eigendecomposition along the directions ``A`` resolves, and on the data along th
 the two blocks solved together (``_joint_step``: the flat block after the resolved one is
 eliminated, since the flat eigenvectors of the rounded ``A`` lean slightly into it).
 Directions that are flat in the data too (duplicate columns, more features than samples) get
-no step, so the minimum-norm answer of rank-deficient problems is kept. It stops when the
-predicted gain is rounding, which certifies the fit; otherwise the fit is reported "stalled".
+no step, so the minimum-norm answer of rank-deficient problems is kept. It stops when a
+step no longer contracts (or is at the rounding of the parameters): the rest is noise, and the
+fit is certified; otherwise (passes run out while steps still contract) it is "stalled".
 """
 
 from __future__ import annotations
@@ -34,15 +35,21 @@ if TYPE_CHECKING:
 SHARP = 1e-6
 #: Directions whose curvature is below this share of the largest are solved on the data.
 FLAT = 1e-10
-#: Gains below this share of the loss are rounding: the fit is done.
-_GAIN = 1e-13
-_PASSES = 4
+#: A refinement step below this share of the largest parameter is rounding: the fit is done;
+#: so is one that is not below ``_CONTRACT`` times the step before it.
+_TINY = 16 * np.finfo(np.float64).eps
+_CONTRACT = 0.9
+_PASSES = 6
 #: ``spectrum`` (A's eigenvalues from eigvalsh, ``GramObjective.spectrum``) this far above
 #: SHARP decides "well conditioned" without eigh: the two LAPACK paths differ by a few
 #: ``p * eps * lambda_max`` (both backward stable), far below this margin of 1e-10, so eigh's
 #: eigenvalues would decide the same; nearer the threshold, eigh decides.
 _CLEARLY = SHARP + 1e-10
 _BLOCK_BYTES = 8 << 20
+#: Up to this many values of X (a pass in long double costs some 36 ms per million values, 50
+#: times float64's BLAS), the residual and gradient of each pass are summed in extended
+#: precision (:func:`_extended_gradient`); beyond, in float64.
+_EXTENDED_VALUES = 1_000_000
 
 
 def refine(
@@ -69,23 +76,24 @@ def refine(
         return None
     flat = values < FLAT * values[-1]
     U, lam, V = vectors[:, ~flat], values[~flat], vectors[:, flat]
-    # Gains and losses below this are rounding: the residuals carry a few eps of y's size.
-    floor = (64 * np.finfo(np.float64).eps) ** 2 * float(np.sum(p @ (Y - coords.y_offset) ** 2))
     thetas: list[FloatArray] = []
     mses: list[float] = []
-    before = np.inf
+    last = np.inf
     for passes in range(1, _PASSES + 1):
         mse, grad, a, Q, G = _pass(X, Y, p, coords, theta, V)
-        if mse > before:  # the last step did not help: drop it
-            thetas.pop(), mses.pop()
-            return thetas, mses, mse <= before + _GAIN * before + floor, passes
         if mses:
             mses[-1] = mse  # measured, where it was predicted
         along = U.T @ grad
         step, gain = _joint_step(along, lam, G @ U, a, Q, X.shape[1])
-        if not gain > _GAIN * mse + floor:
+        move = U @ step[0] + V @ step[1]
+        size = float(np.max(np.abs(move), initial=0.0))
+        # The steps of iterative refinement contract while they are real; once one does not
+        # (or is at the rounding of theta itself), it is noise, and the fit is as good as the
+        # data resolve it. (The gain in the loss cannot tell: with a large residual it falls
+        # below the loss's own rounding while the step is still many digits above theta's.)
+        if size <= _TINY * float(np.max(np.abs(theta))) or not size < _CONTRACT * last:
             return thetas, mses, True, passes
-        before, theta = mse, theta + U @ step[0] + V @ step[1]
+        last, theta = size, theta + move
         thetas.append(theta)
         mses.append(mse - gain)
     mses[-1] = _pass(X, Y, p, coords, theta, V)[0]
@@ -103,6 +111,7 @@ def _pass(
     """
     n, d = X.shape
     k, m = theta.shape[1], V.shape[1]
+    extended = n * d <= _EXTENDED_VALUES
     finite = np.isfinite(coords.scale)
     inv = np.where(finite, 1.0 / np.where(finite, coords.scale, 1.0), 0.0)[:, None]
     maps = np.hstack([theta[:d] * inv, V[:d] * inv])
@@ -114,16 +123,47 @@ def _pass(
         block = buf[: min(rows, n - start)]
         np.subtract(X[start : start + rows], coords.offset, out=block)
         prod = block @ maps
-        r = prod[:, :k] - (Y[start : start + rows] - coords.y_offset)
-        pr = r * p[start : start + rows, None]
+        if extended:
+            r, block_grad = _extended_gradient(
+                X[start : start + rows],
+                Y[start : start + rows],
+                p[start : start + rows],
+                coords,
+                theta[:d] * inv,
+            )
+            pr = r * p[start : start + rows, None]
+            grad += block_grad
+        else:
+            r = prod[:, :k] - (Y[start : start + rows] - coords.y_offset)
+            pr = r * p[start : start + rows, None]
+            grad += block.T @ pr
         zv = prod[:, k:]
         mse += float(np.sum(pr * r))
-        grad += block.T @ pr
         a += zv.T @ pr
         pzv = zv * p[start : start + rows, None]
         Q += zv.T @ pzv
         G += pzv.T @ block
     return mse, grad * inv, a, Q, G * inv.T
+
+
+def _extended_gradient(
+    X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, coef: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The residual ``r`` and the gradient part ``Z'Pr`` of a block of rows, in extended
+    precision (``numpy.longdouble``), rounded to float64 at the end.
+
+    Near the minimum the gradient is a sum of terms far larger than itself, so float64 leaves
+    it a noise of about ``eps * sum|z_i p_i r_i|``, which the step turns into an error of
+    ``cond * eps`` relative, as large as the data's own ill-conditioning allows. Summed in
+    extended precision (Wilkinson's recipe for iterative refinement: residuals in twice the
+    working precision, where the platform's long double has it), the refinement reaches
+    digits that float64 arithmetic cannot see.
+    """
+    L = np.longdouble
+    block = np.asarray(X, dtype=L) - coords.offset.astype(L)
+    r = block @ coef.astype(L) - (np.asarray(Y, dtype=L) - coords.y_offset.astype(L))
+    grad = block.T @ (r * p.astype(L)[:, None])
+    return r.astype(np.float64), grad.astype(np.float64)
 
 
 def _joint_step(
