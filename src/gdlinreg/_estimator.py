@@ -119,7 +119,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         from :data:`gdlinreg.schedules.SCHEDULES` ("constant", "invscaling", "exponential",
         "adaptive"), a schedule object, or any callable ``t -> factor`` makes the step at
         update ``t`` equal to ``base * factor(t)``, the base being the schedule's ``initial``
-        step or :math:`1/L`.
+        step or :math:`1/L`. With ``batch_size``, ``"auto"`` is :math:`1/L_b` for a batch of
+        :math:`b` rows, :math:`L_b = L + (L_{max} - L)/b` (:math:`L_{max}`: the largest
+        single-sample curvature), a bound on the batches' expected smoothness.
     max_iter : int, default=1000
         The most iterations: steps for full batches, epochs for mini-batches.
     tol : float or None, default=1e-10
@@ -136,7 +138,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ``tol=0`` means "to rounding". The distance to the solution can be up to the condition
         number times the tested step: the default reaches 1e-6 relative accuracy up to
         condition numbers (of the standardised Gram matrix) of about 1e4; use ``tol=1e-15``
-        with a larger ``max_iter`` beyond. With mini-batches, scikit-learn's SGD rule (the
+        with a larger ``max_iter`` beyond. ``"svrg"`` computes the full gradient at every
+        snapshot (each epoch) anyway, and tests the criterion above there, on the full
+        objective. With ``"sgd"``, scikit-learn's SGD rule (the
         epoch loss has not fallen by more than ``tol`` for ``n_iter_no_change`` epochs) only
         proposes a stop: there the criterion above is evaluated on the full objective (one
         pass over the data); if it holds the fit has converged ("tol"); if not, the epochs go
@@ -149,7 +153,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         that can make no progress short of that is "stalled", with a warning.
     fit_intercept : bool, default=True
         Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
-    solver : {"auto", "gd", "cg", "agd"}, default="auto"
+    solver : {"auto", "gd", "cg", "agd", "svrg"}, default="auto"
         ``"gd"``: textbook gradient descent in your coordinates, the intercept being one more
         coordinate: :math:`\\theta \\leftarrow \\mathrm{prox}(\\theta - a\\nabla J(\\theta))`
         (the prox only with an l1 penalty or ``positive``), optionally with momentum, a
@@ -160,7 +164,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         reaches the solution in a few times ``n_features`` steps even on ill-conditioned,
         unscaled data. ``"agd"``: Nesterov's accelerated (proximal) gradient, FISTA, with
         adaptive restart on the same centred, standardised problem, with a fixed step.
-        ``"auto"``: the method that supports the options given: "gd" with ``batch_size``, a
+        ``"svrg"`` (needs ``batch_size``): stochastic variance-reduced gradient on the same
+        problem, proximal for penalties and ``positive``: each epoch one full gradient at a
+        snapshot, then one pass of mini-batch steps along
+        :math:`\nabla J_B(\theta) - \nabla J_B(s) + \nabla J(s)`, the snapshots accelerated
+        (Nesterov, adaptive restart); it converges linearly to the solution, where the
+        constant-step mini-batch "gd" ("sgd") stops at its noise floor. Two passes over the
+        data per epoch (one with Dask's d x d statistics for a squared loss).
+        ``"auto"``: the method that supports the options given: "svrg" with ``batch_size``
+        and the "auto" step (no momentum); "gd" with ``batch_size`` otherwise, a
         schedule or momentum; "cg" for squared losses with the "auto" step and no l1 penalty
         or sign constraint; "agd" otherwise. The fitted ``solver_`` says which ran. All share
         the fixed point; only the path differs.
@@ -189,8 +201,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         step starts from the learning rate and is halved until the objective decreases
         sufficiently. For losses whose curvature bound :math:`L` is loose (Huber).
     batch_size : int or None, default=None
-        None: full-batch gradients. An int: mini-batch stochastic gradient descent over
-        batches of that many samples; ``n_iter_`` then counts epochs and ``t_`` updates.
+        None: full-batch gradients. An int: mini-batches of that many samples, for "svrg"
+        (the default with the "auto" step) or stochastic gradient descent ("gd", with a
+        numeric step, a schedule or momentum: "sgd"); ``n_iter_`` then counts epochs and
+        ``t_`` updates.
     shuffle : bool, default=True
         Shuffle the samples every epoch (mini-batches only).
     random_state : int, RandomState or None, default=None
@@ -250,7 +264,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         :math:`1/L` of plain gradient descent on the same problem (on the data form, L is the
         largest Ritz value of CG's own Lanczos coefficients: a lower bound, at no extra pass).
     solver_ : str
-        The method that ran: "gd", "sgd" (gd with mini-batches), "cg" or "agd".
+        The method that ran: "gd", "sgd" (gd with mini-batches), "cg", "agd" or "svrg".
     validation_scores_ : ndarray or None
         With early stopping: the validation R^2 (pooled over targets) per iteration.
     best_iter_ : int or None
