@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._checks import check_arrays, check_statistics, confirm_magnitudes
-from .._objective import DataObjective, GramObjective, moments, prefer_gram
+from .._objective import (
+    _MAX_FEATURES_FOR_GRAM,
+    DataObjective,
+    GramObjective,
+    moments,
+    prefer_gram,
+)
 from ..losses import HalfMSE
 from .sparse import is_sparse
 
@@ -128,6 +134,9 @@ class ArraySource:
         # NaN, infinity and extreme values pass through the moments harmlessly (rounding
         # aside): confirm_magnitudes then finds them, or proves there are none, at no extra
         # pass over X.
+        # Mini-batches take their curvature bound from the full moments while they are small
+        # (the same pass; Lanczos would cost a pass per iteration).
+        full = full or (minibatch and self.n_features <= _MAX_FEATURES_FOR_GRAM)
         with np.errstate(all="ignore"):
             stats = moments(self.X, self.Y, self.weights, full=full)
         confirm_magnitudes(self.X, self.weights, stats, self.n_features)
@@ -137,7 +146,10 @@ class ArraySource:
     def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
         if form == "gram":  # (chosen only for a quadratic loss)
             return GramObjective(stats, self.n_features, coords, _quadratic(loss))
-        return DataObjective(self.X, self.Y, self.p, coords, loss)
+        objective = DataObjective(self.X, self.Y, self.p, coords, loss)
+        if form == "batches" and stats.scatter.ndim == 2:
+            objective.bound = GramObjective(stats, self.n_features, coords, HalfMSE())
+        return objective
 
     def batch_curvature(
         self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
