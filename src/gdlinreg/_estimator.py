@@ -167,7 +167,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ``"svrg"`` (needs ``batch_size``): stochastic variance-reduced gradient on the same
         problem, proximal for penalties and ``positive``: each epoch one full gradient at a
         snapshot, then one pass of mini-batch steps along
-        :math:`\nabla J_B(\theta) - \nabla J_B(s) + \nabla J(s)`, the snapshots accelerated
+        :math:`\\nabla J_B(\\theta) - \\nabla J_B(s) + \\nabla J(s)`, the snapshots accelerated
         (Nesterov, adaptive restart); it converges linearly to the solution, where the
         constant-step mini-batch "gd" ("sgd") stops at its noise floor. Two passes over the
         data per epoch (one with Dask's d x d statistics for a squared loss).

@@ -47,7 +47,7 @@ _CG_BLOCK = 8
 @dataclass
 class Run:
     """What a method's iterations start from: the problem, the start, the step and the
-    source (for the batches of "sgd")."""
+    source (for the batches of "sgd" and "svrg")."""
 
     problem: Problem
     coords: Coordinates
