@@ -110,7 +110,7 @@ def run_case(case: str, repeats: int) -> None:
                     break
             results[name].append(best)
     print(f"\n({case}) {label}; {repeats} rounds")
-    print("| method | time to 1e-6 (median s) | min-max s | rel. error | stop |")
+    print("| method | time to 1e-6 (median s) | min-max s | rel. error | last round's fit |")
     print("|---|---|---|---|---|")
     for name in names:
         runs = results[name]
