@@ -27,6 +27,9 @@ PARAM_EXCEPTIONS = {"_estimator.GDLinearRegressor.__init__", "_solver.gradient_d
 SKLEARN_MODULES = {"_estimator"}
 SCIPY_MODULES = {"_data.sparse"}
 DASK_MODULES = {"_data.dask_chunks", "_data.dask_source"}
+#: ONNX's packages (skl2onnx, onnx, onnxruntime): only the public export module.
+ONNX_PACKAGES = {"skl2onnx", "onnx", "onnxruntime"}
+ONNX_MODULES = {"onnx"}
 
 
 def modules(root: Path = ROOT) -> dict[str, Path]:
@@ -224,6 +227,7 @@ def violations(m: dict[str, object]) -> dict[str, list[str]]:
         "sklearn": [k for k, v in third.items() if "sklearn" in v and k not in SKLEARN_MODULES],
         "scipy": [k for k, v in third.items() if "scipy" in v and k not in SCIPY_MODULES],
         "dask": [k for k, v in third.items() if "dask" in v and k not in DASK_MODULES],
+        "onnx": [k for k, v in third.items() if v & ONNX_PACKAGES and k not in ONNX_MODULES],
     }
     return out
 

@@ -2,6 +2,7 @@
 
 import doctest
 import importlib
+import importlib.util
 
 import pytest
 
@@ -14,6 +15,14 @@ MODULES = [
     "gdlinreg.plotting",
     "gdlinreg.penalties",
     "gdlinreg.schedules",
+    # Converts and runs a model: needs the onnx extra (skl2onnx, onnxruntime).
+    pytest.param(
+        "gdlinreg.onnx",
+        marks=pytest.mark.skipif(
+            not all(importlib.util.find_spec(m) for m in ("skl2onnx", "onnxruntime")),
+            reason="needs skl2onnx and onnxruntime",
+        ),
+    ),
 ]
 
 

@@ -30,6 +30,8 @@ def test_the_measure_sees_the_whole_package():
     assert MEASURED["params"]["_estimator.GDLinearRegressor.__init__"] > budgets.MAX_PARAMS
     # Relative imports resolve from a subpackage too ("..", siblings).
     assert {"_objective", "_data.sparse", "_checks"} <= MEASURED["graph"]["_data.arrays"]
+    # Imports inside functions count: gdlinreg.onnx imports skl2onnx only in them.
+    assert "skl2onnx" in MEASURED["third_party"]["onnx"]
 
 
 def test_the_sources_of_data_stand_below_the_loop():

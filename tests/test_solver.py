@@ -13,6 +13,7 @@ weights, ``c`` the loss factor (1/2 for half_mse, 1 for mse), so that
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import numpy as np
@@ -20,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gdlinreg import DivergenceError, GDResult, gradient_descent
+from gdlinreg import DivergenceError, GDLinearRegressor, GDResult, gradient_descent
 from gdlinreg.datasets import load_seed_example
 
 FACTOR = {"half_mse": 0.5, "mse": 1.0}
@@ -271,6 +272,32 @@ def test_tutorial_iterates_match_reference_loop(loss):
     np.testing.assert_allclose(res.intercept, ref[1000][1], rtol=1e-12)
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+def test_a_number_is_a_step_with_the_default_solver(loss):
+    # solver="auto" (the default) with a numeric learning_rate: the textbook update with that
+    # step, in the user's coordinates, from coef_init and intercept_init, for both the core
+    # function and the estimator.
+    X, y = load_seed_example()
+    x, yy = [float(v) for v in X[:, 0]], [float(v) for v in y]
+    ref = _reference_gd_tutorial(x, yy, 0.48, 0.75, 0.01, loss, 10)
+    res = gradient_descent(
+        X, y, loss=loss, learning_rate=0.01, max_iter=10, tol=None, coef_init=[0.48],
+        intercept_init=0.75, return_path=True,
+    )  # fmt: skip
+    model = GDLinearRegressor(loss=loss, learning_rate=0.01, max_iter=10, tol=None)
+    model.fit(X, y, coef_init=[0.48], intercept_init=0.75)
+    assert res.solver == model.solver_ == "gd"
+    for k in range(11):
+        np.testing.assert_allclose(res.coef_path[k, 0], ref[k][0], rtol=1e-12)
+        np.testing.assert_allclose(res.intercept_path[k], ref[k][1], rtol=1e-12)
+    np.testing.assert_allclose(model.coef_, [ref[10][0]], rtol=1e-12)
+    np.testing.assert_allclose(model.intercept_, ref[10][1], rtol=1e-12)
+    # The first step's loss is the hand-computed loss at the first reference iterate.
+    np.testing.assert_allclose(
+        model.loss_curve_[0], _tutorial_loss(x, yy, *ref[1], loss), rtol=1e-12
+    )
+
+
 def test_tutorial_reference_loop_reproduces_published_numbers():
     # Guards the reference loop itself: the tutorial's half-MSE fit after 1000 steps.
     X, y = load_seed_example()
@@ -424,7 +451,11 @@ def test_auto_solver_reaches_weighted_least_squares(problem, loss, start):
         rng = np.random.default_rng(X.shape[0])
         shape = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
         init = {"coef_init": rng.standard_normal(shape) * 100, "intercept_init": -50.0}
-    res = gradient_descent(X, y, loss=loss, sample_weight=s, return_path=True, **init)
+    if start:  # (cg eliminates the intercept: its start cannot matter, and it says so)
+        with pytest.warns(UserWarning, match="intercept_init has no effect with solver='cg'"):
+            res = gradient_descent(X, y, loss=loss, sample_weight=s, return_path=True, **init)
+    else:
+        res = gradient_descent(X, y, loss=loss, sample_weight=s, return_path=True)
     assert res.solver == "cg"
     assert res.converged, res.message
     assert len(res.loss_history) == res.n_iter
@@ -510,10 +541,12 @@ def test_no_intercept_reaches_least_squares(problem, loss, solver):
 
 @settings(max_examples=15, deadline=None, database=None)
 @given(problem=problems(allow_float32=False, max_condition=30.0), loss=st.sampled_from(LOSSES))
-def test_fixed_step_auto_solver_is_agd_and_reaches_least_squares(problem, loss):
+def test_fixed_step_agd_reaches_least_squares(problem, loss):
     X, y, s = problem
     # agd steps on standardised columns, where L <= 2c * (d + 1) <= 14: 0.05 is below 1/L.
-    res = gradient_descent(X, y, loss=loss, learning_rate=0.05, sample_weight=s, max_iter=50_000)
+    res = gradient_descent(
+        X, y, loss=loss, solver="agd", learning_rate=0.05, sample_weight=s, max_iter=50_000
+    )
     assert res.solver == "agd"
     assert res.learning_rate == 0.05
     assert res.converged, res.message
@@ -874,18 +907,21 @@ def test_inputs_are_not_modified(solver, precompute, dtype, n_targets):
     intercept_init = np.asarray(intercept_init)
     copies = [a.copy() for a in (X, y, s, coef_init, intercept_init)]
     lr = "auto" if solver in ("auto", "cg") else 1e-3
-    gradient_descent(
-        X,
-        y,
-        solver=solver,
-        learning_rate=lr,
-        max_iter=50,
-        sample_weight=s,
-        coef_init=coef_init,
-        intercept_init=intercept_init,
-        return_path=True,
-        precompute=precompute,
-    )
+    # (the centring solvers warn that the intercept's start cannot matter to them)
+    expect = pytest.warns(UserWarning, match="intercept_init has no effect")
+    with expect if solver != "gd" else contextlib.nullcontext():
+        gradient_descent(
+            X,
+            y,
+            solver=solver,
+            learning_rate=lr,
+            max_iter=50,
+            sample_weight=s,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
+            return_path=True,
+            precompute=precompute,
+        )
     for original, copy in zip((X, y, s, coef_init, intercept_init), copies, strict=True):
         assert original.dtype == copy.dtype
         np.testing.assert_array_equal(original, copy)

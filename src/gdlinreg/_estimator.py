@@ -113,9 +113,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         The step size. ``"auto"`` is :math:`1/L`, where :math:`L` is the largest eigenvalue of
         the Hessian of the problem the solver iterates on (exact for small problems, Lanczos
         iterations for large ones); plain gradient descent is stable below :math:`2/L`.
-        A float is the step of ``solver="gd"`` on :math:`J` in your own coordinates (the
-        tutorial's update) or, for ``"agd"``, the step of accelerated gradient descent on the
-        standardised problem (centred columns of unit weighted variance). A schedule name
+        A float is a step: with ``solver="auto"`` or ``"gd"``, that of textbook gradient
+        descent on :math:`J` in your own coordinates (the tutorial's update), from
+        ``coef_init`` and ``intercept_init``; for ``solver="agd"`` (by name only), the step of
+        accelerated gradient descent on the standardised problem (centred columns of unit
+        weighted variance). A schedule name
         from :data:`gdlinreg.schedules.SCHEDULES` ("constant", "invscaling", "exponential",
         "adaptive"), a schedule object, or any callable ``t -> factor`` makes the step at
         update ``t`` equal to ``base * factor(t)``, the base being the schedule's ``initial``
@@ -172,10 +174,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         constant-step mini-batch "gd" ("sgd") stops at its noise floor. Two passes over the
         data per epoch (one with Dask's d x d statistics for a squared loss).
         ``"auto"``: the method that supports the options given: "svrg" with ``batch_size``
-        and the "auto" step (no momentum); "gd" with ``batch_size`` otherwise, a
-        schedule or momentum; "cg" for squared losses with the "auto" step and no l1 penalty
-        or sign constraint; "agd" otherwise. The fitted ``solver_`` says which ran. All share
-        the fixed point; only the path differs.
+        and the "auto" step (no momentum); "gd" with ``batch_size`` otherwise, a numeric
+        step, a schedule or momentum; "cg" for squared losses with the "auto" step and no l1
+        penalty or sign constraint; "agd" otherwise. The fitted ``solver_`` says which ran.
+        All share the fixed point; only the path differs.
     epsilon : float, default=1.35
         Huber's threshold, in the units of y (``loss="huber"`` only).
     penalty : {None, "l2", "l1", "elasticnet"}, default=None
@@ -420,8 +422,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             The starting coefficients (zeros by default; the previous ``coef_`` with
             ``warm_start=True``).
         intercept_init : float or array-like of shape (n_targets,), default=None
-            The starting intercept. Only ``solver="gd"`` iterates on the intercept; the other
-            solvers eliminate it exactly by centring, so for them it has no effect.
+            The starting intercept. Only ``solver="gd"`` (which a numeric ``learning_rate``
+            selects) iterates on the intercept; the other solvers eliminate it exactly by
+            centring, so for them it has no effect, and passing it warns (``UserWarning``).
         X_val, y_val : array-like, default=None
             A validation set for early stopping (used instead of a held-out
             ``validation_fraction``; passing it turns early stopping on).

@@ -11,6 +11,7 @@ from ._checks import initial_point, to_sklearn_shapes
 from ._data.arrays import ArraySource, validation_score
 from ._loop.driver import drive, no_improvement_test
 from ._loop.geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
+from ._loop.messages import count, ignored_intercept, stop_message
 from ._loop.methods import METHODS, Run, ritz_top
 from ._loop.options import DEFAULTS, SOLVERS, Options
 from ._loop.problem import Problem
@@ -266,6 +267,8 @@ def solve(
     if check_scale is not None:
         check_scale(y_spread)
     theta = coords.from_user(*initial_point(start.coef, start.intercept, d, k, source.one_target))
+    if start.intercept is not None and start.label is None and standard and options.fit_intercept:
+        ignored_intercept(method.name)
     run = _prepare_run(problem, coords, theta, method, options, source, gram, start.step)
     # The test measures Newton-like steps grad_j / H_jj (the Hessian's diagonal), not grad / L:
     # on badly scaled coordinates (textbook gd on raw data) grad / L is tiny along every
@@ -532,7 +535,7 @@ def _result(
         intercept=intercept,
         n_iter=n_iter,
         converged=outcome.reason == "tol",
-        message=_message(outcome.reason, n_iter, options.max_iter, options.tol, method.unit),
+        message=stop_message(outcome.reason, n_iter, options.max_iter, options.tol, method.unit),
         loss_history=np.asarray(outcome.losses, dtype=np.float64),
         learning_rate=float(steps[-1] if not method.own_steps and steps else base),
         solver=method.name,
@@ -565,7 +568,7 @@ def _raise_divergence(
     plain = method.plain
     bound = (2.0 if plain else 1.0) / lipschitz
     step = run.steps[-1] if run.steps else base
-    ran = _count(len(run.losses) + 1, method.unit)
+    ran = count(len(run.losses) + 1, method.unit)
     where = (
         " for full batches; mini-batch gradients are noisier and can need smaller steps"
         if method.batches
@@ -578,40 +581,4 @@ def _raise_divergence(
         f"({'2/L' if plain else '1/L'}, L = {lipschitz:.6g} being the largest eigenvalue of "
         f"the loss Hessian){where}; use a smaller learning_rate or learning_rate='auto'.",
         np.asarray(run.losses),
-    )
-
-
-def _count(n: int, unit: str) -> str:
-    """``n`` iterations in words: "1 step", "3 steps", "1 epoch" (mini-batches)."""
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
-
-
-def _message(reason: str, n_iter: int, max_iter: int, tol: float | None, unit: str) -> str:
-    criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
-    ran = _count(n_iter, unit)
-    if reason == "tol" and tol is None:
-        return f"exact after {ran}: the step is within rounding (the tol=0 criterion holds)"
-    if reason == "tol":
-        return f"converged: {criterion} was met after {ran}"
-    if reason == "max_iter":
-        limit = f"max_iter={_count(max_iter, unit)}"
-        if tol is None:
-            return f"ran {limit} (tol=None: no stopping test)"
-        return f"{limit} ran before {criterion} was met"
-    if reason == "early_stopping":
-        return (
-            f"early stopping: the validation score stopped improving; {ran} ran "
-            "and the best iterate is returned"
-        )
-    if reason == "callback":
-        return f"a callback stopped the fit after {ran}"
-    if unit == "epoch":
-        return (
-            f"stalled after {ran}: the epoch loss stopped improving (the noise floor of "
-            f"mini-batch steps) before {criterion} held on the full objective"
-        )
-    criterion = "the tol=0 criterion" if tol is None else criterion
-    return (
-        f"stalled after {ran}: rounding errors dominate before {criterion} is "
-        "met (the problem is too ill-conditioned for it)"
     )

@@ -197,9 +197,9 @@ def _check_counts(p: Mapping[str, Any]) -> None:
 
 def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -> str:
     """The method that runs for ``solver``: with a batch size, "svrg" for the "auto" step
-    without momentum, "sgd" otherwise; without, "gd" with a schedule or momentum, "cg" for a
-    quadratic, smooth problem with the "auto" step, "agd" otherwise (``solver="auto"``); or
-    the solver named, if it supports the other options."""
+    without momentum, "sgd" otherwise; without, "gd" with a numeric step, a schedule or
+    momentum, "cg" for a quadratic, smooth problem with the "auto" step, "agd" otherwise
+    (``solver="auto"``); or the solver named, if it supports the other options."""
     solver, batch_size, momentum = p["solver"], p["batch_size"], p["momentum"]
     line_search, rate = p["line_search"], p["learning_rate"]
     auto_step = isinstance(rate, str) and rate == "auto"
@@ -220,7 +220,9 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
         return "svrg"
     if solver in ("auto", "gd") and batch_size is not None:
         return "sgd"
-    if solver == "gd" or (solver == "auto" and (not fixed or momentum)):
+    # A number is a step: the textbook update in the user's coordinates, as a learner
+    # who sets one expects; the accelerated methods take a number only by name.
+    if solver == "gd" or (solver == "auto" and (not auto_step or momentum)):
         return "gd"
     cg_ok = loss.is_quadratic and smooth and auto_step and not line_search
     if solver == "auto":

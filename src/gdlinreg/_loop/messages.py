@@ -1,0 +1,55 @@
+"""What a fit says in words: its stop reason, and a start it cannot use."""
+
+from __future__ import annotations
+
+import warnings
+
+
+def count(n: int, unit: str) -> str:
+    """``n`` iterations in words: "1 step", "3 steps", "1 epoch" (mini-batches)."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def stop_message(reason: str, n_iter: int, max_iter: int, tol: float | None, unit: str) -> str:
+    """Why the iteration stopped (``GDResult.message``)."""
+    criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
+    ran = count(n_iter, unit)
+    if reason == "tol" and tol is None:
+        return f"exact after {ran}: the step is within rounding (the tol=0 criterion holds)"
+    if reason == "tol":
+        return f"converged: {criterion} was met after {ran}"
+    if reason == "max_iter":
+        limit = f"max_iter={count(max_iter, unit)}"
+        if tol is None:
+            return f"ran {limit} (tol=None: no stopping test)"
+        return f"{limit} ran before {criterion} was met"
+    if reason == "early_stopping":
+        return (
+            f"early stopping: the validation score stopped improving; {ran} ran "
+            "and the best iterate is returned"
+        )
+    if reason == "callback":
+        return f"a callback stopped the fit after {ran}"
+    if unit == "epoch":
+        return (
+            f"stalled after {ran}: the epoch loss stopped improving (the noise floor of "
+            f"mini-batch steps) before {criterion} held on the full objective"
+        )
+    criterion = "the tol=0 criterion" if tol is None else criterion
+    return (
+        f"stalled after {ran}: rounding errors dominate before {criterion} is "
+        "met (the problem is too ill-conditioned for it)"
+    )
+
+
+def ignored_intercept(name: str) -> None:
+    """Warn that ``intercept_init`` cannot matter to the method ``name``."""
+    # The standardised methods eliminate the intercept exactly (it follows from the means),
+    # so a start for it cannot matter; say so rather than drop it silently.
+    warnings.warn(
+        f"intercept_init has no effect with solver={name!r}, which centres the data and "
+        "recovers the intercept from the means; use solver='gd' (or a numeric "
+        "learning_rate) to iterate from it.",
+        UserWarning,
+        stacklevel=4,
+    )
