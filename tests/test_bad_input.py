@@ -492,7 +492,7 @@ CASES: list[Case] = [
                 "sgd-X-1e85",
                 X_OK * 1e85,
                 Y_OK,
-                {"batch_size": 5, "random_state": 0, "max_iter": 2000},
+                {"solver": "gd", "batch_size": 5, "random_state": 0, "max_iter": 2000},
                 Fits(coef=_REF_COEF / 1e85, rtol=0.3, warns=(ConvergenceWarning, "stalled")),
             ),
         ]

@@ -266,15 +266,16 @@ def test_minibatch_auto_step():
     # second moments of [X | 1] and L_sample the largest n p_i (|x_i|^2 + 1), as in memory.
     X, y, w = _problem(n=3000, raw=False)
     with dask.config.set(scheduler="threads"):
-        model = GDLinearRegressor(batch_size=100, max_iter=2, tol=None, random_state=0).fit(
-            da.from_array(X, chunks=700), y, sample_weight=da.from_array(w, chunks=900)
-        )
+        model = GDLinearRegressor(
+            solver="gd", batch_size=100, max_iter=2, tol=None, random_state=0
+        ).fit(da.from_array(X, chunks=700), y, sample_weight=da.from_array(w, chunks=900))
     A = np.hstack([X, np.ones((len(y), 1))])
     p = w / w.sum()
     L = np.linalg.eigvalsh(A.T @ (A * p[:, None]))[-1]
     sample = np.max(len(y) * p * np.sum(A * A, axis=1))
     assert model.learning_rate_ == pytest.approx(1 / (L + (sample - L) / 100), rel=1e-10)
-    ref = GDLinearRegressor(batch_size=100, max_iter=2, tol=None).fit(X, y, sample_weight=w)
+    ref = GDLinearRegressor(solver="gd", batch_size=100, max_iter=2, tol=None)
+    ref.fit(X, y, sample_weight=w)
     # In memory, L is a Lanczos bound from above, within 1e-3.
     assert model.learning_rate_ == pytest.approx(ref.learning_rate_, rel=1e-3)
 
@@ -328,7 +329,7 @@ def test_minibatch_sgd_streams_chunks(params):
     y = X @ np.arange(1.0, 7.0) + 1.0
     watch = _LargestResult()
     with dask.config.set(scheduler="threads"), watch:
-        model = GDLinearRegressor(batch_size=50, max_iter=30, random_state=0, **params)
+        model = GDLinearRegressor(solver="gd", batch_size=50, max_iter=30, random_state=0, **params)
         model.fit(X, y)
     assert watch.largest <= X.nbytes / 5  # one chunk at a time, never X
     assert model.converged_ and model.solver_ == "sgd"

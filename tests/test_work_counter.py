@@ -54,7 +54,7 @@ def test_data_form_passes_are_its_evaluations_plus_the_statistics(full_passes, s
 def test_minibatch_epochs_count_one_pass_each(full_passes):
     X, y = _problem()
     full_passes["rows"] = X.shape[0]
-    res = gradient_descent(X, y, batch_size=32, max_iter=7, tol=None, random_state=0)
+    res = gradient_descent(X, y, solver="gd", batch_size=32, max_iter=7, tol=None, random_state=0)
     assert res.solver == "sgd" and res.n_iter == 7
     assert res.n_passes == 1 + full_passes["n"] + 7
 

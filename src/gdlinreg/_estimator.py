@@ -121,7 +121,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         from :data:`gdlinreg.schedules.SCHEDULES` ("constant", "invscaling", "exponential",
         "adaptive"), a schedule object, or any callable ``t -> factor`` makes the step at
         update ``t`` equal to ``base * factor(t)``, the base being the schedule's ``initial``
-        step or :math:`1/L`.
+        step or :math:`1/L`. With ``batch_size``, ``"auto"`` is :math:`1/L_b` for a batch of
+        :math:`b` rows, :math:`L_b = L + (L_{max} - L)/b` (:math:`L_{max}`: the largest
+        single-sample curvature), a bound on the batches' expected smoothness.
     max_iter : int, default=1000
         The most iterations: steps for full batches, epochs for mini-batches.
     tol : float or None, default=1e-10
@@ -141,7 +143,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         with a larger ``max_iter`` beyond. On the Gram form (squared losses, the default),
         where a step costs :math:`O(d^2)`, the fit goes on past ``tol`` while the gradient
         still shrinks, to the accuracy of the statistics: ``tol`` decides the verdict,
-        rounding the answer. With mini-batches, scikit-learn's SGD rule (the
+        rounding the answer. ``"svrg"`` computes the full gradient at every snapshot (each
+        epoch) anyway, and tests the criterion above there, on the full objective. With
+        ``"sgd"``, scikit-learn's SGD rule (the
         epoch loss has not fallen by more than ``tol`` for ``n_iter_no_change`` epochs) only
         proposes a stop: there the criterion above is evaluated on the full objective (one
         pass over the data); if it holds the fit has converged ("tol"); if not, the epochs go
@@ -154,7 +158,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         that can make no progress short of that is "stalled", with a warning.
     fit_intercept : bool, default=True
         Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
-    solver : {"auto", "gd", "cg", "agd"}, default="auto"
+    solver : {"auto", "gd", "cg", "agd", "svrg"}, default="auto"
         ``"gd"``: textbook gradient descent in your coordinates, the intercept being one more
         coordinate: :math:`\\theta \\leftarrow \\mathrm{prox}(\\theta - a\\nabla J(\\theta))`
         (the prox only with an l1 penalty or ``positive``), optionally with momentum, a
@@ -165,10 +169,18 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         reaches the solution in a few times ``n_features`` steps even on ill-conditioned,
         unscaled data. ``"agd"``: Nesterov's accelerated (proximal) gradient, FISTA, with
         adaptive restart on the same centred, standardised problem, with a fixed step.
-        ``"auto"``: the method that supports the options given: "gd" with ``batch_size``, a
-        numeric step, a schedule or momentum; "cg" for squared losses with the "auto" step and
-        no l1 penalty or sign constraint; "agd" otherwise. The fitted ``solver_`` says which
-        ran. All share the fixed point; only the path differs.
+        ``"svrg"`` (needs ``batch_size``): stochastic variance-reduced gradient on the same
+        problem, proximal for penalties and ``positive``: each epoch one full gradient at a
+        snapshot, then one pass of mini-batch steps along
+        :math:`\\nabla J_B(\\theta) - \\nabla J_B(s) + \\nabla J(s)`, the snapshots accelerated
+        (Nesterov, adaptive restart); it converges linearly to the solution, where the
+        constant-step mini-batch "gd" ("sgd") stops at its noise floor. Two passes over the
+        data per epoch (one with Dask's d x d statistics for a squared loss).
+        ``"auto"``: the method that supports the options given: "svrg" with ``batch_size``
+        and the "auto" step (no momentum); "gd" with ``batch_size`` otherwise, a numeric
+        step, a schedule or momentum; "cg" for squared losses with the "auto" step and no l1
+        penalty or sign constraint; "agd" otherwise. The fitted ``solver_`` says which ran.
+        All share the fixed point; only the path differs.
     epsilon : float, default=1.35
         Huber's threshold, in the units of y (``loss="huber"`` only).
     penalty : {None, "l2", "l1", "elasticnet"}, default=None
@@ -194,8 +206,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         step starts from the learning rate and is halved until the objective decreases
         sufficiently. For losses whose curvature bound :math:`L` is loose (Huber).
     batch_size : int or None, default=None
-        None: full-batch gradients. An int: mini-batch stochastic gradient descent over
-        batches of that many samples; ``n_iter_`` then counts epochs and ``t_`` updates.
+        None: full-batch gradients. An int: mini-batches of that many samples, for "svrg"
+        (the default with the "auto" step) or stochastic gradient descent ("gd", with a
+        numeric step, a schedule or momentum: "sgd"); ``n_iter_`` then counts epochs and
+        ``t_`` updates.
     shuffle : bool, default=True
         Shuffle the samples every epoch (mini-batches only).
     random_state : int, RandomState or None, default=None
@@ -255,7 +269,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         :math:`1/L` of plain gradient descent on the same problem (on the data form, L is the
         largest Ritz value of CG's own Lanczos coefficients: a lower bound, at no extra pass).
     solver_ : str
-        The method that ran: "gd", "sgd" (gd with mini-batches), "cg" or "agd".
+        The method that ran: "gd", "sgd" (gd with mini-batches), "cg", "agd" or "svrg".
     validation_scores_ : ndarray or None
         With early stopping: the validation R^2 (pooled over targets) per iteration.
     best_iter_ : int or None

@@ -453,6 +453,10 @@ class DataObjective:
             # synchronises its threads, which costs milliseconds per call on a loaded machine.
             rows = max(256, _DATA_BLOCK_BYTES // (8 * d), -(-n // 16))
         self.block_rows = block_rows or rows
+        #: Half-MSE on the same data's full moments, where the source built them: the
+        #: curvature bound without Lanczos passes over X (a loss of curvature at most c has
+        #: a Hessian below c times half-MSE's).
+        self.bound: GramObjective | None = None
 
     def _pass(
         self,
@@ -516,6 +520,8 @@ class DataObjective:
         return self._pass(v, lambda zv, rows: (c * zv * self.weights[rows][:, None], 0.0))[1]
 
     def lipschitz(self, rtol: float = 1e-2) -> float:
+        if self.bound is not None:
+            return self.loss.curvature * self.bound.lipschitz(rtol)
         # Each Lanczos step costs a pass over X: two digits, from above (the Ritz value plus
         # its residual bound), are what a step size and the stopping test need.
         p = self.coords.n_params

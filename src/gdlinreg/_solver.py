@@ -85,21 +85,21 @@ class GDResult:
     n_iter : int
         Iterations: steps for the full-batch solvers, epochs for mini-batches.
     converged : bool
-        True only if the ``tol`` criterion was met on the full objective (for mini-batches,
-        tested where the epoch loss has not improved by more than ``tol`` for
+        True only if the ``tol`` criterion was met on the full objective ("svrg": tested at
+        every snapshot; "sgd": where the epoch loss has not improved by more than ``tol`` for
         ``n_iter_no_change`` epochs); with ``tol=None``, only if the fit is exact (the method
         made no more progress and the ``tol=0`` criterion holds). False when early stopping
         or a callback ended the fit.
     message : str
         Why the iteration stopped, in words.
     loss_history : ndarray of shape (n_iter,)
-        The objective (loss plus penalty) after every iteration; for mini-batches, the mean
-        of the epoch's batch objectives.
+        The objective (loss plus penalty) after every iteration; for "sgd", the mean of the
+        epoch's batch objectives ("svrg": the full objective at each snapshot).
     learning_rate : float
         The last step size used; for "cg" (whose steps come from exact line searches) the
         step 1/L that plain gradient descent would use on the same problem.
     solver : str
-        The solver that ran ("gd", "sgd", "cg" or "agd").
+        The solver that ran ("gd", "sgd", "cg", "agd" or "svrg").
     stop_reason : str
         "tol", "max_iter", "early_stopping", "callback" or "stalled" (rounding errors
         dominate before ``tol`` is met; for mini-batches, the epoch loss stopped improving
@@ -121,7 +121,9 @@ class GDResult:
         Passes over the training data, as scipy's ``nfev`` counts evaluations: building the
         statistics counts one, as does every data-form value, gradient or Hessian product
         (Lanczos iterations for a curvature bound included), every mini-batch epoch and
-        every pass of iterative refinement. A Gram-form fit is typically one pass.
+        every pass of iterative refinement ("svrg": two per epoch, its snapshot's full
+        gradient and the epoch; one on Dask where the gradient comes from the statistics). A
+        Gram-form fit is typically one pass.
 
     Examples
     --------
@@ -292,7 +294,7 @@ def solve(
     blocks = iter(()) if at_solution else method.iterates(run)  # at_solution: zero steps
     # With a validation set, its score is the mini-batch stop ("early_stopping"), as in
     # scikit-learn's SGD; without one, the epoch loss proposes stops that are certified.
-    if method.batches and options.tol is not None and score is None:
+    if method.batches and not method.certified and options.tol is not None and score is None:
         blocks = _certified(blocks, options, problem, stop_test, curvature)
     with np.errstate(all="ignore"):
         outcome = drive(

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._checks import check_arrays, check_statistics, confirm_magnitudes
-from .._objective import DataObjective, GramObjective, moments, prefer_gram
+from .._objective import (
+    _MAX_FEATURES_FOR_GRAM,
+    DataObjective,
+    GramObjective,
+    moments,
+    prefer_gram,
+)
 from ..losses import HalfMSE
 from .sparse import is_sparse
 
@@ -61,18 +67,28 @@ def minibatch_curvature(
     block_rows: int = 4096,
 ) -> float:
     """A curvature bound for batches of ``batch_size`` rows: ``L + (L_max - L) / b``, where
-    ``L_max`` bounds a single (weighted) sample's curvature. It is exact for single samples,
-    tends to the full-batch ``L`` for whole batches, and keeps small batches from diverging
-    at the full-batch step."""
+    ``L_max`` bounds a single (weighted) sample's curvature ``n p_i |z_i|^2`` in the solver's
+    coordinates (``z_i = (x_i - offset) / scale``, plus the intercept's 1). It is exact for
+    single samples, tends to the full-batch ``L`` for whole batches, and keeps small batches
+    from diverging at the full-batch step."""
     X, _, p = data
     n = X.shape[0]
+    # The user's coordinates (offset 0, scale 1) need no arithmetic; a constant column
+    # (scale inf) has no coordinate and adds nothing.
+    plain = not coords.offset.any() and bool(np.all(coords.scale == 1.0))
+    inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
     largest = 0.0
     for start in range(0, n, block_rows):
         block = X[start : start + block_rows]
         if is_sparse(block):
-            rows = np.asarray(block.multiply(block).sum(axis=1), dtype=np.float64).ravel()
+            rows = np.asarray(block.multiply(block) @ (inv * inv), dtype=np.float64).ravel()
+            if not plain:  # |z|^2 expanded, never densifying; rounding only loosens a bound
+                shift = coords.offset * inv * inv
+                rows = np.maximum(rows - 2 * (block @ shift) + coords.offset @ shift, 0.0)
         else:
             block = block.astype(np.float64, copy=False)
+            if not plain:
+                block = (block - coords.offset) * inv
             rows = np.einsum("ij,ij->i", block, block)
         rows = rows + float(coords.augment)
         largest = max(largest, float(np.max(p[start : start + block_rows] * n * rows)))
@@ -118,6 +134,9 @@ class ArraySource:
         # NaN, infinity and extreme values pass through the moments harmlessly (rounding
         # aside): confirm_magnitudes then finds them, or proves there are none, at no extra
         # pass over X.
+        # Mini-batches take their curvature bound from the full moments while they are small
+        # (the same pass; Lanczos would cost a pass per iteration).
+        full = full or (minibatch and self.n_features <= _MAX_FEATURES_FOR_GRAM)
         with np.errstate(all="ignore"):
             stats = moments(self.X, self.Y, self.weights, full=full)
         confirm_magnitudes(self.X, self.weights, stats, self.n_features)
@@ -127,7 +146,10 @@ class ArraySource:
     def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
         if form == "gram":  # (chosen only for a quadratic loss)
             return GramObjective(stats, self.n_features, coords, _quadratic(loss))
-        return DataObjective(self.X, self.Y, self.p, coords, loss)
+        objective = DataObjective(self.X, self.Y, self.p, coords, loss)
+        if form == "batches" and stats.scatter.ndim == 2:
+            objective.bound = GramObjective(stats, self.n_features, coords, HalfMSE())
+        return objective
 
     def batch_curvature(
         self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int

@@ -115,6 +115,7 @@ class DaskSource:
                 else "The validation set has no sample with a positive weight."
             )
         self.p = w / stats.weight_sum
+        self.weight_sum = stats.weight_sum
         self.largest = np.array(rest) * (X.shape[0] / stats.weight_sum)
         self.parts: list[Part] = list(
             zip(
@@ -140,8 +141,20 @@ class DaskSource:
     def batch_curvature(
         self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
     ) -> float:
-        sample = loss.curvature * float(self.largest[int(coords.augment)])
-        return batch_curvature(lipschitz, sample, batch_size)
+        largest = float(self.largest[int(coords.augment)])
+        if coords.offset.any() or not np.all(coords.scale == 1.0):
+            # The solver's coordinates (centred, standardised): one more reduction.
+            inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
+            w = (
+                da.ones(self.n_samples, chunks=(self.sizes,))
+                if self.weights is None
+                else self.weights
+            )
+            z = (self.X.astype(np.float64) - coords.offset) * inv
+            norms = da.sum(da.square(z), axis=1) + float(coords.augment)
+            largest = float(da.max(w * norms).compute()) * (self.n_samples / self.weight_sum)
+            self.passes += 1
+        return batch_curvature(lipschitz, loss.curvature * largest, batch_size)
 
     def epoch(
         self, rng: np.random.Generator, batch_size: int, shuffle: bool

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._objective import DataObjective, GramObjective
 from .problem import Problem
+from .svrg import svrg
 
 if TYPE_CHECKING:
     from .._objective import Coordinates
@@ -46,7 +47,7 @@ _CG_BLOCK = 8
 @dataclass
 class Run:
     """What a method's iterations start from: the problem, the start, the step and the
-    source (for the batches of "sgd")."""
+    source (for the batches of "sgd" and "svrg")."""
 
     problem: Problem
     coords: Coordinates
@@ -70,7 +71,9 @@ class Method:
     ``quadratic``: needs a quadratic, smooth objective; ``batches``: mini-batches from the
     source (an iteration is an epoch); ``own_steps``: chooses its steps by exact line search
     (no curvature bound needed before the run); ``plain``: plain gradient steps, stable up to
-    2/L; ``refines``: may finish on the data by iterative refinement (``_refine``).
+    2/L; ``refines``: may finish on the data by iterative refinement (``_refine``);
+    ``certified``: yields the full objective's gradient at every iterate, which the ``tol``
+    test reads (mini-batch epochs otherwise only propose a stop, see ``_certified``).
     """
 
     name: str
@@ -81,6 +84,7 @@ class Method:
     own_steps: bool = False
     plain: bool = False
     refines: bool = False
+    certified: bool = False
 
     @property
     def unit(self) -> str:
@@ -483,7 +487,8 @@ def _stacked(blocks: Blocks, size: int) -> Blocks:
 
 
 #: The methods, by the name ``Options.method`` gives (``solver="gd"`` with a ``batch_size``
-#: runs "sgd"). A new method is one generator of blocks and one line here.
+#: runs "sgd"; ``solver="auto"`` with one and the "auto" step, "svrg"). A new method is one
+#: generator of blocks and one line here.
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
@@ -491,5 +496,6 @@ METHODS: dict[str, Method] = {
         Method("sgd", sgd_iterates, standardised=False, batches=True, plain=True),
         Method("cg", _cg, quadratic=True, own_steps=True, refines=True),
         Method("agd", _agd, refines=True),
+        Method("svrg", svrg, batches=True, certified=True),
     )
 }

@@ -3,7 +3,7 @@
 :class:`Options` is built from the estimator's parameters or from ``gradient_descent``'s
 arguments (:meth:`Options.from_params`, which also builds the loss, penalty and constraint
 objects, so a loss's own parameter such as Huber's ``epsilon`` never travels further), and
-chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"`` or ``"agd"``, see
+chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"``, ``"agd"`` or ``"svrg"``, see
 :data:`gdlinreg._loop.methods.METHODS`).
 """
 
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     RandomState = int | np.random.RandomState | np.random.Generator | None
 
 #: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), conjugate gradients "cg",
-#: Nesterov-accelerated "agd", and "auto", which picks among them.
-SOLVERS = ("auto", "gd", "cg", "agd")
+#: Nesterov-accelerated "agd", variance-reduced mini-batches "svrg", and "auto", which picks
+#: among them.
+SOLVERS = ("auto", "gd", "cg", "agd", "svrg")
 
 #: The parameters :meth:`Options.from_params` reads, with gradient_descent's defaults.
 DEFAULTS: dict[str, Any] = {
@@ -195,10 +196,10 @@ def _check_counts(p: Mapping[str, Any]) -> None:
 
 
 def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -> str:
-    """The method that runs for ``solver``: "sgd" with a batch size, "gd" with a numeric
-    step, a schedule or momentum, "cg" for a quadratic, smooth problem with the "auto" step,
-    "agd" otherwise (``solver="auto"``); or the solver named, if it supports the other
-    options."""
+    """The method that runs for ``solver``: with a batch size, "svrg" for the "auto" step
+    without momentum, "sgd" otherwise; without, "gd" with a numeric step, a schedule or
+    momentum, "cg" for a quadratic, smooth problem with the "auto" step, "agd" otherwise
+    (``solver="auto"``); or the solver named, if it supports the other options."""
     solver, batch_size, momentum = p["solver"], p["batch_size"], p["momentum"]
     line_search, rate = p["line_search"], p["learning_rate"]
     auto_step = isinstance(rate, str) and rate == "auto"
@@ -207,6 +208,16 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
             "line_search=True needs full batches and momentum=0: backtracking "
             "checks the decrease of the whole objective along one gradient step."
         )
+    if solver == "svrg":
+        if batch_size is None or momentum or not fixed:
+            raise ValueError(
+                "solver='svrg' needs a batch_size, no momentum and a fixed learning_rate "
+                "(a float or 'auto'); use solver='gd' with a batch_size for momentum or "
+                "schedules, or batch_size=None for the full-batch solvers."
+            )
+        return "svrg"
+    if solver == "auto" and batch_size is not None and auto_step and not momentum:
+        return "svrg"
     if solver in ("auto", "gd") and batch_size is not None:
         return "sgd"
     # A number is a step: the textbook update in the user's coordinates, as a learner
