@@ -153,7 +153,7 @@ def test_huber_reaches_the_scipy_minimiser(eps, weighted):
     share = np.mean(np.abs(r) > eps)
     assert 0.05 < share < 0.95  # both branches of the loss are in play
     model = GDLinearRegressor(loss="huber", epsilon=eps).fit(X, y, sample_weight=sw)
-    assert model.solver_ == "agd"
+    assert model.solver_ == "newton"
     assert_objective_close(huber_objective(X, y, model.coef_, model.intercept_, sw, eps), ref_value)
     assert_close(model.coef_, model.intercept_, coef, b, X)
     # Not vacuous: least squares is far from it.
@@ -319,7 +319,7 @@ def test_loss_curve_is_the_objective_at_the_stored_path(options, scaled):
     eps = 1.0
     model = GDLinearRegressor(loss="huber", epsilon=eps, store_path=True, **options, **LONG)
     model.fit(X, y, sample_weight=sw)
-    assert model.n_iter_ > 5
+    assert model.n_iter_ >= 3  # (Newton needs a few steps; gradient methods many)
     assert model.coef_path_.shape == (model.n_iter_ + 1, X.shape[1])
     assert model.intercept_path_.shape == (model.n_iter_ + 1,)
     alpha = options.get("alpha", 0.0)

@@ -239,22 +239,21 @@ def _ref_invscaling(t):
 
 
 class _RefAdaptive:
-    """sklearn's "adaptive" in words: divide by 5 after ``patience`` epochs without the epoch
-    loss falling by more than ``tol`` (relative) below the best."""
+    """sklearn's "adaptive" as its ``_plain_sgd`` writes it: an epoch is no improvement unless
+    its loss is below the best (running minimum) minus ``tol``; after ``patience`` in a row the
+    step is divided by 5 while it is above 1e-6 (``base`` is the initial step)."""
 
-    def __init__(self, patience, tol):
-        self.patience, self.tol = patience, tol
+    def __init__(self, patience, tol, base):
+        self.patience, self.tol, self.base = patience, tol, base
         self.factor, self.best, self.stalled, self.divisions = 1.0, np.inf, 0, 0
 
     def __call__(self, t):
         return self.factor
 
     def observe(self, loss):
-        if loss < self.best * (1 - self.tol):
-            self.best, self.stalled = loss, 0
-            return
-        self.stalled += 1
-        if self.stalled >= self.patience:
+        self.stalled = self.stalled + 1 if loss > self.best - self.tol else 0
+        self.best = min(self.best, loss)
+        if self.stalled >= self.patience and self.base * self.factor > 1e-6:
             self.factor, self.stalled, self.divisions = self.factor / 5, 0, self.divisions + 1
 
 
@@ -281,7 +280,7 @@ def test_schedule_counts_updates_not_epochs(loss):
 
 def test_adaptive_schedule_observes_epoch_losses():
     X, y, s = make_data(weights=True, seed=5)
-    ref_schedule = _RefAdaptive(patience=1, tol=0.05)
+    ref_schedule = _RefAdaptive(patience=1, tol=0.05, base=0.05)
     ref, values, _ = sgd_reference(
         X, y, s, "half_mse", 0.05, 6, 15, random_state=2, schedule=ref_schedule
     )

@@ -807,9 +807,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self.intercept_path_ = result.intercept_path
         # A stall is worth a warning whatever tol is; running out of max_iter only when a
         # tol was asked for (tol=None asks for exactly max_iter steps).
-        missed = result.stop_reason == "stalled" or (
-            result.stop_reason == "max_iter" and self.tol is not None
-        )
+        reason = result.stop_reason
+        missed = reason == "stalled" or (reason == "max_iter" and self.tol is not None)
         if warn and missed:
             advice = (
                 "use a decreasing learning_rate schedule, a larger batch_size or batch_size=None"
@@ -817,6 +816,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 else "standardise X (e.g. StandardScaler) or use solver='auto'"
                 if result.solver == "gd"
                 else "check the data for near-collinear columns"
+                if reason == "stalled" or self.loss != "huber"
+                else "use solver='auto' (Newton's method for loss='huber')"
             )
             warnings.warn(
                 f"GDLinearRegressor: {result.message} (solver={result.solver!r}). Increase "

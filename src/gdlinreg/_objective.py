@@ -515,6 +515,27 @@ class DataObjective:
         c = self.loss.curvature
         return self._pass(v, lambda zv, rows: (c * zv * self.weights[rows][:, None], 0.0))[1]
 
+    def newton_system(self, theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """The value, the gradient and the Hessians ``Z' diag(p_i l''(r_ik)) Z``, one per
+        target (shape (k, p, p)), in one pass: ``Z [theta | I ... I]`` is formed block by
+        block, its first k columns giving the residuals and the others each block's rows of
+        ``Z``, weighted by the loss's ``second_derivative`` before ``Z'`` is applied."""
+        p, k = theta.shape
+        second = self.loss.second_derivative  # type: ignore[attr-defined]
+
+        def residual_fn(pred: FloatArray, rows: slice) -> tuple[FloatArray, float]:
+            r = pred[:, :k] - (self.Y[rows] - self.coords.y_offset)
+            pw = self.weights[rows][:, None]
+            out = np.empty_like(pred)
+            out[:, :k] = self.loss.derivative(r) * pw
+            z = pred[:, k:].reshape(len(pred), k, p)
+            out[:, k:] = (z * (second(r) * pw)[:, :, None]).reshape(len(pred), k * p)
+            return out, self.loss.value(r, self.weights[rows])
+
+        value, both = self._pass(np.hstack([theta, np.tile(np.eye(p), k)]), residual_fn)
+        hessians = both[:, k:].reshape(p, k, p).transpose(1, 0, 2)
+        return value, both[:, :k], 0.5 * (hessians + hessians.transpose(0, 2, 1))
+
     def lipschitz(self, rtol: float = 1e-2) -> float:
         # Each Lanczos step costs a pass over X: two digits, from above (the Ritz value plus
         # its residual bound), are what a step size and the stopping test need.

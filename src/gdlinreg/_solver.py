@@ -9,9 +9,9 @@ import numpy as np
 
 from ._checks import initial_point, to_sklearn_shapes
 from ._data.arrays import ArraySource, validation_score
-from ._loop.driver import drive, no_improvement_test
+from ._loop.driver import drive, stop_proposal
 from ._loop.geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
-from ._loop.methods import METHODS, Run, ritz_top
+from ._loop.methods import METHODS, Run, available, ritz_top
 from ._loop.options import DEFAULTS, SOLVERS, Options
 from ._loop.problem import Problem
 from ._loop.refine import refine_outcome
@@ -259,6 +259,7 @@ def solve(
     )
     form = "gram" if gram else "batches" if method.batches else "data"
     objective = source.objective(stats, coords, loss, form)
+    method = available(method, objective, coords.n_params)
     problem = Problem(objective, coords, options.penalty, options.constraint)
     check_scale = getattr(loss, "check_scale", None)  # (optional: a loss's own parameters)
     if check_scale is not None:
@@ -283,7 +284,7 @@ def solve(
     # With a validation set, its score is the mini-batch stop ("early_stopping"), as in
     # scikit-learn's SGD; without one, the epoch loss proposes stops that are certified.
     if method.batches and options.tol is not None and score is None:
-        blocks = _certified(blocks, options, problem, stop_test, curvature)
+        blocks = _certified(blocks, run, stop_test, curvature)
     with np.errstate(all="ignore"):
         outcome = drive(
             blocks,
@@ -427,8 +428,7 @@ def _converged_test(
 
 def _certified(
     blocks: Blocks,
-    options: Options,
-    problem: Problem,
+    run: Run,
     stop_test: Callable[[FloatArray, FloatArray], NDArray[np.bool_]],
     curvature: FloatArray,
 ) -> Blocks:
@@ -444,7 +444,8 @@ def _certified(
     objective cannot tell: near the minimum its changes fall below rounding long before the
     coefficients' do.)
     """
-    noisy = no_improvement_test(cast(float, options.tol), options.n_iter_no_change)
+    options, problem = run.options, run.problem
+    noisy = stop_proposal(run.schedule, cast(float, options.tol), options.n_iter_no_change)
     last = np.inf
     for thetas, values, _, steps in blocks:
         if not noisy(thetas, np.asarray(values, dtype=float), None)[-1]:
@@ -460,7 +461,7 @@ def _certified(
         if not size < last:
             return
         last = size
-        noisy = no_improvement_test(cast(float, options.tol), options.n_iter_no_change)
+        noisy = stop_proposal(run.schedule, cast(float, options.tol), options.n_iter_no_change)
 
 
 def _exact(

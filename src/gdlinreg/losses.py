@@ -133,6 +133,12 @@ class Huber:
     def derivative(self, residual: FloatArray) -> FloatArray:
         return np.clip(residual, -self.epsilon, self.epsilon)
 
+    def second_derivative(self, residual: FloatArray) -> FloatArray:
+        """:math:`\\ell''(r) = 1` for :math:`|r| \\le \\varepsilon` (an inlier), else 0: the
+        generalised Hessian of Newton's method (``solver_ == "newton"``), which makes each
+        Newton step a weighted least-squares solve on the current inliers."""
+        return (np.abs(residual) <= self.epsilon).astype(float)
+
     def check_scale(self, y_spread: FloatArray) -> None:
         """Refuse an ``epsilon`` too small for y's spread (the optional hook through which a
         loss checks its own parameters against the data)."""

@@ -212,7 +212,9 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
         return "gd"
     cg_ok = loss.is_quadratic and smooth and auto_step and not line_search
     if solver == "auto":
-        return "cg" if cg_ok else "agd"
+        # Issue 14 (6): a smooth loss with a second derivative (Huber) runs Newton's method.
+        newton_ok = hasattr(loss, "second_derivative") and auto_step and not line_search
+        return "cg" if cg_ok else "newton" if newton_ok else "agd"
     if batch_size is not None or momentum or not fixed:
         raise ValueError(
             f"solver={solver!r} takes full batches, no momentum and a fixed "
