@@ -108,7 +108,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     loss : {"half_mse", "mse", "huber"}, default="half_mse"
-        The data term, see above; registered in :data:`gdlinreg.losses.LOSSES`.
+        The data term, see above; registered in :data:`gdlinreg.losses.LOSSES`. With the
+        default ``solver`` and ``learning_rate``, "huber" is minimised by Newton's method
+        (``solver_ == "newton"``): each step a weighted least-squares solve on the current
+        inliers, :math:`(Z^\\top \\mathrm{diag}(p_i [|r_i| \\le \\varepsilon]) Z + \\mu I)\\,d =
+        -\\nabla J`, with a line search (proximal Newton with an l1 part or ``positive``); a
+        handful of steps, one pass over the data each.
     learning_rate : float, "auto", schedule name or callable, default="auto"
         The step size. ``"auto"`` is :math:`1/L`, where :math:`L` is the largest eigenvalue of
         the Hessian of the problem the solver iterates on (exact for small problems, Lanczos
@@ -119,7 +124,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         from :data:`gdlinreg.schedules.SCHEDULES` ("constant", "invscaling", "exponential",
         "adaptive"), a schedule object, or any callable ``t -> factor`` makes the step at
         update ``t`` equal to ``base * factor(t)``, the base being the schedule's ``initial``
-        step or :math:`1/L`.
+        step or :math:`1/L`. "adaptive" is scikit-learn's rule: the step is divided by 5
+        whenever ``n_iter_no_change`` epochs fail to bring the loss below its best minus
+        ``tol``; with mini-batches this replaces the stop, which comes only once the step is
+        at most 1e-6 (and is then certified as described under ``tol``).
     max_iter : int, default=1000
         The most iterations: steps for full batches, epochs for mini-batches.
     tol : float or None, default=1e-10
@@ -162,8 +170,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         adaptive restart on the same centred, standardised problem, with a fixed step.
         ``"auto"``: the method that supports the options given: "gd" with ``batch_size``, a
         schedule or momentum; "cg" for squared losses with the "auto" step and no l1 penalty
-        or sign constraint; "agd" otherwise. The fitted ``solver_`` says which ran. All share
-        the fixed point; only the path differs.
+        or sign constraint; "newton" (Newton's method, see ``loss``) for Huber with the "auto"
+        step and no ``line_search``, up to 256 parameters; "agd" otherwise. The fitted
+        ``solver_`` says which ran. All share the fixed point; only the path differs.
     epsilon : float, default=1.35
         Huber's threshold, in the units of y (``loss="huber"`` only).
     penalty : {None, "l2", "l1", "elasticnet"}, default=None
@@ -250,7 +259,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         :math:`1/L` of plain gradient descent on the same problem (on the data form, L is the
         largest Ritz value of CG's own Lanczos coefficients: a lower bound, at no extra pass).
     solver_ : str
-        The method that ran: "gd", "sgd" (gd with mini-batches), "cg" or "agd".
+        The method that ran: "gd", "sgd" (gd with mini-batches), "cg", "agd" or "newton"
+        (Huber's default).
     validation_scores_ : ndarray or None
         With early stopping: the validation R^2 (pooled over targets) per iteration.
     best_iter_ : int or None

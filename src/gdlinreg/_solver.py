@@ -97,7 +97,7 @@ class GDResult:
         The last step size used; for "cg" (whose steps come from exact line searches) the
         step 1/L that plain gradient descent would use on the same problem.
     solver : str
-        The solver that ran ("gd", "sgd", "cg" or "agd").
+        The solver that ran ("gd", "sgd", "cg", "agd" or "newton").
     stop_reason : str
         "tol", "max_iter", "early_stopping", "callback" or "stalled" (rounding errors
         dominate before ``tol`` is met; for mini-batches, the epoch loss stopped improving
@@ -442,7 +442,9 @@ def _certified(
     proposal (or this is the first), the epochs go on and the rule starts afresh; otherwise
     they end: the step has reached its noise floor, and the fit is reported "stalled". (The
     objective cannot tell: near the minimum its changes fall below rounding long before the
-    coefficients' do.)
+    coefficients' do.) A schedule that votes on stops (scikit-learn's "adaptive", see
+    :class:`~gdlinreg.schedules.Adaptive`) proposes instead, and its proposal is final: "tol"
+    where the criterion holds, else "stalled", as scikit-learn stops there.
     """
     options, problem = run.options, run.problem
     noisy = stop_proposal(run.schedule, cast(float, options.tol), options.n_iter_no_change)
@@ -458,7 +460,7 @@ def _certified(
         if stop_test(theta, step):
             return  # (the driver has stopped: "tol")
         size = float(np.sum(step * step))
-        if not size < last:
+        if not size < last or hasattr(run.schedule, "votes_stop"):
             return
         last = size
         noisy = stop_proposal(run.schedule, cast(float, options.tol), options.n_iter_no_change)
