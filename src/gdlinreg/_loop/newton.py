@@ -39,6 +39,8 @@ _ARMIJO = 1e-4
 # at most 1 (standardised columns): measured on load_diabetes and outlier data, 1e-2 takes
 # 6 - 25 steps where 1 takes 10 - 170 (damped steps while few points are inliers), 1e-3 5 - 25.
 _DAMPING = 1e-2
+# ... never below this (against the unit diagonal), so that H + mu I is never singular.
+_FLOOR = 1e-12
 _MAX_BACKTRACKS = 60
 # Iterations of the inner FISTA on the quadratic model (each O(p^2), no pass over the data).
 _MAX_INNER = 2000
@@ -50,13 +52,13 @@ def newton_iterates(problem: Problem, theta: FloatArray) -> Blocks:
     value, grad, hess = problem.newton_system(theta)
     eye = np.eye(theta.shape[0])
     eps = np.finfo(float).eps
-    first = None
+    first, damping = None, _DAMPING
     while True:
         size = np.sqrt(np.sum(problem.gradient_map(theta, grad, 1.0) ** 2, axis=0))
         if first is None:
             first = np.where(size > 0, size, 1.0)
         ratio = np.minimum(size / first, 1.0)
-        system = hess + (_DAMPING * ratio)[:, None, None] * eye
+        system = hess + (damping * ratio + _FLOOR)[:, None, None] * eye
         if problem.smooth:
             direction = -np.linalg.solve(system, grad.T[:, :, None])[:, :, 0].T
         else:
@@ -88,6 +90,9 @@ def newton_iterates(problem: Problem, theta: FloatArray) -> Blocks:
         if not accepted:
             return
         theta = trial
+        # Levenberg-Marquardt's adaptation: a full step accepted means the model was good
+        # (less damping), a shortened one that it was not (more).
+        damping = max(damping / 10, _FLOOR) if s == 1.0 else min(damping * 10, 1.0)
         value, grad, hess = problem.newton_system(theta)
         yield theta[None], [value], grad[None], [s]
 
