@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize, minimize_scalar
@@ -521,3 +522,15 @@ def test_matches_sklearn_huber_regressor_at_its_scale(name, hr_alpha, weighted):
     assert bound < 1e-2 * np.linalg.norm(theta_hr)  # HuberRegressor is close enough to test
     error = np.linalg.norm(np.append(model.coef_, model.intercept_) - theta_hr)
     assert error <= bound
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_newton_on_sparse_x_is_the_dense_fit(fmt):
+    """Newton's Hessian from sparse rows (densified a block at a time, never all of X)."""
+    X, y, sw = robust_problem(seed=9)
+    X = np.where(np.abs(X - X.mean(0)) < X.std(0), 0.0, X)  # some structural zeros
+    sparse = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    model = GDLinearRegressor(loss="huber", epsilon=1.0).fit(sparse, y, sample_weight=sw)
+    assert model.solver_ == "newton" and model.stop_reason_ == "tol"
+    coef, b, _ = scipy_huber(X, y, sw, 1.0)
+    assert_close(model.coef_, model.intercept_, coef, b, X)

@@ -13,13 +13,15 @@ points are inliers. Each step forms ``H`` in one pass over the data, O(n p^2), f
 :data:`MAX_PARAMS` parameters.
 
 Safeguards: where fewer points are inliers than there are parameters ``H`` is singular, so the
-step solves ``(H + mu I) d = -g`` with Levenberg-Marquardt's ``mu`` shrinking with the
-gradient (``mu = min(1, |G| / |G_0|)``, ``G`` the gradient map), and a backtracking (Armijo)
-line search keeps every step a descent. With an l1 part or a sign constraint the step is
-proximal Newton's (Lee, Sun and Saunders 2014): ``d = u - theta`` where ``u`` minimises the
-quadratic model plus the non-smooth part, found by FISTA on the p x p model (no pass over the
-data), to a gradient map ``min(0.1, |G| / |G_0|)`` times the outer one (superlinear), and the
-line search asks ``F(theta + s d) <= F(theta) + 1e-4 s (g'd + h(theta + d) - h(theta))``.
+step solves ``(H + mu I) d = -g`` with Levenberg-Marquardt's ``mu = c min(1, |G| / |G_0|)``
+(``G`` the gradient map, per target) shrinking with the gradient, ``c`` starting at 1e-2 and
+divided by 10 after a full step, multiplied by 10 after a shortened one (within [1e-12, 1]);
+a backtracking (Armijo) line search keeps every step a descent. With an l1 part or a sign
+constraint the step is proximal Newton's (Lee, Sun and Saunders 2014): ``d = u - theta``
+where ``u`` minimises the quadratic model plus the non-smooth part, found by FISTA on the
+p x p model (no pass over the data) to a gradient map ``min(0.1, |G| / |G_0|)`` times the outer
+one (superlinear) and finished by an exact solve on its support, and the line search
+asks ``F(theta + s d) <= F(theta) + 1e-4 s (g'd + h(theta + d) - h(theta))``.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ if TYPE_CHECKING:
 #: Beyond this many parameters the p x p Hessian costs more than it saves: FISTA runs instead.
 MAX_PARAMS = 256
 _ARMIJO = 1e-4
-# Levenberg-Marquardt's mu = _DAMPING min(1, |G| / |G_0|), against a Hessian whose diagonal is
-# at most 1 (standardised columns): measured on load_diabetes and outlier data, 1e-2 takes
-# 6 - 25 steps where 1 takes 10 - 170 (damped steps while few points are inliers), 1e-3 5 - 25.
+# Levenberg-Marquardt's first c in mu = c min(1, |G| / |G_0|), against a Hessian whose diagonal
+# is at most 1 (standardised columns). With c fixed, measured on load_diabetes and outlier data,
+# 1e-2 took 4 - 23 steps where 1 took 11 - 170 (damped steps while few points are inliers).
 _DAMPING = 1e-2
 # ... never below this (against the unit diagonal), so that H + mu I is never singular.
 _FLOOR = 1e-12

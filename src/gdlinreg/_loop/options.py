@@ -3,7 +3,7 @@
 :class:`Options` is built from the estimator's parameters or from ``gradient_descent``'s
 arguments (:meth:`Options.from_params`, which also builds the loss, penalty and constraint
 objects, so a loss's own parameter such as Huber's ``epsilon`` never travels further), and
-chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"`` or ``"agd"``, see
+chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"``, ``"agd"`` or ``"newton"``, see
 :data:`gdlinreg._loop.methods.METHODS`).
 """
 
