@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDRegressor
 
 from gdlinreg import GDLinearRegressor
 from gdlinreg.schedules import Adaptive, ExponentialDecay, InverseScaling
@@ -238,22 +241,21 @@ def _ref_invscaling(t):
 
 
 class _RefAdaptive:
-    """sklearn's "adaptive" in words: divide by 5 after ``patience`` epochs without the epoch
-    loss falling by more than ``tol`` (relative) below the best."""
+    """sklearn's "adaptive" as its ``_plain_sgd`` writes it: an epoch is no improvement unless
+    its loss is below the best (running minimum) minus ``tol``; after ``patience`` in a row the
+    step is divided by 5 while it is above 1e-6 (``base`` is the initial step)."""
 
-    def __init__(self, patience, tol):
-        self.patience, self.tol = patience, tol
+    def __init__(self, patience, tol, base):
+        self.patience, self.tol, self.base = patience, tol, base
         self.factor, self.best, self.stalled, self.divisions = 1.0, np.inf, 0, 0
 
     def __call__(self, t):
         return self.factor
 
     def observe(self, loss):
-        if loss < self.best * (1 - self.tol):
-            self.best, self.stalled = loss, 0
-            return
-        self.stalled += 1
-        if self.stalled >= self.patience:
+        self.stalled = self.stalled + 1 if loss > self.best - self.tol else 0
+        self.best = min(self.best, loss)
+        if self.stalled >= self.patience and self.base * self.factor > 1e-6:
             self.factor, self.stalled, self.divisions = self.factor / 5, 0, self.divisions + 1
 
 
@@ -280,7 +282,7 @@ def test_schedule_counts_updates_not_epochs(loss):
 
 def test_adaptive_schedule_observes_epoch_losses():
     X, y, s = make_data(weights=True, seed=5)
-    ref_schedule = _RefAdaptive(patience=1, tol=0.05)
+    ref_schedule = _RefAdaptive(patience=1, tol=0.05, base=0.05)
     ref, values, _ = sgd_reference(
         X, y, s, "half_mse", 0.05, 6, 15, random_state=2, schedule=ref_schedule
     )
@@ -587,3 +589,48 @@ def test_fit_resets_what_partial_fit_has_seen():
     model.fit(X[B], y[B])
     model.partial_fit(X[C], y[C])
     assert_close_to(model, lstsq(X[20:], y[20:]), 1e-8)
+
+
+@pytest.mark.parametrize(("tol", "patience"), [(1e-3, 5), (1e-4, 3)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_adaptive_divides_instead_of_stopping_as_sgdregressor(seed, tol, patience):
+    """scikit-learn's SGDRegressor(learning_rate="adaptive"): where ``n_iter_no_change``
+    epochs fail to bring the epoch loss below the best minus ``tol``, the step is divided by
+    5 instead of stopping, and the fit stops only once the step is at most 1e-6. With one row a
+    batch, in order, and no penalty, its updates are those of ``batch_size=1, shuffle=False``
+    (the per-sample loss before each update is the epoch loss of both), so the fits agree to
+    rounding, epoch count included; and the stop is certified here ("tol"), or "stalled" with
+    a ConvergenceWarning. A constant step would have stopped at the first proposal."""
+    X, y, _ = make_data(n=60, d=3, seed=seed, outliers=False)
+    eta0 = 0.05
+    ref = SGDRegressor(
+        loss="squared_error",
+        penalty=None,
+        learning_rate="adaptive",
+        eta0=eta0,
+        tol=tol,
+        n_iter_no_change=patience,
+        shuffle=False,
+        max_iter=10_000,
+    ).fit(X, y)
+    model = GDLinearRegressor(
+        solver="gd",
+        batch_size=1,
+        shuffle=False,
+        learning_rate=Adaptive(initial=eta0),
+        tol=tol,
+        n_iter_no_change=patience,
+        max_iter=10_000,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    assert model.n_iter_ == ref.n_iter_
+    assert_allclose(model.coef_, ref.coef_, rtol=1e-12, atol=1e-12)
+    assert_allclose(model.intercept_, ref.intercept_[0], rtol=1e-12)
+    # The step was divided while above 1e-6: eta0 / 5**j, the first at or below 1e-6.
+    divisions = int(np.ceil(np.log(eta0 / 1e-6) / np.log(5)))
+    assert model.learning_rate_ == pytest.approx(eta0 / 5**divisions, rel=1e-12)
+    assert model.stop_reason_ in ("tol", "stalled")
+    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    assert warned == (model.stop_reason_ != "tol")

@@ -37,19 +37,22 @@ DEFAULTS = {
     "constant": {},
     "invscaling": {"power_t": 0.25},
     "exponential": {"decay_rate": 0.999},
-    "adaptive": {"divisor": 5.0, "patience": 5, "tol": 1e-4},
+    "adaptive": {"divisor": 5.0, "patience": None, "tol": None, "min_step": 1e-6},
 }
 
 
 class RefSchedule:
-    """The documented factor ``f(t)`` of each schedule; "adaptive" from its rule in words:
-    start at 1, divide by ``divisor`` whenever ``patience`` consecutive observations failed to
-    fall by more than ``tol`` (relative) below the best loss seen."""
+    """The documented factor ``f(t)`` of each schedule; "adaptive" is scikit-learn's rule as
+    its ``_plain_sgd`` writes it: an observation counts as no improvement unless it is below
+    the best seen (the running minimum) minus ``tol`` (absolute); after ``patience`` in a row,
+    the step ``base * f`` is divided by ``divisor`` if it is above 1e-6 and the count restarts.
+    Outside a fit ``patience`` and ``tol`` default to 5 and 1e-3, and ``base`` to 1."""
 
     def __init__(self, name, **params):
         self.name = name
         self.params = {**DEFAULTS[name], **params}
         self.factor, self.best, self.stalled, self.divisions = 1.0, math.inf, 0, 0
+        self.base = 1.0
 
     def __call__(self, t):
         if self.name == "constant":
@@ -63,14 +66,18 @@ class RefSchedule:
     def observe(self, loss):
         if self.name != "adaptive":
             return
-        if loss < self.best * (1.0 - self.params["tol"]):
-            self.best, self.stalled = loss, 0
-        else:
+        tol = 1e-3 if self.params["tol"] is None else self.params["tol"]
+        patience = 5 if self.params["patience"] is None else self.params["patience"]
+        if loss > self.best - tol:
             self.stalled += 1
-            if self.stalled >= self.params["patience"]:
-                self.factor /= self.params["divisor"]
-                self.divisions += 1
-                self.stalled = 0
+        else:
+            self.stalled = 0
+        if loss < self.best:
+            self.best = loss
+        if self.stalled >= patience and self.base * self.factor > 1e-6:
+            self.factor /= self.params["divisor"]
+            self.divisions += 1
+            self.stalled = 0
 
 
 # ----------------------------------------------------------------------------- references
@@ -93,6 +100,8 @@ def make_data(n=30, d=3, k=None, seed=0, weights=False):
 def gd_path(f, theta0, base, schedule, n_steps, t0=0):
     """The documented update with a schedule; returns the path and the steps used."""
     theta, path, steps = theta0.copy(), [theta0.copy()], []
+    if isinstance(schedule, RefSchedule):
+        schedule.base = base  # (the adaptive floor is on the step, base * f)
     for t in range(t0, t0 + n_steps):
         step = base * schedule(t)
         theta = theta - step * f(theta)[1]
@@ -241,11 +250,11 @@ def test_adaptive_formula(losses, patience, tol, divisor):
 
 
 def test_adaptive_divides_by_five_by_default():
-    schedule = Adaptive(patience=2)
+    schedule = Adaptive(patience=2, tol=1e-4)
     for loss in (1.0, 0.5, 0.5, 0.5):  # two observations without improvement
         schedule.observe(loss)
     assert schedule(0) == pytest.approx(0.2)
-    for loss in (0.4999999, 0.4999999):  # below 1e-4 relative: not an improvement
+    for loss in (0.4999999, 0.4999999):  # not below best - 1e-4: no improvement
         schedule.observe(loss)
     assert schedule(0) == pytest.approx(0.04)
     schedule.observe(0.1)  # an improvement resets the count
@@ -284,7 +293,8 @@ def _theta0(X, y):
 def test_named_schedule_iterates_match_reference_loop(key, loss, k):
     X, y, s = make_data(k=k, weights=True, seed=1)
     base = 1.0 / curvature(X, s, loss)
-    ref = RefSchedule(key)
+    # "adaptive" by name reads the fit's tol, here None: scikit-learn's rule then never counts.
+    ref = RefSchedule(key, **({"tol": -math.inf} if key == "adaptive" else {}))
     path, steps = gd_path(objective(X, y, s, loss), _theta0(X, y), base, ref, N_STEPS)
     model = _fit(X, y, s, key, loss)
     assert model.solver_ == "gd" and model.n_iter_ == N_STEPS and model.t_ == N_STEPS

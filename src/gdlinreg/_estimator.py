@@ -108,7 +108,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     loss : {"half_mse", "mse", "huber"}, default="half_mse"
-        The data term, see above; registered in :data:`gdlinreg.losses.LOSSES`.
+        The data term, see above; registered in :data:`gdlinreg.losses.LOSSES`. With the
+        default ``solver`` and ``learning_rate``, "huber" is minimised by Newton's method
+        (``solver_ == "newton"``): each step a weighted least-squares solve on the current
+        inliers, :math:`(Z^\\top \\mathrm{diag}(p_i [|r_i| \\le \\varepsilon]) Z + \\mu I)\\,d =
+        -\\nabla J`, with a line search (proximal Newton with an l1 part or ``positive``); a
+        handful of steps, one pass over the data each.
     learning_rate : float, "auto", schedule name or callable, default="auto"
         The step size. ``"auto"`` is :math:`1/L`, where :math:`L` is the largest eigenvalue of
         the Hessian of the problem the solver iterates on (exact for small problems, Lanczos
@@ -123,7 +128,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         update ``t`` equal to ``base * factor(t)``, the base being the schedule's ``initial``
         step or :math:`1/L`. With ``batch_size``, ``"auto"`` is :math:`1/L_b` for a batch of
         :math:`b` rows, :math:`L_b = L + (L_{max} - L)/b` (:math:`L_{max}`: the largest
-        single-sample curvature), a bound on the batches' expected smoothness.
+        single-sample curvature), a bound on the batches' expected smoothness. "adaptive" is
+        scikit-learn's rule: the step is divided by 5 whenever ``n_iter_no_change`` epochs
+        fail to bring the loss below its best minus ``tol``; with mini-batches this replaces
+        the stop, which comes only once the step is at most 1e-6 (and is then certified as
+        described under ``tol``).
     max_iter : int, default=1000
         The most iterations: steps for full batches, epochs for mini-batches.
     tol : float or None, default=1e-10
@@ -179,8 +188,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ``"auto"``: the method that supports the options given: "svrg" with ``batch_size``
         and the "auto" step (no momentum); "gd" with ``batch_size`` otherwise, a numeric
         step, a schedule or momentum; "cg" for squared losses with the "auto" step and no l1
-        penalty or sign constraint; "agd" otherwise. The fitted ``solver_`` says which ran.
-        All share the fixed point; only the path differs.
+        penalty or sign constraint; "newton" (Newton's method, see ``loss``) for Huber with
+        the "auto" step and no ``line_search``, up to 256 parameters; "agd" otherwise. The
+        fitted ``solver_`` says which ran. All share the fixed point; only the path differs.
     epsilon : float, default=1.35
         Huber's threshold, in the units of y (``loss="huber"`` only).
     penalty : {None, "l2", "l1", "elasticnet"}, default=None
@@ -269,7 +279,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         :math:`1/L` of plain gradient descent on the same problem (on the data form, L is the
         largest Ritz value of CG's own Lanczos coefficients: a lower bound, at no extra pass).
     solver_ : str
-        The method that ran: "gd", "sgd" (gd with mini-batches), "cg", "agd" or "svrg".
+        The method that ran: "gd", "sgd" (gd with mini-batches), "cg", "agd", "newton"
+        (Huber's default) or "svrg".
     validation_scores_ : ndarray or None
         With early stopping: the validation R^2 (pooled over targets) per iteration.
     best_iter_ : int or None
@@ -827,9 +838,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self.intercept_path_ = result.intercept_path
         # A stall is worth a warning whatever tol is; running out of max_iter only when a
         # tol was asked for (tol=None asks for exactly max_iter steps).
-        missed = result.stop_reason == "stalled" or (
-            result.stop_reason == "max_iter" and self.tol is not None
-        )
+        reason = result.stop_reason
+        missed = reason == "stalled" or (reason == "max_iter" and self.tol is not None)
         if warn and missed:
             advice = (
                 "use a decreasing learning_rate schedule, a larger batch_size or batch_size=None"
@@ -837,6 +847,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 else "standardise X (e.g. StandardScaler) or use solver='auto'"
                 if result.solver == "gd"
                 else "check the data for near-collinear columns"
+                if reason == "stalled" or self.loss != "huber"
+                else "use solver='auto' (Newton's method for loss='huber')"
             )
             warnings.warn(
                 f"GDLinearRegressor: {result.message} (solver={result.solver!r}). Increase "

@@ -9,10 +9,10 @@ import numpy as np
 
 from ._checks import initial_point, to_sklearn_shapes
 from ._data.arrays import ArraySource, validation_score
-from ._loop.driver import drive, no_improvement_test
+from ._loop.driver import drive, stop_proposal
 from ._loop.geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
 from ._loop.messages import count, ignored_intercept, stop_message
-from ._loop.methods import METHODS, Run, ritz_top
+from ._loop.methods import METHODS, Run, available, ritz_top
 from ._loop.options import DEFAULTS, SOLVERS, Options
 from ._loop.polish import Polish, confirm
 from ._loop.problem import Problem
@@ -99,7 +99,7 @@ class GDResult:
         The last step size used; for "cg" (whose steps come from exact line searches) the
         step 1/L that plain gradient descent would use on the same problem.
     solver : str
-        The solver that ran ("gd", "sgd", "cg", "agd" or "svrg").
+        The solver that ran ("gd", "sgd", "cg", "agd", "newton" or "svrg").
     stop_reason : str
         "tol", "max_iter", "early_stopping", "callback" or "stalled" (rounding errors
         dominate before ``tol`` is met; for mini-batches, the epoch loss stopped improving
@@ -263,6 +263,7 @@ def solve(
     )
     form = "gram" if gram else "batches" if method.batches else "data"
     objective = source.objective(stats, coords, loss, form)
+    method = available(method, objective, coords.n_params)
     problem = Problem(objective, coords, options.penalty, options.constraint)
     check_scale = getattr(loss, "check_scale", None)  # (optional: a loss's own parameters)
     if check_scale is not None:
@@ -295,7 +296,7 @@ def solve(
     # With a validation set, its score is the mini-batch stop ("early_stopping"), as in
     # scikit-learn's SGD; without one, the epoch loss proposes stops that are certified.
     if method.batches and not method.certified and options.tol is not None and score is None:
-        blocks = _certified(blocks, options, problem, stop_test, curvature)
+        blocks = _certified(blocks, run, stop_test, curvature)
     with np.errstate(all="ignore"):
         outcome = drive(
             blocks,
@@ -448,8 +449,7 @@ def _converged_test(
 
 def _certified(
     blocks: Blocks,
-    options: Options,
-    problem: Problem,
+    run: Run,
     stop_test: Callable[[FloatArray, FloatArray], NDArray[np.bool_]],
     curvature: FloatArray,
 ) -> Blocks:
@@ -463,9 +463,12 @@ def _certified(
     proposal (or this is the first), the epochs go on and the rule starts afresh; otherwise
     they end: the step has reached its noise floor, and the fit is reported "stalled". (The
     objective cannot tell: near the minimum its changes fall below rounding long before the
-    coefficients' do.)
+    coefficients' do.) A schedule that votes on stops (scikit-learn's "adaptive", see
+    :class:`~gdlinreg.schedules.Adaptive`) proposes instead, and its proposal is final: "tol"
+    where the criterion holds, else "stalled", as scikit-learn stops there.
     """
-    noisy = no_improvement_test(cast(float, options.tol), options.n_iter_no_change)
+    options, problem = run.options, run.problem
+    noisy = stop_proposal(run.schedule, cast(float, options.tol), options.n_iter_no_change)
     last = np.inf
     for thetas, values, _, steps in blocks:
         if not noisy(thetas, np.asarray(values, dtype=float), None)[-1]:
@@ -478,10 +481,10 @@ def _certified(
         if stop_test(theta, step):
             return  # (the driver has stopped: "tol")
         size = float(np.sum(step * step))
-        if not size < last:
+        if not size < last or hasattr(run.schedule, "votes_stop"):
             return
         last = size
-        noisy = no_improvement_test(cast(float, options.tol), options.n_iter_no_change)
+        noisy = stop_proposal(run.schedule, cast(float, options.tol), options.n_iter_no_change)
 
 
 def _exact(

@@ -9,7 +9,8 @@ that the solvers minimise is its weighted mean over samples, summed over targets
 where :math:`s_i` are the sample weights (all ones by default, so :math:`p_i = 1/n`).
 
 To add a loss, write one small class with ``name``, ``value``, ``derivative`` and ``curvature``
-and add one line to :data:`LOSSES`; the contract test in ``tests/test_losses.py`` picks it up.
+(and, optionally, ``second_derivative``, for Newton's method) and add one line to
+:data:`LOSSES`; the contract test in ``tests/test_losses.py`` picks it up.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ class Huber:
     Quadratic (half-MSE) for small residuals, linear for large ones, so outliers pull on the
     fit with a bounded force. ``epsilon`` is in the units of y (scikit-learn's ``SGDRegressor``
     uses the same definition; ``HuberRegressor`` also estimates a scale). Not a quadratic, so
-    it is minimised by (accelerated) gradient steps on the data, not by conjugate gradients.
+    it runs on the data, not on sufficient statistics: by Newton's method by default, its
+    generalised Hessian being the inlier indicator :meth:`second_derivative`.
 
     Examples
     --------
@@ -132,6 +134,12 @@ class Huber:
 
     def derivative(self, residual: FloatArray) -> FloatArray:
         return np.clip(residual, -self.epsilon, self.epsilon)
+
+    def second_derivative(self, residual: FloatArray) -> FloatArray:
+        """:math:`\\ell''(r) = 1` for :math:`|r| \\le \\varepsilon` (an inlier), else 0: the
+        generalised Hessian of Newton's method (``solver_ == "newton"``), which makes each
+        Newton step a weighted least-squares solve on the current inliers."""
+        return (np.abs(residual) <= self.epsilon).astype(float)
 
     def check_scale(self, y_spread: FloatArray) -> None:
         """Refuse an ``epsilon`` too small for y's spread (the optional hook through which a

@@ -91,9 +91,24 @@ class ExponentialDecay(Constant):
 
 
 class Adaptive(Constant):
-    """Scikit-learn's "adaptive": :math:`f` starts at 1 and is divided by ``divisor`` (5)
-    whenever the loss has failed to fall by more than ``tol`` (relative) for ``patience``
-    consecutive observations (epochs for mini-batches, steps otherwise).
+    """Scikit-learn's "adaptive" (``SGDRegressor(learning_rate="adaptive")``): :math:`f`
+    starts at 1; whenever ``patience`` consecutive observations (epochs for mini-batches,
+    steps otherwise) each failed to come below the best loss seen minus ``tol``, it is divided
+    by ``divisor`` (5), as long as the step ``base * f`` is above ``min_step`` (1e-6); once it
+    is not, the schedule proposes that the fit stop (see :meth:`votes_stop`).
+
+    ``patience=None`` and ``tol=None`` take the fit's ``n_iter_no_change`` and ``tol`` (as
+    scikit-learn's rule does; a fit with ``tol=None`` never divides), or 5 and 1e-3 (its
+    defaults) outside a
+    fit. For mini-batches this rule replaces the fit's own stop proposal (the epoch loss not
+    improving by ``tol`` for ``n_iter_no_change`` epochs): the step is divided instead of
+    stopping, and the stop is proposed only once the step cannot be divided. Where it differs
+    from scikit-learn: a proposed stop is still certified on the full objective (the ``tol``
+    criterion of ``GDLinearRegressor``; the fit goes on while the full gradient map still
+    shrinks, else it is "stalled"); the observed loss is the mean of the epoch's batch
+    objectives (penalty included); with a validation set, the validation score's early
+    stopping ends the fit (scikit-learn divides the step there too); and full-batch "gd" is
+    ended by its ``tol`` test or ``max_iter``, not by the schedule.
 
     Examples
     --------
@@ -109,28 +124,53 @@ class Adaptive(Constant):
     def __init__(
         self,
         divisor: float = 5.0,
-        patience: int = 5,
-        tol: float = 1e-4,
+        patience: int | None = None,
+        tol: float | None = None,
         initial: float | None = None,
+        min_step: float = 1e-6,
     ) -> None:
         self.divisor = divisor
         self.patience = patience
         self.tol = tol
         self.initial = initial
+        self.min_step = min_step
+        self.bind(1.0, 1e-3, 5)
+
+    def bind(self, base: float, tol: float | None, patience: int) -> None:
+        """Start a fit whose base step is ``base`` (the fit's ``tol`` and ``n_iter_no_change``
+        standing in for ``tol=None`` and ``patience=None``): called by the methods."""
+        self._base = base
+        tol = self.tol if self.tol is not None else tol
+        self._tol = -math.inf if tol is None else tol
+        self._patience = self.patience if self.patience is not None else patience
         self.reset()
 
     def reset(self) -> None:
         """Forget the losses seen (called at the start of every fit)."""
-        self._factor, self._best, self._stalled = 1.0, math.inf, 0
+        self._factor, self._best, self._stalled, self._exhausted = 1.0, math.inf, 0, False
 
     def observe(self, loss: float) -> None:
-        if loss < self._best * (1.0 - self.tol):
-            self._best, self._stalled = loss, 0
-            return
-        self._stalled += 1
-        if self._stalled >= self.patience:
-            self._factor /= self.divisor
+        # scikit-learn's _plain_sgd: no improvement unless below best - tol; best is the
+        # running minimum.
+        if loss > self._best - self._tol:
+            self._stalled += 1
+        else:
             self._stalled = 0
+        self._best = min(self._best, loss)
+        if self._stalled >= self._patience:
+            if self._base * self._factor > self.min_step:
+                self._factor /= self.divisor
+                self._stalled = 0
+            else:
+                self._exhausted = True
+
+    def votes_stop(self) -> bool:
+        """Whether the fit should stop now (the step can be divided no more); asking starts
+        the count afresh. A schedule with this method owns the mini-batch stop proposal."""
+        vote, self._exhausted = self._exhausted, False
+        if vote:
+            self._stalled = 0
+        return vote
 
     def __call__(self, t: int) -> float:
         return self._factor

@@ -208,6 +208,11 @@ class DaskObjective:
         product: FloatArray = self._sum("hessian_product", v)
         return product
 
+    def newton_system(self, theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        # (Each chunk's p x p Hessians, as small as a gradient for the p Newton runs with.)
+        value, grad, hess = self._sum("newton_system", theta)
+        return value, grad, hess
+
     def lipschitz(self, rtol: float = 1e-2) -> float:
         p = self.coords.n_params
         return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)

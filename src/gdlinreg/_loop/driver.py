@@ -160,3 +160,19 @@ def no_improvement_test(tol: float, patience: int) -> ConvergedTest:
         return out
 
     return test
+
+
+def stop_proposal(schedule: object, tol: float, patience: int) -> ConvergedTest:
+    """The mini-batch stop proposal: :func:`no_improvement_test`, or, for a schedule with a
+    ``votes_stop()`` method (scikit-learn's "adaptive", which divides its step where the rule
+    would stop), the schedule's vote after each epoch (it has observed the epoch's loss)."""
+    vote = getattr(schedule, "votes_stop", None)
+    if vote is None:
+        return no_improvement_test(tol, patience)
+
+    def test(thetas: FloatArray, values: FloatArray, grads: FloatArray | None) -> NDArray[np.bool_]:
+        out = np.zeros(len(values), dtype=bool)
+        out[-1] = bool(vote())
+        return out
+
+    return test

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from .._objective import DataObjective, GramObjective
+from . import newton
 from .problem import Problem
 from .svrg import svrg
 
 if TYPE_CHECKING:
     from .._objective import Coordinates
-    from .._typing import Blocks, FloatArray, Schedule, Source, Value
+    from .._typing import Blocks, FloatArray, Objective, Schedule, Source, Value
     from .options import Options
 
 # Fixed steps evaluated at once, when the objective can form their affine operators.
@@ -292,6 +293,7 @@ def sgd_iterates(run: Run) -> Blocks:
     momentum, nesterov = options.momentum, options.nesterov
     velocity = np.zeros_like(theta)
     batch_size = cast(int, options.batch_size)  # (the "sgd" method is chosen only with one)
+    _bind(run)
     while True:
         total: Value = 0.0
         step = run.base * run.schedule(t)
@@ -354,6 +356,14 @@ def _backtrack(
     return new, new_value, new_grad, step
 
 
+def _bind(run: Run) -> None:
+    """Tell a schedule that reacts to the loss (the adaptive one) the fit's base step, ``tol``
+    and ``n_iter_no_change``, which its rule reads."""
+    bind = getattr(run.schedule, "bind", None)
+    if bind is not None:
+        bind(run.base, run.options.tol, run.options.n_iter_no_change)
+
+
 def _observe(schedule: Schedule, value: Value) -> None:
     observe = getattr(schedule, "observe", None)
     if observe is not None:
@@ -362,6 +372,7 @@ def _observe(schedule: Schedule, value: Value) -> None:
 
 def _gd(run: Run) -> Blocks:
     o, problem = run.options, run.problem
+    _bind(run)
     if (
         run.gram
         and problem.smooth
@@ -393,6 +404,20 @@ def _agd(run: Run) -> Blocks:
         line_search=run.options.line_search,
         safe_step=run.safe_step,
     )
+
+
+def _newton(run: Run) -> Blocks:
+    return newton.newton_iterates(run.problem, run.theta)
+
+
+def available(method: Method, objective: Objective, n_params: int) -> Method:
+    """``method``, or "agd" where it is "newton" and the objective cannot form the Hessian
+    (Dask's chunks) or there are more than :data:`.newton.MAX_PARAMS` parameters."""
+    if method.name == "newton" and (
+        not hasattr(objective, "newton_system") or n_params > newton.MAX_PARAMS
+    ):
+        return METHODS["agd"]
+    return method
 
 
 def _cg(run: Run) -> Blocks:
@@ -497,5 +522,6 @@ METHODS: dict[str, Method] = {
         Method("cg", _cg, quadratic=True, own_steps=True, refines=True),
         Method("agd", _agd, refines=True),
         Method("svrg", svrg, batches=True, certified=True),
+        Method("newton", _newton),
     )
 }

@@ -3,8 +3,8 @@
 :class:`Options` is built from the estimator's parameters or from ``gradient_descent``'s
 arguments (:meth:`Options.from_params`, which also builds the loss, penalty and constraint
 objects, so a loss's own parameter such as Huber's ``epsilon`` never travels further), and
-chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"``, ``"agd"`` or ``"svrg"``, see
-:data:`gdlinreg._loop.methods.METHODS`).
+chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"``, ``"agd"``, ``"newton"`` or
+``"svrg"``, see :data:`gdlinreg._loop.methods.METHODS`).
 """
 
 from __future__ import annotations
@@ -198,7 +198,8 @@ def _check_counts(p: Mapping[str, Any]) -> None:
 def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -> str:
     """The method that runs for ``solver``: with a batch size, "svrg" for the "auto" step
     without momentum, "sgd" otherwise; without, "gd" with a numeric step, a schedule or
-    momentum, "cg" for a quadratic, smooth problem with the "auto" step, "agd" otherwise
+    momentum, "cg" for a quadratic, smooth problem with the "auto" step, "newton" for a loss
+    with a second derivative (Huber) with the "auto" step, "agd" otherwise
     (``solver="auto"``); or the solver named, if it supports the other options."""
     solver, batch_size, momentum = p["solver"], p["batch_size"], p["momentum"]
     line_search, rate = p["line_search"], p["learning_rate"]
@@ -226,7 +227,10 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
         return "gd"
     cg_ok = loss.is_quadratic and smooth and auto_step and not line_search
     if solver == "auto":
-        return "cg" if cg_ok else "agd"
+        # A loss with a second derivative (Huber): its Hessian is piecewise constant, so
+        # Newton's steps end in a handful where first-order steps needed thousands.
+        newton_ok = hasattr(loss, "second_derivative") and auto_step and not line_search
+        return "cg" if cg_ok else "newton" if newton_ok else "agd"
     if batch_size is not None or momentum or not fixed:
         raise ValueError(
             f"solver={solver!r} takes full batches, no momentum and a fixed "

@@ -56,6 +56,19 @@ class Problem:
             grad = grad + self.penalty.smooth_gradient(theta, self.weights)
         return value, grad
 
+    def newton_system(self, theta: FloatArray) -> tuple[Value, FloatArray, FloatArray]:
+        """:meth:`value_and_gradient` and the smooth part's Hessians, one per target (k, p, p):
+        the objective's (its ``newton_system``) plus the l2 penalty's diagonal."""
+        value, grad, hess = self.objective.newton_system(theta)  # type: ignore[attr-defined]
+        if self.penalty is not None:
+            value = value + self.penalty.value(theta, self.weights)
+            grad = grad + self.penalty.smooth_gradient(theta, self.weights)
+        if self.l2:
+            p = theta.shape[0]
+            hess = hess.copy()
+            hess[:, np.arange(p), np.arange(p)] += self.l2 * self.weights[:, 0] ** 2
+        return value, grad, hess
+
     def hessian_product(self, v: FloatArray) -> FloatArray:
         out = self.objective.hessian_product(v)
         return out + self.l2 * self.weights**2 * v if self.l2 else out
