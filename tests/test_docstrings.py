@@ -14,6 +14,7 @@ MODULES = [
     "gdlinreg.plotting",
     "gdlinreg.penalties",
     "gdlinreg.schedules",
+    "gdlinreg.inference",
 ]
 
 

@@ -81,6 +81,24 @@ class InferenceResult:
     use_t : bool
     unidentified : tuple of str
         The parameters the data do not determine (rank deficiency).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gdlinreg import GDLinearRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 2))
+    >>> y = 1.0 + X @ [2.0, 0.0] + rng.standard_normal(200)
+    >>> res = GDLinearRegressor().fit(X, y).inference()
+    >>> res.names
+    ('intercept', 'x0', 'x1')
+    >>> bool(res.p_value[1] < 1e-6), bool(res.p_value[2] > 0.01)
+    (True, True)
+    >>> res.conf_int(alpha=0.05).shape
+    (3, 2)
+    >>> robust = GDLinearRegressor().fit(X, y).inference(X, y, cov_type="HC3")
+    >>> robust.use_t, robust.cov_type
+    (False, 'HC3')
     """
 
     names: tuple[str, ...]
