@@ -620,3 +620,24 @@ def test_inference_on_chunks_equals_in_memory_and_statsmodels(scheduler, kind):
     # dp/p is about t^2 times t's relative error.
     rtol_p = 1e-8 * (1 + np.max(np.asarray(ref.tvalues) ** 2))
     np.testing.assert_allclose(on_chunks.p_value, ref.pvalues, rtol=rtol_p)
+
+
+def test_inference_reads_no_chunk_classically_and_every_chunk_once_robustly():
+    reads = []
+
+    def chunk(block_info=None):
+        location = block_info[None]["chunk-location"]
+        reads.append(location)
+        rng = np.random.default_rng(location[0])
+        return rng.normal(size=block_info[None]["chunk-shape"])
+
+    X = da.map_blocks(chunk, dtype=np.float64, chunks=((3000,) * 6, (4,)))
+    y = X @ np.arange(1.0, 5.0) + 1.0 + da.sin(X[:, 0] * 7.0)
+    with dask.config.set(scheduler="threads"):
+        model = GDLinearRegressor(tol=0.0, max_iter=10_000).fit(X, y)
+        reads.clear()
+        classical = model.inference()
+        assert reads == []
+        robust = model.inference(X, y, cov_type="HC3")
+    assert sorted(reads) == [(i, 0) for i in range(6)]
+    assert classical.nobs == robust.nobs == 18_000

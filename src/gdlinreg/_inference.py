@@ -136,6 +136,7 @@ class Parts:
     sums: FloatArray | None
     rows: int
     weight_sum: float
+    bread: Bread | None = None
 
     def add(self, other: Parts) -> Parts:
         meat = None if self.meat is None or other.meat is None else self.meat + other.meat
@@ -155,6 +156,7 @@ class Parts:
             sums,
             self.rows + other.rows,
             self.weight_sum + other.weight_sum,
+            self.bread or other.bread,
         )
 
 
@@ -183,7 +185,7 @@ def block_parts(
     n = X.shape[0]
     k, q = Y.shape[1], B.inverse.shape[0]
     step = max(1, _BLOCK_VALUES // max(q, 1))
-    parts = Parts(np.zeros(k), None, None, None, 0, 0.0)
+    parts = Parts(np.zeros(k), None, None, None, 0, 0.0, B)
     pieces: list[tuple[Any, FloatArray]] = []
     if cov_type in ("HC0", "HC1", "HC2", "HC3"):
         parts.meat = np.zeros((k, q, q))

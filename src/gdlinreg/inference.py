@@ -321,7 +321,8 @@ def infer(
     k, d = coef.shape
     intercept = np.broadcast_to(np.asarray(fit.intercept, dtype=np.float64), (k,))
     stats, parts = _pass(fit, coef, intercept, data, cov_type, groups)
-    B = _core.bread(stats, d, fit.fit_intercept)
+    B = parts.bread if parts is not None and parts.bread is not None else None
+    B = B or _core.bread(stats, d, fit.fit_intercept)
     ssr_stats, tss = _core.sums_of_squares(stats, d, coef, intercept, fit.fit_intercept)
     ssr = ssr_stats if parts is None else parts.ssr
     names = (("intercept",) if fit.fit_intercept else ()) + tuple(
