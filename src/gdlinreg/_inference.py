@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats as _dist
 
+from ._data import threads as _threads
+
 if TYPE_CHECKING:
     from ._objective import Moments
     from ._typing import FloatArray, Matrix
@@ -176,6 +178,36 @@ def block_parts(
     cov_type: str,
     groups: np.ndarray[Any, Any] | None = None,
 ) -> Parts:
+    """:func:`_block_parts` over one contiguous part of the rows per core, each with a
+    one-thread BLAS (:mod:`._data.threads`: a threaded BLAS runs these tall, thin products
+    far below its rate), merged."""
+    q = model[2].inverse.shape[0]
+    spans = _threads.spans(X.shape[0], _threads.n_parts(X.shape[0] * q))
+    found = _threads.run_parts(
+        lambda rows: _block_parts(
+            X[rows],
+            Y[rows],
+            weights[rows],
+            model,
+            cov_type,
+            None if groups is None else groups[rows],
+        ),
+        spans,
+    )
+    out = found[0]
+    for part in found[1:]:
+        out = out.add(part)
+    return out
+
+
+def _block_parts(
+    X: Matrix,
+    Y: FloatArray,
+    weights: FloatArray,
+    model: tuple[FloatArray, FloatArray, Bread],
+    cov_type: str,
+    groups: np.ndarray[Any, Any] | None = None,
+) -> Parts:
     """One pass over ``X`` (dense or sparse, in densified row blocks): residuals
     :math:`r_i = y_i - x_i^\\top w - b`, the centred design rows :math:`a_i`, the leverages
     :math:`h_i = s_i a_i^\\top B a_i` (HC2, HC3; :math:`B` the bread) and the scores
@@ -189,15 +221,19 @@ def block_parts(
     pieces: list[tuple[Any, FloatArray]] = []
     if cov_type in ("HC0", "HC1", "HC2", "HC3"):
         parts.meat = np.zeros((k, q, q))
+    # Two reused buffers, the centred design rows and their scaled copy: fresh arrays of a
+    # block each cost their page faults, as long as the products on them.
+    design = np.ones((min(step, n), q))
+    scaled = np.empty_like(design)
+    lead = int(B.intercept)
     for start in range(0, n, step):
         rows = slice(start, min(start + step, n))
         x = X[rows]
         x = np.asarray(x.toarray() if hasattr(x, "toarray") else x, dtype=np.float64)
         s = weights[rows]
         r = Y[rows] - x @ coef.T - intercept
-        a = x - B.center
-        if B.intercept:
-            a = np.hstack([np.ones((a.shape[0], 1)), a])
+        a = design[: x.shape[0]]
+        np.subtract(x, B.center, out=a[:, lead:])
         u = s[:, None] * r
         parts.ssr += s @ (r * r)
         parts.rows += int(np.count_nonzero(s > 0))
@@ -208,7 +244,7 @@ def block_parts(
                 u = u / (np.sqrt(1.0 - h) if cov_type == "HC2" else 1.0 - h)[:, None]
         if parts.meat is not None:
             for t in range(k):
-                au = a * u[:, t : t + 1]
+                au = np.multiply(a, u[:, t : t + 1], out=scaled[: x.shape[0]])
                 parts.meat[t] += au.T @ au
         elif cov_type == "cluster" and groups is not None:
             pieces.append(_group_sums(groups[rows], u.T[:, :, None] * a[None, :, :]))
