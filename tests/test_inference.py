@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from gdlinreg import GDLinearRegressor
 from gdlinreg.inference import InferenceResult
@@ -304,6 +304,8 @@ def test_unconverged_fit_warns():
 
 def test_bad_calls_say_what_to_pass():
     X, y, w = _synthetic(seed=9)
+    with pytest.raises(NotFittedError):
+        GDLinearRegressor().inference()
     model = _tight().fit(X, y)
     with pytest.raises(ValueError, match="cov_type must be one of"):
         model.inference(cov_type="HC4")
