@@ -218,10 +218,13 @@ def test_data_form_fit_needs_the_data_and_then_matches():
 def test_multi_output_gives_one_result_per_target():
     X, y, w = _synthetic(seed=4)
     Y = np.c_[y, 2.0 - 0.5 * y + np.sin(np.arange(y.size))]
-    results = _tight().fit(X, Y, sample_weight=w).inference(X, Y, sample_weight=w, cov_type="HC1")
-    assert isinstance(results, list) and len(results) == 2
+    model = _tight().fit(X, Y, sample_weight=w)
+    results = model.inference(X, Y, sample_weight=w, cov_type="HC1")
+    classical = model.inference()
+    assert isinstance(results, list) and len(results) == 2 and len(classical) == 2
     for t in range(2):
         _check_robust(results[t], _reference(X, Y[:, t], w, cov_type="HC1"))
+        _check_classical(classical[t], _reference(X, Y[:, t], w))
 
 
 def test_rank_deficiency_names_what_the_data_do_not_determine():
