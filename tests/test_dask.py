@@ -585,3 +585,60 @@ def test_fit_reads_every_chunk_once():
         model = GDLinearRegressor().fit(X, y)
     assert sorted(reads) == [(i, 0) for i in range(10)]
     _close(model.coef_, np.arange(1.0, 7.0), 1e-10)
+
+
+@pytest.mark.parametrize("kind", ["nonrobust", "HC1", "HC3", "cluster"])
+def test_inference_on_chunks_equals_in_memory_and_statsmodels(scheduler, kind):
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(15)
+    n = 600
+    X = rng.standard_normal((n, 3)) * [1.0, 5.0, 0.2] + [0.0, 50.0, -3.0]
+    y = X @ [1.0, -0.3, 2.0] + 4.0 + (0.5 + np.abs(X[:, 0])) * rng.standard_normal(n)
+    w = rng.uniform(0.5, 2.0, n)
+    g = rng.integers(0, 40, n)
+    chunks = (150, 100, 250, 100)  # uneven row chunks
+    Xd, yd = da.from_array(X, chunks=(chunks, 3)), da.from_array(y, chunks=(chunks,))
+    wd, gd = da.from_array(w, chunks=(chunks,)), da.from_array(g, chunks=(chunks,))
+    extra = {"groups": g} if kind == "cluster" else {}
+    model = GDLinearRegressor(tol=0.0, max_iter=100_000)
+    lazy = model.fit(Xd, yd, sample_weight=wd)
+    if kind == "nonrobust":  # from the statistics of the chunks: no pass, nothing gathered
+        on_chunks = lazy.inference()
+    else:
+        extra_d = {"groups": gd} if kind == "cluster" else {}
+        on_chunks = lazy.inference(Xd, yd, sample_weight=wd, cov_type=kind, **extra_d)
+    memory = GDLinearRegressor(tol=0.0, max_iter=100_000).fit(X, y, sample_weight=w)
+    in_memory = memory.inference(X, y, sample_weight=w, cov_type=kind, **extra)
+    for name in ("coef", "std_err", "t_stat", "p_value", "cov"):
+        np.testing.assert_allclose(getattr(on_chunks, name), getattr(in_memory, name), rtol=1e-10)
+    for name in ("r2", "f_stat", "log_likelihood", "sigma2"):
+        assert getattr(on_chunks, name) == pytest.approx(getattr(in_memory, name), rel=1e-10)
+    kwargs = {"cov_type": kind} if kind != "nonrobust" else {}
+    if kind == "cluster":
+        kwargs["cov_kwds"] = {"groups": g}
+    ref = sm.WLS(y, sm.add_constant(X), weights=w).fit(**kwargs)
+    np.testing.assert_allclose(on_chunks.std_err, ref.bse, rtol=1e-8)
+    # dp/p is about t^2 times t's relative error.
+    rtol_p = 1e-8 * (1 + np.max(np.asarray(ref.tvalues) ** 2))
+    np.testing.assert_allclose(on_chunks.p_value, ref.pvalues, rtol=rtol_p)
+
+
+def test_inference_reads_no_chunk_classically_and_every_chunk_once_robustly():
+    reads = []
+
+    def chunk(block_info=None):
+        location = block_info[None]["chunk-location"]
+        reads.append(location)
+        rng = np.random.default_rng(location[0])
+        return rng.normal(size=block_info[None]["chunk-shape"])
+
+    X = da.map_blocks(chunk, dtype=np.float64, chunks=((3000,) * 6, (4,)))
+    y = X @ np.arange(1.0, 5.0) + 1.0 + da.sin(X[:, 0] * 7.0)
+    with dask.config.set(scheduler="threads"):
+        model = GDLinearRegressor(tol=0.0, max_iter=10_000).fit(X, y)
+        reads.clear()
+        classical = model.inference()
+        assert reads == []
+        robust = model.inference(X, y, cov_type="HC3")
+    assert sorted(reads) == [(i, 0) for i in range(6)]
+    assert classical.nobs == robust.nobs == 18_000

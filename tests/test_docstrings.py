@@ -15,6 +15,7 @@ MODULES = [
     "gdlinreg.plotting",
     "gdlinreg.penalties",
     "gdlinreg.schedules",
+    "gdlinreg.inference",
     # Converts and runs a model: needs the onnx extra (skl2onnx, onnxruntime).
     pytest.param(
         "gdlinreg.onnx",

@@ -15,10 +15,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import check_sample_weight
+from . import inference as _inference
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
-from ._hooks import CallbackBridge, PassedChecks, rollback_on_error
+from ._hooks import CallbackBridge, PassedChecks, hold_out, rollback_on_error
 from ._hooks import validation_set as _validation_set
 from ._loop.options import DEFAULTS
 from ._solver import SOLVERS, Start
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._objective import Moments
     from ._solver import GDResult, Validation
     from ._typing import FloatArray, LearningRate, Matrix, Penalty
+    from .inference import InferenceResult
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -491,7 +492,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 Xv, yv = self._validate(validation_set[0], validation_set[1], reset=False)
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
-                X, y, sample_weight, validation = self._split(X, y, sample_weight)
+                rng = check_random_state(self.random_state)
+                X, y, sample_weight, validation = hold_out(
+                    X, y, sample_weight, self.validation_fraction, rng
+                )
             start = Start(coef_init, intercept_init)
             if self.warm_start and hasattr(self, "coef_") and coef_init is None:
                 intercept = self.intercept_ if intercept_init is None else intercept_init
@@ -591,6 +595,84 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self._stats = None
         self._statistics_discarded = True
         return self
+
+    def inference(
+        self,
+        X: Matrix | None = None,
+        y: ArrayLike | None = None,
+        *,
+        sample_weight: ArrayLike | None = None,
+        cov_type: str = "nonrobust",
+        groups: ArrayLike | None = None,
+    ) -> InferenceResult | list[InferenceResult]:
+        r"""Standard errors, tests and intervals at the least-squares solution, as
+        statsmodels' ``OLS`` (``WLS`` with ``sample_weight``) gives them.
+
+        The model is :math:`y_i = a_i^\top\theta + \varepsilon_i` with the design row
+        :math:`a_i = (1, x_i)` (:math:`x_i` without an intercept), :math:`\theta = (b, w)`
+        and :math:`\mathrm{Var}\,\varepsilon_i = \sigma^2 / s_i`. With the weighted Gram
+        matrix :math:`G = \sum_i s_i a_i a_i^\top` (a pseudo-inverse :math:`G^+` on its
+        rank :math:`r` when the design is rank deficient), the residuals
+        :math:`e_i = y_i - a_i^\top\hat\theta` and :math:`n` rows of positive weight:
+
+        * ``"nonrobust"``: :math:`\hat\sigma^2 G^{+}`,
+          :math:`\hat\sigma^2 = \sum_i s_i e_i^2 / (n - r)`, with t tests on
+          :math:`n - r` degrees of freedom. From the kept statistics: no pass over X,
+          :math:`O(d^3)`.
+        * ``"HC0"`` ... ``"HC3"``: :math:`G^{+} \big(\sum_i \omega_i s_i^2 e_i^2 a_i
+          a_i^\top\big) G^{+}` with :math:`\omega_i = 1`, :math:`n/(n-r)`,
+          :math:`1/(1-h_i)`, :math:`1/(1-h_i)^2` and the leverages
+          :math:`h_i = s_i a_i^\top G^+ a_i` (White 1980; MacKinnon and White 1985).
+        * ``"cluster"``: :math:`c\,G^{+} \big(\sum_g u_g u_g^\top\big) G^{+}`,
+          :math:`u_g = \sum_{i\in g} s_i e_i a_i`,
+          :math:`c = \frac{G}{G-1}\frac{n-1}{n-p}` (statsmodels' default correction).
+
+        The robust kinds use the normal distribution for tests and intervals, as
+        statsmodels does by default; they need ``X, y`` (and the fit's ``sample_weight``)
+        for one pass over the rows, blockwise (NumPy, scipy.sparse, Dask: one reduction
+        over the chunks; never an n x n matrix). See :class:`gdlinreg.inference.InferenceResult`
+        for every statistic and the user guide's "Inference" page.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, Dask array} of shape (n_samples, n_features), default=None
+            The data of the fit; needed by the robust kinds, and by a model that kept no
+            statistics (the data form, or after :meth:`discard_statistics`).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+            The weights of the fit (statsmodels' ``WLS`` weights).
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, default="nonrobust"
+        groups : array-like of shape (n_samples,), default=None
+            The cluster labels, for ``cov_type="cluster"``.
+
+        Returns
+        -------
+        InferenceResult or list of InferenceResult
+            One per target: a list when ``y`` had two dimensions.
+
+        Raises
+        ------
+        ValueError
+            For penalised, constrained or Huber fits (whose estimates are not least squares:
+            use a bootstrap), for data that are not the fit's, and for a missing ``X, y`` or
+            ``groups``. A fit that did not converge, or stopped early, gets a
+            ``ConvergenceWarning``. A rank-deficient design warns and names the parameters
+            the data do not determine (their standard errors are NaN).
+        """
+        check_is_fitted(self)
+        if doubt := _inference.check_model(self.get_params(), self.stop_reason_, X, y):
+            warnings.warn(doubt, ConvergenceWarning, stacklevel=2)
+        data = None
+        if X is not None and y is not None:
+            if _is_dask(X, y):
+                X, y = validate_data(self, X, y, reset=False, skip_check_array=True)
+            else:
+                X, y = self._validate(X, y, reset=False)
+            data = (X, y, sample_weight)
+        names = getattr(self, "feature_names_in_", None)
+        stats = getattr(self, "_stats", None)
+        fitted = _inference.Fit(self.coef_, self.intercept_, self.fit_intercept, names, stats)
+        return _inference.infer(fitted, data, cov_type, groups)
 
     def _check_partial_fit(self) -> None:
         if self.early_stopping:
@@ -751,37 +833,6 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             ensure_all_finite=finite,
         )
         return _as_float(checked[0]), checked[1]
-
-    def _split(
-        self, X: Matrix, y: FloatArray, sample_weight: ArrayLike | None
-    ) -> tuple[Matrix, FloatArray, FloatArray | None, Validation]:
-        n = X.shape[0]
-        n_val = int(np.ceil(self.validation_fraction * n))
-        if n - n_val < 1:
-            raise ValueError(
-                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
-                f"of {n} samples, leaving none to train on; use more data or a smaller "
-                "validation_fraction."
-            )
-        # The caller's weights are checked before they are split, so that the errors name
-        # the shapes passed (and a scalar is spread over all samples first).
-        w = None if sample_weight is None else check_sample_weight(sample_weight, n)
-        order = check_random_state(self.random_state).permutation(n)
-        val, train = order[:n_val], np.sort(order[n_val:])
-        if w is not None and not np.any(w[train] > 0):
-            raise ValueError(
-                "early_stopping=True held out every sample with a positive sample_weight, "
-                "leaving none to train on; lower validation_fraction, change random_state, "
-                "or pass X_val and y_val."
-            )
-        if w is not None and not np.any(w[val] > 0):
-            raise ValueError(
-                "early_stopping=True held out only samples of zero sample_weight, which give "
-                "no validation score; raise validation_fraction, change random_state, or pass "
-                "X_val and y_val."
-            )
-        validation = (X[val], y[val], None if w is None else w[val])
-        return X[train], y[train], None if w is None else w[train], validation
 
     def _continued(self, first: bool) -> Start:
         """Where ``partial_fit`` starts: afresh, or from the fitted model and its step count."""

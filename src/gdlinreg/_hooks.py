@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ._checks import check_sample_weight
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
@@ -162,3 +164,41 @@ class PassedChecks:
         if len(self.passed) >= self.limit:
             self.passed.clear()
         self.passed.add(key)
+
+
+def hold_out(
+    X: Matrix,
+    y: FloatArray,
+    sample_weight: ArrayLike | None,
+    fraction: float,
+    rng: np.random.RandomState,
+) -> tuple[Matrix, FloatArray, FloatArray | None, tuple[Any, ...]]:
+    """Early stopping's split of in-memory data: ``fraction`` of the rows, drawn by ``rng``
+    (scikit-learn's ``check_random_state(random_state)``), held out for validation."""
+    n = X.shape[0]
+    n_val = int(np.ceil(fraction * n))
+    if n - n_val < 1:
+        raise ValueError(
+            f"early_stopping=True holds out validation_fraction={fraction} "
+            f"of {n} samples, leaving none to train on; use more data or a smaller "
+            "validation_fraction."
+        )
+    # The caller's weights are checked before they are split, so that the errors name
+    # the shapes passed (and a scalar is spread over all samples first).
+    w = None if sample_weight is None else check_sample_weight(sample_weight, n)
+    order = rng.permutation(n)
+    val, train = order[:n_val], np.sort(order[n_val:])
+    if w is not None and not np.any(w[train] > 0):
+        raise ValueError(
+            "early_stopping=True held out every sample with a positive sample_weight, "
+            "leaving none to train on; lower validation_fraction, change random_state, "
+            "or pass X_val and y_val."
+        )
+    if w is not None and not np.any(w[val] > 0):
+        raise ValueError(
+            "early_stopping=True held out only samples of zero sample_weight, which give "
+            "no validation score; raise validation_fraction, change random_state, or pass "
+            "X_val and y_val."
+        )
+    validation = (X[val], y[val], None if w is None else w[val])
+    return X[train], y[train], None if w is None else w[train], validation

@@ -17,7 +17,7 @@ the engineered solvers use centred, standardised columns, which decouples the in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,12 +46,17 @@ class Moments:
     ``scatter`` is :math:`\\sum_i s_i (z_i - \\bar z)(z_i - \\bar z)^\\top`, unnormalised; only
     its diagonal when the statistics were built with ``full=False``. ``shift`` is the value
     subtracted before centring (its distance to the mean bounds the rounding in ``scatter``).
+    ``rows`` counts the rows of positive weight and ``log_weights`` is :math:`\\sum_i \\log s_i`
+    over them (the degrees of freedom and the weighted likelihood of :mod:`gdlinreg.inference`);
+    None in statistics saved before they were kept, which then load unchanged.
     """
 
     weight_sum: float
     mean: FloatArray
     scatter: FloatArray
     shift: FloatArray | float = 0.0
+    rows: int | None = None
+    log_weights: float | None = None
 
     def merge(self, other: Moments) -> Moments:
         # Chan et al.'s pairwise update: merging centred blocks keeps every digit that the
@@ -65,7 +70,11 @@ class Moments:
         mean = self.mean + delta * (other.weight_sum / total)
         coupling = self.weight_sum * other.weight_sum / total
         cross = np.outer(delta, delta) if self.scatter.ndim == 2 else delta * delta
-        return Moments(total, mean, self.scatter + other.scatter + coupling * cross, self.shift)
+        scatter = self.scatter + other.scatter + coupling * cross
+        rows = None if self.rows is None or other.rows is None else self.rows + other.rows
+        logs = self.log_weights, other.log_weights
+        log_weights = None if None in logs else float(sum(logs))  # type: ignore[arg-type]
+        return Moments(total, mean, scatter, self.shift, rows, log_weights)
 
 
 def moments(
@@ -102,7 +111,7 @@ def moments(
         from ._data.sparse import sparse_moments
 
         ys = moments(Y, Y[:, :0], sample_weight, full=full)
-        return Moments(*sparse_moments(X, Y, sample_weight, ys, full=full))
+        return _counted(Moments(*sparse_moments(X, Y, sample_weight, ys, full=full)), sample_weight)
     parts = _threads.spans(X.shape[0], _threads.n_parts(X.size) if block_rows is None else 1)
     # One contiguous part of the rows per core, merged as any two blocks are.
     # In parts, BLAS runs one thread: no per-call synchronisation, so the in-place products
@@ -123,7 +132,15 @@ def moments(
     acc = found[0]
     for part in found[1:]:
         acc = acc.merge(part)
-    return Moments(acc.weight_sum, acc.mean + base, acc.scatter, base)
+    return _counted(Moments(acc.weight_sum, acc.mean + base, acc.scatter, base), sample_weight)
+
+
+def _counted(stats: Moments, sample_weight: FloatArray) -> Moments:
+    """``stats`` with the count and the log-weight sum of the rows of positive weight."""
+    positive = sample_weight[sample_weight > 0]
+    with np.errstate(all="ignore"):  # (non-finite weights are refused by the checks)
+        logs = float(np.sum(np.log(positive)))
+    return replace(stats, rows=int(positive.size), log_weights=logs)
 
 
 def _moments(
