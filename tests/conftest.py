@@ -9,11 +9,19 @@
 
 Tests that set ``max_examples`` themselves keep their own budget; the profile supplies what
 they leave unset.
+
+Also sets ``SCIPY_ARRAY_API=1`` (see below).
 """
 
 import os
 
-from hypothesis import HealthCheck, settings
+# scikit-learn refuses array_api_dispatch=True unless SciPy's own Array API support is on,
+# which SciPy reads once, when it is first imported: so before any test module imports
+# gdlinreg (hence scikit-learn and SciPy). tests/test_array_api.py and scikit-learn's Array
+# API checks in tests/test_common.py need it; for NumPy input SciPy behaves the same.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 _SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large]
 

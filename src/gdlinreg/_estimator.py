@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import warnings
 from collections.abc import Callable
+from functools import partial
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -12,13 +13,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import check_same_namespace, get_namespace_and_device, move_to
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import check_sample_weight
+from ._data.xp_source import Namespace
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
-from ._hooks import CallbackBridge, PassedChecks, rollback_on_error
+from ._hooks import CallbackBridge, PassedChecks, check_partial_fit, hold_out, rollback_on_error
 from ._hooks import validation_set as _validation_set
 from ._loop.options import DEFAULTS
 from ._solver import SOLVERS, Start
@@ -452,7 +454,13 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 partial=False,
                 validation=validation_set,
             )
+        space = _namespace(X)
         with rollback_on_error(self):
+            if space is not None:  # early stopping splits rows with NumPy indices: on the host
+                host = self.early_stopping or X_val is not None
+                X, y, sample_weight, X_val, y_val, sample_weight_val = space.follow(
+                    host, X, y, sample_weight, X_val, y_val, sample_weight_val
+                )
             X, y = self._validate(X, y, reset=True, finite=False)
             validation: Validation | None = None
             validation_set = _validation_set(X_val, y_val, sample_weight_val)
@@ -460,12 +468,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 Xv, yv = self._validate(validation_set[0], validation_set[1], reset=False)
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
-                X, y, sample_weight, validation = self._split(X, y, sample_weight)
-            start = Start(coef_init, intercept_init)
+                rng = check_random_state(self.random_state)
+                X, y, sample_weight, validation = hold_out(
+                    X, y, sample_weight, self.validation_fraction, rng
+                )
+            start = Start(_host(coef_init), _host(intercept_init))
             if self.warm_start and hasattr(self, "coef_") and coef_init is None:
                 intercept = self.intercept_ if intercept_init is None else intercept_init
-                start = Start(self.coef_, intercept, label="warm_start=True")
-            self._fit_core(X, y, sample_weight, start, validation, partial=False)
+                start = Start(_host(self.coef_), _host(intercept), label="warm_start=True")
+            self._fit_core(X, y, sample_weight, start, validation, partial=False, space=space)
         return self
 
     @with_callbacks
@@ -511,13 +522,16 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             model unchanged.
         """
         self._validate_params()
-        self._check_partial_fit()
+        check_partial_fit(self.early_stopping, getattr(self, "_statistics_discarded", False))
         if _is_dask(X, y, sample_weight):  # Dask hook, see _fit_dask
             return self._fit_dask(X, y, sample_weight, None, None, partial=True)
-        first = not hasattr(self, "coef_")
+        first, space = not hasattr(self, "coef_"), _namespace(X)
         with rollback_on_error(self):
+            if space is not None:
+                y, sample_weight = space.follow(False, y, sample_weight)
             X, y = self._validate(X, y, reset=first, finite=False)
-            self._fit_core(X, y, sample_weight, self._continued(first), None, partial=True)
+            start = self._continued(first)
+            self._fit_core(X, y, sample_weight, start, None, partial=True, space=space)
         return self
 
     def discard_statistics(self) -> GDLinearRegressor:
@@ -561,22 +575,6 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self._statistics_discarded = True
         return self
 
-    def _check_partial_fit(self) -> None:
-        if self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True (nor does SGDRegressor's): "
-                "a batch holds no validation set to stop on. Use fit, which holds out "
-                "validation_fraction of the data (or takes X_val, y_val), or set "
-                "early_stopping=False (set_params(early_stopping=False)) for partial_fit."
-            )
-        if getattr(self, "_statistics_discarded", False):
-            raise ValueError(
-                "partial_fit cannot continue this model: discard_statistics() dropped the "
-                "statistics of the data it has seen, so a new batch would silently replace "
-                "them. Call fit on all the data, or call partial_fit on a copy saved before "
-                "discard_statistics()."
-            )
-
     def score(self, X: Matrix, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """:math:`R^2` of the prediction (scikit-learn's ``r2_score``, averaged over targets);
         on Dask input, one reduction over the row chunks.
@@ -595,8 +593,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             from ._data import dask_chunks as _dask
 
             return _dask.r2_score(y, self.predict(X), sample_weight)
+        space = _namespace(X)
+        if space is not None:  # y and the weights follow X, as in scikit-learn
+            y, sample_weight = space.follow(False, y, sample_weight)
         if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64)
+            w = np.asarray(_host(sample_weight), dtype=np.float64)
             # Older scikit-learn returns NaN here instead of raising.
             if not np.all(np.isfinite(w)):
                 raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
@@ -621,8 +622,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
         X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
-        prediction: FloatArray = X @ self.coef_.T + self.intercept_
+        coef = self.coef_
+        prediction: FloatArray = X @ (coef.T if coef.ndim == 2 else coef) + self.intercept_
         return prediction
 
     def __getstate__(self) -> dict[str, Any]:
@@ -666,6 +669,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
     # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
@@ -721,42 +725,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         )
         return _as_float(checked[0]), checked[1]
 
-    def _split(
-        self, X: Matrix, y: FloatArray, sample_weight: ArrayLike | None
-    ) -> tuple[Matrix, FloatArray, FloatArray | None, Validation]:
-        n = X.shape[0]
-        n_val = int(np.ceil(self.validation_fraction * n))
-        if n - n_val < 1:
-            raise ValueError(
-                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
-                f"of {n} samples, leaving none to train on; use more data or a smaller "
-                "validation_fraction."
-            )
-        # The caller's weights are checked before they are split, so that the errors name
-        # the shapes passed (and a scalar is spread over all samples first).
-        w = None if sample_weight is None else check_sample_weight(sample_weight, n)
-        order = check_random_state(self.random_state).permutation(n)
-        val, train = order[:n_val], np.sort(order[n_val:])
-        if w is not None and not np.any(w[train] > 0):
-            raise ValueError(
-                "early_stopping=True held out every sample with a positive sample_weight, "
-                "leaving none to train on; lower validation_fraction, change random_state, "
-                "or pass X_val and y_val."
-            )
-        if w is not None and not np.any(w[val] > 0):
-            raise ValueError(
-                "early_stopping=True held out only samples of zero sample_weight, which give "
-                "no validation score; raise validation_fraction, change random_state, or pass "
-                "X_val and y_val."
-            )
-        validation = (X[val], y[val], None if w is None else w[val])
-        return X[train], y[train], None if w is None else w[train], validation
-
     def _continued(self, first: bool) -> Start:
         """Where ``partial_fit`` starts: afresh, or from the fitted model and its step count."""
         if first:
             return Start()
-        return Start(self.coef_, self.intercept_, self.t_, label="partial_fit")
+        return Start(_host(self.coef_), _host(self.intercept_), self.t_, label="partial_fit")
 
     def _fit_core(
         self,
@@ -766,8 +739,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         start: Start,
         validation: Validation | ValidationArrays | HoldOut | None,
         partial: bool,
+        space: Namespace | None = None,
     ) -> None:
-        """The one crossing into the core per fit, then the fitted attributes."""
+        """The one crossing into the core per fit, then the fitted attributes (moved to
+        ``space``, the Array API namespace and device of X, when there is one)."""
         bridge = CallbackBridge(self, X, y, sample_weight)
         params = {name: getattr(self, name) for name in _CORE_PARAMS}
         params["return_path"] = self.store_path
@@ -782,12 +757,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             memory=getattr(self, "_stats", None) if continuing else None,
             partial=partial,
             callbacks=bridge.begin,
+            namespace=None if isinstance(X, np.ndarray) else space,
         )
         self._stats = fitted.memory
         if not partial:  # a new fit holds new statistics: partial_fit may continue again
             self.__dict__.pop("_statistics_discarded", None)
         self.t_ = start.step + fitted.result.n_updates
         self._set_result(fitted.result, warn=fitted.tested)
+        if space is not None:  # every fitted array (coef_, loss_curve_, ...) where X lives
+            space.adopt(self)
         bridge.finish()  # after the fitted attributes exist: callbacks may score the final model
 
     def _set_result(self, result: GDResult, warn: bool = True) -> None:
@@ -834,4 +812,25 @@ def _seed(random_state: int | np.integer[Any] | np.random.RandomState | None) ->
 
 
 def _as_float(X: Matrix) -> Matrix:
-    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+    space = _namespace(X)
+    xp = np if space is None else space.xp
+    if X.dtype in (xp.float32, xp.float64):
+        return X
+    return X.astype(np.float64) if space is None else xp.astype(X, xp.float64)
+
+
+def _namespace(X: object) -> Namespace | None:
+    """X's Array API namespace and device, when ``array_api_dispatch`` is on and X is not
+    NumPy (nor sparse, nor a list); None otherwise: the NumPy path, converting as today."""
+    xp, is_xp, device = get_namespace_and_device(X)
+    if not is_xp or xp.__name__ in ("numpy", "array_api_compat.numpy"):
+        return None
+    to_host = partial(move_to, xp=np, device="cpu")
+    return Namespace(xp, device, to_host, partial(move_to, xp=xp, device=device))
+
+
+def _host(a: Any) -> Any:
+    """A fitted attribute or a starting point as NumPy (it may live on a device)."""
+    if a is None or isinstance(a, (np.ndarray, np.generic, Real, list, tuple)):
+        return a
+    return move_to(a, xp=np, device="cpu")

@@ -1,13 +1,16 @@
 """What the estimator wraps around a fit: scikit-learn's callbacks (sklearn >= 1.9), the
 rollback that leaves a fitted model as it was when a refit fails, the pairing of a validation
-set, and the memory of parameter values that passed scikit-learn's checks. No scikit-learn
-import: the callback machinery is reached through the estimator's own methods."""
+set, early stopping's split of the rows, what ``partial_fit`` refuses, and the memory of
+parameter values that passed scikit-learn's checks. No scikit-learn import: the callback
+machinery is reached through the estimator's own methods."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+from ._checks import check_sample_weight
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -16,7 +19,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from ._estimator import GDLinearRegressor
-    from ._solver import UserCallback
+    from ._solver import UserCallback, Validation
     from ._typing import FloatArray, Matrix
 
 
@@ -124,6 +127,62 @@ def validation_set(
             "Pass both X_val and y_val (and sample_weight_val only with them), or none of them."
         )
     return X_val, y_val, sample_weight_val
+
+
+def hold_out(
+    X: Matrix,
+    y: FloatArray,
+    sample_weight: ArrayLike | None,
+    fraction: float,
+    rng: np.random.RandomState,
+) -> tuple[Matrix, FloatArray, FloatArray | None, Validation]:
+    """Early stopping's split of in-memory data: ``ceil(fraction * n)`` samples, drawn by
+    ``rng`` (the estimator's ``random_state``), held out for validation."""
+    n = X.shape[0]
+    n_val = int(np.ceil(fraction * n))
+    if n - n_val < 1:
+        raise ValueError(
+            f"early_stopping=True holds out validation_fraction={fraction} "
+            f"of {n} samples, leaving none to train on; use more data or a smaller "
+            "validation_fraction."
+        )
+    # The caller's weights are checked before they are split, so that the errors name
+    # the shapes passed (and a scalar is spread over all samples first).
+    w = None if sample_weight is None else check_sample_weight(sample_weight, n)
+    order = rng.permutation(n)
+    val, train = order[:n_val], np.sort(order[n_val:])
+    if w is not None and not np.any(w[train] > 0):
+        raise ValueError(
+            "early_stopping=True held out every sample with a positive sample_weight, "
+            "leaving none to train on; lower validation_fraction, change random_state, "
+            "or pass X_val and y_val."
+        )
+    if w is not None and not np.any(w[val] > 0):
+        raise ValueError(
+            "early_stopping=True held out only samples of zero sample_weight, which give "
+            "no validation score; raise validation_fraction, change random_state, or pass "
+            "X_val and y_val."
+        )
+    validation = (X[val], y[val], None if w is None else w[val])
+    return X[train], y[train], None if w is None else w[train], validation
+
+
+def check_partial_fit(early_stopping: bool, discarded: bool) -> None:
+    """What ``partial_fit`` refuses: early stopping, and a model without its statistics."""
+    if early_stopping:
+        raise ValueError(
+            "partial_fit does not support early_stopping=True (nor does SGDRegressor's): "
+            "a batch holds no validation set to stop on. Use fit, which holds out "
+            "validation_fraction of the data (or takes X_val, y_val), or set "
+            "early_stopping=False (set_params(early_stopping=False)) for partial_fit."
+        )
+    if discarded:
+        raise ValueError(
+            "partial_fit cannot continue this model: discard_statistics() dropped the "
+            "statistics of the data it has seen, so a new batch would silently replace "
+            "them. Call fit on all the data, or call partial_fit on a copy saved before "
+            "discard_statistics()."
+        )
 
 
 class PassedChecks:
