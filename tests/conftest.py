@@ -21,7 +21,7 @@ import os
 # API checks in tests/test_common.py need it; for NumPy input SciPy behaves the same.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, settings
 
 _SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large]
 

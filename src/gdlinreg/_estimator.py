@@ -13,11 +13,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import check_same_namespace, get_namespace_and_device, move_to
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._data.xp_source import Namespace
+from ._data.xp_source import Namespace, check_array_input, follow
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
 from ._hooks import CallbackBridge, PassedChecks, check_partial_fit, hold_out, rollback_on_error
@@ -39,6 +38,11 @@ if TYPE_CHECKING:
     from ._typing import FloatArray, LearningRate, Matrix, Penalty
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+try:  # scikit-learn >= 1.9: Array API input stays in its namespace and device
+    from sklearn.utils._array_api import check_same_namespace, get_namespace_and_device, move_to
+except ImportError:  # older: every input is converted to NumPy, as with dispatch off
+    move_to = check_same_namespace = None
 
 try:  # scikit-learn >= 1.9: sklearn.callback (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -456,11 +460,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         space = _namespace(X)
         with rollback_on_error(self):
-            if space is not None:  # early stopping splits rows with NumPy indices: on the host
-                host = self.early_stopping or X_val is not None
-                X, y, sample_weight, X_val, y_val, sample_weight_val = space.follow(
-                    host, X, y, sample_weight, X_val, y_val, sample_weight_val
-                )
+            host = self.early_stopping or X_val is not None  # (split with NumPy indices)
+            X, y, sample_weight, X_val, y_val, sample_weight_val = follow(
+                space, host, X, y, sample_weight, X_val, y_val, sample_weight_val
+            )
             X, y = self._validate(X, y, reset=True, finite=False)
             validation: Validation | None = None
             validation_set = _validation_set(X_val, y_val, sample_weight_val)
@@ -527,8 +530,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             return self._fit_dask(X, y, sample_weight, None, None, partial=True)
         first, space = not hasattr(self, "coef_"), _namespace(X)
         with rollback_on_error(self):
-            if space is not None:
-                y, sample_weight = space.follow(False, y, sample_weight)
+            y, sample_weight = follow(space, False, y, sample_weight)
             X, y = self._validate(X, y, reset=first, finite=False)
             start = self._continued(first)
             self._fit_core(X, y, sample_weight, start, None, partial=True, space=space)
@@ -593,9 +595,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             from ._data import dask_chunks as _dask
 
             return _dask.r2_score(y, self.predict(X), sample_weight)
-        space = _namespace(X)
-        if space is not None:  # y and the weights follow X, as in scikit-learn
-            y, sample_weight = space.follow(False, y, sample_weight)
+        y, sample_weight = follow(_namespace(X), False, y, sample_weight)
         if sample_weight is not None:
             w = np.asarray(_host(sample_weight), dtype=np.float64)
             # Older scikit-learn returns NaN here instead of raising.
@@ -622,7 +622,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)
-        check_same_namespace(X, self, attribute="coef_", method="predict")
+        if check_same_namespace is not None:
+            check_same_namespace(X, self, attribute="coef_", method="predict")
         X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
         coef = self.coef_
         prediction: FloatArray = X @ (coef.T if coef.ndim == 2 else coef) + self.intercept_
@@ -669,7 +670,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
-        tags.array_api_support = True
+        tags.array_api_support = move_to is not None
         return tags
 
     # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
@@ -822,9 +823,12 @@ def _as_float(X: Matrix) -> Matrix:
 def _namespace(X: object) -> Namespace | None:
     """X's Array API namespace and device, when ``array_api_dispatch`` is on and X is not
     NumPy (nor sparse, nor a list); None otherwise: the NumPy path, converting as today."""
+    if move_to is None:
+        return None
     xp, is_xp, device = get_namespace_and_device(X)
     if not is_xp or xp.__name__ in ("numpy", "array_api_compat.numpy"):
         return None
+    check_array_input(X, xp)
     to_host = partial(move_to, xp=np, device="cpu")
     return Namespace(xp, device, to_host, partial(move_to, xp=xp, device=device))
 

@@ -4,14 +4,14 @@ the data live, the iteration on the host.
 With scikit-learn's ``array_api_dispatch`` on, the estimator hands the core X, y and the
 sample weights in their own namespace and device, with a :class:`Namespace` that says how to
 reach the host. Arrays in host memory are read in place through zero-copy NumPy views
-(:func:`xp_source`). On a device (a GPU), what costs O(n d^2), the one-pass weighted
-centred moments of ``[X | y]`` (the Gram statistics), runs there, in blocks of rows, by the
-Array API standard alone; the ``(d + k) x (d + k)`` result (a few hundred kB) is then
-copied to the host, where the solver iterates on it as on any other
-:class:`~.._objective.Moments`. The iteration stays on the host because it is O(d^2) per
-step and sequential: tens to hundreds of small matrix-vector products, each of which would
-cost a kernel launch and a device synchronisation (the stop test, the step size) on an
-accelerator, for less arithmetic than the launch itself; and the solver's numerics
+(:func:`xp_source`): NumPy's moments are then where the data live. On a device (a GPU), what
+costs O(n d^2), the one-pass weighted centred moments of ``[X | y]`` (the Gram statistics),
+runs there, in blocks of rows, by the Array API standard alone; the ``(d + k) x (d + k)``
+result (a few hundred kB) is then copied to the host, where the solver iterates on it as on
+any other :class:`~.._objective.Moments`. The iteration stays on the host because it is
+O(d^2) per step and sequential: tens to hundreds of small matrix-vector products, each of
+which would cost a kernel launch and a device synchronisation (the stop test, the step size)
+on an accelerator, for less arithmetic than the launch itself; and the solver's numerics
 (eigensolves, Lanczos, the certificates) are NumPy's.
 
 The data form (Huber, mini-batch SGD, ``precompute=False``, more than 2000 features) reads X
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 # A block of rows, converted to the accumulation dtype, holds at most this many values
 # (64 MB in float64): large enough for matrix-multiply speed, small next to device memory.
 _BLOCK_VALUES = 1 << 23
+# DLPack's device type of host memory (kDLCPU).
+_DLPACK_CPU = 1
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,6 @@ class Namespace:
     to_host: Callable[[Any], Any]
     to_device: Callable[[Any], Any]
 
-    def follow(self, host: bool, *arrays: Any) -> list[Any]:
-        """Arrays into X's namespace and device (y and the weights follow X, as in
-        scikit-learn), or all onto the host; None and scalars as they are."""
-        move = self.to_host if host else self.to_device
-        return [a if a is None or isinstance(a, (Real, np.generic)) else move(a) for a in arrays]
-
     def adopt(self, estimator: object) -> None:
         """Every fitted array of ``estimator`` (``coef_``, ``intercept_``, ``loss_curve_``,
         ...) into this namespace and device, as scikit-learn's Array API estimators keep
@@ -68,6 +64,34 @@ class Namespace:
         for key, value in list(vars(estimator).items()):
             if key.endswith("_") and isinstance(value, (np.ndarray, np.floating)):
                 setattr(estimator, key, self.to_device(np.asarray(value)))
+
+
+def follow(space: Namespace | None, host: bool, *arrays: Any) -> list[Any]:
+    """Arrays into X's namespace and device ``space`` (y and the weights follow X, as in
+    scikit-learn), or all onto the host; None and scalars as they are, and all of them
+    without a namespace (NumPy input, or dispatch off)."""
+    if space is None:
+        return list(arrays)
+    move = space.to_host if host else space.to_device
+    return [a if a is None or _scalar(a) else move(a) for a in arrays]
+
+
+def check_array_input(X: Any, xp: Any) -> None:
+    """Refuse, by name, what the Array API path cannot read: sparse tensors of a namespace
+    (scipy.sparse is read as always) and tensors that record gradients."""
+    layout = str(getattr(X, "layout", "strided"))
+    if "sparse" in layout:
+        raise TypeError(
+            f"X is a sparse array of {xp.__name__.rsplit('.', 1)[-1]} (layout {layout}): "
+            "gdlinreg reads dense "
+            "arrays of an Array API namespace, and sparse X only as a scipy.sparse matrix or "
+            "array. Pass X.to_dense(), or a scipy.sparse CSR/CSC matrix."
+        )
+    if getattr(X, "requires_grad", False):
+        raise TypeError(
+            "X requires grad (a PyTorch tensor recording operations for autograd): gdlinreg "
+            "does not differentiate through a fit. Pass X.detach()."
+        )
 
 
 def accumulation_dtype(space: Namespace) -> Any:
@@ -137,21 +161,22 @@ def _weighted_sum(xp: Any, block: Any, s: Any | None) -> Any:
 
 def xp_source(X: Any, y: Any, sample_weight: Any | None, space: Namespace) -> Source:
     """The source of Array API input: :class:`~.arrays.ArraySource` on zero-copy NumPy views
-    when the arrays live in host memory (PyTorch CPU tensors, array-api-strict's CPU device:
-    there NumPy's blocked, threaded moments are where the data live, and the fit equals a
-    NumPy fit bit for bit), else :class:`XpSource` on the device."""
-    # (array-api-strict's "device1" is host memory too, but simulates a device: it goes on
-    # the device path, which CI thereby tests)
-    if "cpu" not in str(space.device).lower():
-        return XpSource(X, y, sample_weight, space)
+    when the arrays are in host memory (DLPack's CPU device: PyTorch CPU tensors,
+    array-api-strict's devices, NumPy-backed), where NumPy's blocked, threaded moments run
+    where the data live and the fit equals a NumPy fit bit for bit; else (a GPU)
+    :class:`XpSource`, on the device."""
+    arrays = [X, y] if sample_weight is None or _scalar(sample_weight) else [X, y, sample_weight]
     try:
-        views = [np.from_dlpack(a) for a in (X, y)]
-        if not isinstance(sample_weight, (Real, np.generic, type(None))):
-            views.append(np.from_dlpack(sample_weight))
+        if not all(a.__dlpack_device__()[0] == _DLPACK_CPU for a in arrays):
+            return XpSource(X, y, sample_weight, space)
+        views = [np.from_dlpack(a) for a in arrays]
     except (AttributeError, BufferError, RuntimeError, TypeError, ValueError):
-        return XpSource(X, y, sample_weight, space)
-    weights = views[2] if len(views) == 3 else sample_weight
-    return ArraySource(views[0], views[1], weights)
+        return XpSource(X, y, sample_weight, space)  # (no DLPack export: on the device)
+    return ArraySource(views[0], views[1], views[2] if len(views) == 3 else sample_weight)
+
+
+def _scalar(a: Any) -> bool:
+    return isinstance(a, (Real, np.generic))
 
 
 class XpSource:
@@ -170,7 +195,7 @@ class XpSource:
         self.n_targets = int(self.Y.shape[1])
         self.dtype = np.dtype(np.float32 if X.dtype == xp.float32 else np.float64)
         # The weights (n numbers) are checked on the host, with check_sample_weight's errors.
-        self.uniform = sample_weight is None or isinstance(sample_weight, (Real, np.generic))
+        self.uniform = sample_weight is None or _scalar(sample_weight)
         host_w = sample_weight if self.uniform else space.to_host(sample_weight)
         self.weights = check_sample_weight(host_w, self.n_samples)
         self.passes = 0
@@ -195,7 +220,11 @@ class XpSource:
         self.passes += 1
         if not full:  # the data form's column moments: it reads X on the host anyway
             return self.host().statistics(full, minibatch)
-        stats = xp_moments(self.space, self.X, self.Y, None if self.uniform else self.weights)
+        # NaN, infinity and extreme values pass through the moments harmlessly: _check finds
+        # them (for namespaces built on NumPy, without its warnings).
+        with np.errstate(all="ignore"):
+            weights = None if self.uniform else self.weights
+            stats = xp_moments(self.space, self.X, self.Y, weights)
         self._check(stats)
         return stats
 
