@@ -232,7 +232,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Coefficients, in the dtype of X (float32 stays float32).
+        Coefficients, in the dtype of X (float32 stays float32). For Array API input (with
+        scikit-learn's ``array_api_dispatch``), this and the other fitted arrays are in X's
+        namespace and on its device: see the user guide.
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int
         Iterations run: steps, or epochs for mini-batches.
