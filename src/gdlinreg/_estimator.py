@@ -825,7 +825,7 @@ def _as_float(X: Matrix) -> Matrix:
 def _namespace(X: object) -> Namespace | None:
     """X's Array API namespace and device, when ``array_api_dispatch`` is on and X is not
     NumPy (nor sparse, nor a list); None otherwise: the NumPy path, converting as today."""
-    if move_to is None:
+    if move_to is None or isinstance(X, np.ndarray):  # (NumPy: no namespace to look up)
         return None
     xp, is_xp, device = get_namespace_and_device(X)
     if not is_xp or xp.__name__ in ("numpy", "array_api_compat.numpy"):
