@@ -302,3 +302,51 @@ def test_sparse_and_autograd_tensors_are_refused_by_name():
             GDLinearRegressor().fit(torch.asarray(X).to_sparse(), torch.asarray(y))
         with pytest.raises(TypeError, match=r"requires grad.*X\.detach\(\)"):
             GDLinearRegressor().fit(torch.asarray(X).requires_grad_(), torch.asarray(y))
+
+
+def test_refinement_reads_device_rows_a_block_at_a_time(on_device, monkeypatch):
+    # Near-collinear columns (x and x + 1e-7 noise): the Gram form alone loses the flat
+    # direction, so the fit is refined on the data, which stay on the device and are read in
+    # row blocks. The reference: lstsq's predictions (well determined, unlike the two
+    # coefficients along the flat direction).
+    xp, dev = _place("array_api_strict", "device1")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(2000)
+    X = np.column_stack([x, x + 1e-7 * rng.standard_normal(2000), rng.standard_normal(2000)])
+    y = X @ [1.0, 2.0, -1.0] + 0.01 * rng.standard_normal(2000)
+    reads = []
+    original = xp_source._HostRows.__getitem__
+    monkeypatch.setattr(
+        xp_source._HostRows,
+        "__getitem__",
+        lambda self, rows: reads.append(rows) or original(self, rows),
+    )
+    with config_context(array_api_dispatch=True):
+        model = GDLinearRegressor(tol=1e-15).fit(
+            xp.asarray(X, device=dev), xp.asarray(y, device=dev)
+        )
+        prediction = _host(model.predict(xp.asarray(X, device=dev)))
+    assert reads, "no refinement pass read the rows"
+    solution = lstsq(X, y)
+    expected = X @ solution[:-1, 0] + solution[-1, 0]
+    # The residual's rounding floor: a few eps of y's size (the fit is certified to it).
+    assert_allclose(prediction, expected, rtol=0, atol=1e-9 * np.abs(y).max())
+
+
+def test_a_validation_set_on_the_device_gives_the_numpy_fit(on_device):
+    # X_val, y_val with early stopping: the fit runs on host copies (the NumPy path).
+    xp, dev = _place("array_api_strict", "device1")
+    X, y, _ = _data(n=400)
+    Xv, yv, _ = _data(n=100, seed=1)
+    params = {"early_stopping": True, "solver": "gd", "learning_rate": 0.01, "max_iter": 50}
+    with config_context(array_api_dispatch=True):
+        model = GDLinearRegressor(**params).fit(
+            xp.asarray(X, device=dev),
+            xp.asarray(y, device=dev),
+            X_val=xp.asarray(Xv, device=dev),
+            y_val=xp.asarray(yv, device=dev),
+        )
+    reference = GDLinearRegressor(**params).fit(X, y, X_val=Xv, y_val=yv)
+    _check_namespace(model, xp.asarray(X, device=dev), ("coef_", "validation_scores_"))
+    assert_allclose(_host(model.coef_), reference.coef_, rtol=1e-12, atol=1e-12)
+    assert_allclose(_host(model.validation_scores_), reference.validation_scores_, rtol=1e-12)
