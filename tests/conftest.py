@@ -9,9 +9,17 @@
 
 Tests that set ``max_examples`` themselves keep their own budget; the profile supplies what
 they leave unset.
+
+Also sets ``SCIPY_ARRAY_API=1`` (see below).
 """
 
 import os
+
+# scikit-learn refuses array_api_dispatch=True unless SciPy's own Array API support is on,
+# which SciPy reads once, when it is first imported: so before any test module imports
+# gdlinreg (hence scikit-learn and SciPy). tests/test_array_api.py and scikit-learn's Array
+# API checks in tests/test_common.py need it; for NumPy input SciPy behaves the same.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 from hypothesis import HealthCheck, settings
 

@@ -116,22 +116,33 @@ def confirm_magnitudes(X: Matrix, weights: FloatArray, stats: Moments, d: int) -
     that overflow although every value is in range (more than about 1e8 rows of values near
     1e150) are refused by :func:`check_statistics`.
     """
+    if not moments_in_range(weights, stats, d):
+        # (A sparse column's zeros are exact: only its stored values can be out of range.)
+        _check_magnitudes("X", X.data if is_sparse(X) else X, float(weights.max()))
+        check_statistics(stats)
+
+
+def moments_in_range(weights: FloatArray, stats: Moments, d: int) -> bool:
+    """Whether the moments of the first ``d`` columns prove them in range (see
+    :func:`confirm_magnitudes`)."""
     w_min = float(weights.min())
     heaviest = float(weights.max())
     with np.errstate(all="ignore"):
         scatter = stats.scatter if stats.scatter.ndim == 1 else stats.scatter.diagonal()
         var = scatter[:d] / stats.weight_sum
         second = var + stats.mean[:d] * stats.mean[:d]
-        fine = (
+        return (
             w_min > 0
             and bool(np.isfinite(stats.scatter).all() and np.isfinite(stats.mean).all())
             and float(second.max()) * (stats.weight_sum / w_min) * max(heaviest, 1.0) <= _SQUARES
             and bool((var >= _TINY**2).all())
         )
-    if not fine:
-        # (A sparse column's zeros are exact: only its stored values can be out of range.)
-        _check_magnitudes("X", X.data if is_sparse(X) else X, heaviest)
-        check_statistics(stats)
+
+
+def check_range(name: str, low: FloatArray, high: FloatArray, heaviest: float) -> None:
+    """:func:`_check_magnitudes` from each column's minimum and maximum (computed elsewhere,
+    e.g. on a device): the same checks and errors as on the values themselves."""
+    _check_magnitudes(name, np.stack([low, high]).reshape(2, -1), heaviest)
 
 
 def check_statistics(stats: Moments) -> None:

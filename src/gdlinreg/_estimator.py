@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import warnings
 from collections.abc import Callable
+from functools import partial
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -16,10 +16,20 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import inference as _inference
+from ._data.xp_source import Namespace, check_array_input, follow
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
-from ._hooks import CallbackBridge, PassedChecks, hold_out, rollback_on_error
+from ._hooks import (
+    CallbackBridge,
+    PassedChecks,
+    check_partial_fit,
+    hold_out,
+    rollback_on_error,
+    stamped,
+    unstamped,
+)
 from ._hooks import validation_set as _validation_set
+from ._loop.messages import missed_criterion
 from ._loop.options import DEFAULTS
 from ._solver import SOLVERS, Start
 from .losses import LOSSES
@@ -38,6 +48,11 @@ if TYPE_CHECKING:
     from .inference import InferenceResult
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+try:  # scikit-learn >= 1.9: Array API input stays in its namespace and device
+    from sklearn.utils._array_api import check_same_namespace, get_namespace_and_device, move_to
+except ImportError:  # older: every input is converted to NumPy, as with dispatch off
+    move_to = check_same_namespace = None
 
 try:  # scikit-learn >= 1.9: sklearn.callback (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -59,10 +74,6 @@ def with_callbacks(method: _Method) -> _Method:
 
 __all__ = ["GDLinearRegressor"]
 
-# The layout of a pickled GDLinearRegressor. Raise it when a release changes what __dict__
-# holds in a way older code would misread; older releases then refuse such files clearly.
-_PERSISTENCE_FORMAT = 1
-
 # Sparse X is used in place in these formats (others are converted to CSR).
 _SPARSE = ("csr", "csc")
 
@@ -74,13 +85,6 @@ _PASSED = PassedChecks()
 # The parameters the core reads (``_loop.options.DEFAULTS``), by the estimator's own names;
 # store_path is the core's return_path.
 _CORE_PARAMS = tuple(name for name in DEFAULTS if name != "return_path")
-
-
-def _package_version() -> str:
-    try:
-        return importlib.metadata.version("gdlinreg")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree
-        return "unknown"
 
 
 class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
@@ -256,7 +260,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Coefficients, in the dtype of X (float32 stays float32).
+        Coefficients, in the dtype of X (float32 stays float32). For Array API input (with
+        scikit-learn's ``array_api_dispatch``), this and the other fitted arrays are in X's
+        namespace and on its device: see the user guide.
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int
         Iterations run: steps, or epochs for mini-batches.
@@ -484,7 +490,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 partial=False,
                 validation=validation_set,
             )
+        space = _namespace(X)
         with rollback_on_error(self):
+            host = self.early_stopping or X_val is not None  # (split with NumPy indices)
+            X, y, sample_weight, X_val, y_val, sample_weight_val = follow(
+                space, host, X, y, sample_weight, X_val, y_val, sample_weight_val
+            )
             X, y = self._validate(X, y, reset=True, finite=False)
             validation: Validation | None = None
             validation_set = _validation_set(X_val, y_val, sample_weight_val)
@@ -496,11 +507,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 X, y, sample_weight, validation = hold_out(
                     X, y, sample_weight, self.validation_fraction, rng
                 )
-            start = Start(coef_init, intercept_init)
+            start = Start(_host(coef_init), _host(intercept_init))
             if self.warm_start and hasattr(self, "coef_") and coef_init is None:
                 intercept = self.intercept_ if intercept_init is None else intercept_init
-                start = Start(self.coef_, intercept, label="warm_start=True")
-            self._fit_core(X, y, sample_weight, start, validation, partial=False)
+                start = Start(_host(self.coef_), _host(intercept), label="warm_start=True")
+            self._fit_core(X, y, sample_weight, start, validation, partial=False, space=space)
         return self
 
     @with_callbacks
@@ -546,13 +557,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             model unchanged.
         """
         self._validate_params()
-        self._check_partial_fit()
+        check_partial_fit(self.early_stopping, getattr(self, "_statistics_discarded", False))
         if _is_dask(X, y, sample_weight):  # Dask hook, see _fit_dask
             return self._fit_dask(X, y, sample_weight, None, None, partial=True)
-        first = not hasattr(self, "coef_")
+        first, space = not hasattr(self, "coef_"), _namespace(X)
         with rollback_on_error(self):
+            y, sample_weight = follow(space, False, y, sample_weight)
             X, y = self._validate(X, y, reset=first, finite=False)
-            self._fit_core(X, y, sample_weight, self._continued(first), None, partial=True)
+            start = self._continued(first)
+            self._fit_core(X, y, sample_weight, start, None, partial=True, space=space)
         return self
 
     def discard_statistics(self) -> GDLinearRegressor:
@@ -669,26 +682,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             else:
                 X, y = self._validate(X, y, reset=False)
             data = (X, y, sample_weight)
-        names = getattr(self, "feature_names_in_", None)
-        stats = getattr(self, "_stats", None)
-        fitted = _inference.Fit(self.coef_, self.intercept_, self.fit_intercept, names, stats)
-        return _inference.infer(fitted, data, cov_type, groups)
-
-    def _check_partial_fit(self) -> None:
-        if self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True (nor does SGDRegressor's): "
-                "a batch holds no validation set to stop on. Use fit, which holds out "
-                "validation_fraction of the data (or takes X_val, y_val), or set "
-                "early_stopping=False (set_params(early_stopping=False)) for partial_fit."
-            )
-        if getattr(self, "_statistics_discarded", False):
-            raise ValueError(
-                "partial_fit cannot continue this model: discard_statistics() dropped the "
-                "statistics of the data it has seen, so a new batch would silently replace "
-                "them. Call fit on all the data, or call partial_fit on a copy saved before "
-                "discard_statistics()."
-            )
+        names, stats = getattr(self, "feature_names_in_", None), getattr(self, "_stats", None)
+        fit = _inference.Fit(self.coef_, self.intercept_, self.fit_intercept, names, stats)
+        return _inference.infer(fit, data, cov_type, groups)
 
     def score(self, X: Matrix, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """:math:`R^2` of the prediction (scikit-learn's ``r2_score``, averaged over targets);
@@ -708,8 +704,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             from ._data import dask_chunks as _dask
 
             return _dask.r2_score(y, self.predict(X), sample_weight)
+        y, sample_weight = follow(_namespace(X), False, y, sample_weight)
         if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64)
+            w = np.asarray(_host(sample_weight), dtype=np.float64)
             # Older scikit-learn returns NaN here instead of raising.
             if not np.all(np.isfinite(w)):
                 raise ValueError("sample_weight contains NaN or infinity; pass finite weights.")
@@ -734,30 +731,20 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)
+        if check_same_namespace is not None:
+            check_same_namespace(X, self, attribute="coef_", method="predict")
         X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
-        prediction: FloatArray = X @ self.coef_.T + self.intercept_
+        coef = self.coef_
+        prediction: FloatArray = X @ (coef.T if coef.ndim == 2 else coef) + self.intercept_
         return prediction
 
     def __getstate__(self) -> dict[str, Any]:
         # A copy: on Python >= 3.11 object.__getstate__ returns __dict__ itself, which the keys
         # below would otherwise add to the model being pickled.
-        state: dict[str, Any] = dict(super().__getstate__())
-        state["_gdlinreg_format"] = _PERSISTENCE_FORMAT
-        state["_gdlinreg_version"] = _package_version()
-        return state
+        return stamped(dict(super().__getstate__()))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        saved = state.pop("_gdlinreg_format", _PERSISTENCE_FORMAT)
-        version = state.pop("_gdlinreg_version", "?")
-        if saved > _PERSISTENCE_FORMAT:
-            raise ValueError(
-                f"This GDLinearRegressor was saved by gdlinreg "
-                f"{version} in persistence format {saved}; gdlinreg "
-                f"{_package_version()} reads format {_PERSISTENCE_FORMAT} at most. Load it with "
-                "that version (or newer) of gdlinreg, or refit."
-            )
-        super().__setstate__(state)
+        super().__setstate__(unstamped(state))
 
     def _validate_params(self) -> None:
         # scikit-learn rebuilds every constraint object on every fit (a tenth of a small
@@ -779,6 +766,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
+        tags.array_api_support = move_to is not None
         return tags
 
     # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
@@ -838,7 +826,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """Where ``partial_fit`` starts: afresh, or from the fitted model and its step count."""
         if first:
             return Start()
-        return Start(self.coef_, self.intercept_, self.t_, label="partial_fit")
+        return Start(_host(self.coef_), _host(self.intercept_), self.t_, label="partial_fit")
 
     def _fit_core(
         self,
@@ -848,8 +836,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         start: Start,
         validation: Validation | ValidationArrays | HoldOut | None,
         partial: bool,
+        space: Namespace | None = None,
     ) -> None:
-        """The one crossing into the core per fit, then the fitted attributes."""
+        """The one crossing into the core per fit, then the fitted attributes (moved to
+        ``space``, the Array API namespace and device of X, when there is one)."""
         bridge = CallbackBridge(self, X, y, sample_weight)
         params = {name: getattr(self, name) for name in _CORE_PARAMS}
         params["return_path"] = self.store_path
@@ -864,12 +854,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             memory=getattr(self, "_stats", None) if continuing else None,
             partial=partial,
             callbacks=bridge.begin,
+            namespace=None if isinstance(X, np.ndarray) else space,
         )
         self._stats = fitted.memory
         if not partial:  # a new fit holds new statistics: partial_fit may continue again
             self.__dict__.pop("_statistics_discarded", None)
         self.t_ = start.step + fitted.result.n_updates
         self._set_result(fitted.result, warn=fitted.tested)
+        if space is not None:  # every fitted array (coef_, loss_curve_, ...) where X lives
+            space.adopt(self)
         bridge.finish()  # after the fitted attributes exist: callbacks may score the final model
 
     def _set_result(self, result: GDResult, warn: bool = True) -> None:
@@ -887,23 +880,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if self.store_path:
             self.coef_path_ = result.coef_path
             self.intercept_path_ = result.intercept_path
-        # A stall is worth a warning whatever tol is; running out of max_iter only when a
-        # tol was asked for (tol=None asks for exactly max_iter steps).
-        reason = result.stop_reason
-        missed = reason == "stalled" or (reason == "max_iter" and self.tol is not None)
-        if warn and missed:
-            advice = (
-                "use a decreasing learning_rate schedule, a larger batch_size or batch_size=None"
-                if result.solver == "sgd"
-                else "standardise X (e.g. StandardScaler) or use solver='auto'"
-                if result.solver == "gd"
-                else "check the data for near-collinear columns"
-                if reason == "stalled" or self.loss != "huber"
-                else "use solver='auto' (Newton's method for loss='huber')"
-            )
+        missed = missed_criterion(result.stop_reason, result.solver, self.tol, self.loss)
+        if warn and missed is not None:
             warnings.warn(
-                f"GDLinearRegressor: {result.message} (solver={result.solver!r}). Increase "
-                f"max_iter, loosen tol, or {advice}.",
+                f"GDLinearRegressor: {result.message} (solver={result.solver!r}). {missed}",
                 ConvergenceWarning,
                 stacklevel=4,
             )
@@ -917,4 +897,28 @@ def _seed(random_state: int | np.integer[Any] | np.random.RandomState | None) ->
 
 
 def _as_float(X: Matrix) -> Matrix:
-    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+    space = _namespace(X)
+    if space is None:
+        return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+    xp = space.xp
+    return X if X.dtype in (xp.float32, xp.float64) else xp.astype(X, xp.float64)
+
+
+def _namespace(X: object) -> Namespace | None:
+    """X's Array API namespace and device, when ``array_api_dispatch`` is on and X is not
+    NumPy (nor sparse, nor a list); None otherwise: the NumPy path, converting as today."""
+    if move_to is None or isinstance(X, np.ndarray):  # (NumPy: no namespace to look up)
+        return None
+    xp, is_xp, device = get_namespace_and_device(X)
+    if not is_xp or xp.__name__ in ("numpy", "array_api_compat.numpy"):
+        return None
+    check_array_input(X, xp)
+    to_host = partial(move_to, xp=np, device="cpu")
+    return Namespace(xp, device, to_host, partial(move_to, xp=xp, device=device))
+
+
+def _host(a: Any) -> Any:
+    """A fitted attribute or a starting point as NumPy (it may live on a device)."""
+    if a is None or isinstance(a, (np.ndarray, np.generic, Real, list, tuple)):
+        return a
+    return move_to(a, xp=np, device="cpu")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from ._data.arrays import Validation as ArrayValidation
     from ._data.dask_chunks import ValidationArrays
+    from ._data.xp_source import Namespace
     from ._objective import Moments
     from ._solver import Callbacks, GDResult, Start
     from ._typing import Matrix, Source
@@ -61,6 +62,7 @@ def fit_model(
     memory: Moments | None = None,
     partial: bool = False,
     callbacks: Callbacks | None = None,
+    namespace: Namespace | None = None,
 ) -> Fitted:
     """Fit on in-memory or Dask data as ``params`` (the names of ``_loop.options.DEFAULTS``) say.
 
@@ -68,8 +70,16 @@ def fit_model(
     batch's statistics are merged into ``memory`` (those of the batches before) and the
     solver runs on all of them; for other losses it is one epoch of mini-batch SGD over the
     batch (batches of ``batch_size``, or the whole batch; for Dask, the largest chunk).
+
+    ``namespace``: X, y and ``sample_weight`` are arrays of that Array API namespace (see
+    :mod:`._data.xp_source`), without a validation set.
     """
-    source = _source(X, y, sample_weight, validation)
+    if namespace is not None:
+        from ._data.xp_source import xp_source
+
+        source: Source = xp_source(X, y, sample_weight, namespace)
+    else:
+        source = _source(X, y, sample_weight, validation)
     check_start(start, source)
     tested, gram = True, False
     if partial:

@@ -1,10 +1,12 @@
 """What the estimator wraps around a fit: scikit-learn's callbacks (sklearn >= 1.9), the
 rollback that leaves a fitted model as it was when a refit fails, the pairing of a validation
-set, and the memory of parameter values that passed scikit-learn's checks. No scikit-learn
-import: the callback machinery is reached through the estimator's own methods."""
+set, early stopping's split of the rows, what ``partial_fit`` refuses, and the memory of
+parameter values that passed scikit-learn's checks. No scikit-learn import: the callback
+machinery is reached through the estimator's own methods."""
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from ._estimator import GDLinearRegressor
-    from ._solver import UserCallback
+    from ._solver import UserCallback, Validation
     from ._typing import FloatArray, Matrix
 
 
@@ -128,6 +130,62 @@ def validation_set(
     return X_val, y_val, sample_weight_val
 
 
+def hold_out(
+    X: Matrix,
+    y: FloatArray,
+    sample_weight: ArrayLike | None,
+    fraction: float,
+    rng: np.random.RandomState,
+) -> tuple[Matrix, FloatArray, FloatArray | None, Validation]:
+    """Early stopping's split of in-memory data: ``ceil(fraction * n)`` samples, drawn by
+    ``rng`` (the estimator's ``random_state``), held out for validation."""
+    n = X.shape[0]
+    n_val = int(np.ceil(fraction * n))
+    if n - n_val < 1:
+        raise ValueError(
+            f"early_stopping=True holds out validation_fraction={fraction} "
+            f"of {n} samples, leaving none to train on; use more data or a smaller "
+            "validation_fraction."
+        )
+    # The caller's weights are checked before they are split, so that the errors name
+    # the shapes passed (and a scalar is spread over all samples first).
+    w = None if sample_weight is None else check_sample_weight(sample_weight, n)
+    order = rng.permutation(n)
+    val, train = order[:n_val], np.sort(order[n_val:])
+    if w is not None and not np.any(w[train] > 0):
+        raise ValueError(
+            "early_stopping=True held out every sample with a positive sample_weight, "
+            "leaving none to train on; lower validation_fraction, change random_state, "
+            "or pass X_val and y_val."
+        )
+    if w is not None and not np.any(w[val] > 0):
+        raise ValueError(
+            "early_stopping=True held out only samples of zero sample_weight, which give "
+            "no validation score; raise validation_fraction, change random_state, or pass "
+            "X_val and y_val."
+        )
+    validation = (X[val], y[val], None if w is None else w[val])
+    return X[train], y[train], None if w is None else w[train], validation
+
+
+def check_partial_fit(early_stopping: bool, discarded: bool) -> None:
+    """What ``partial_fit`` refuses: early stopping, and a model without its statistics."""
+    if early_stopping:
+        raise ValueError(
+            "partial_fit does not support early_stopping=True (nor does SGDRegressor's): "
+            "a batch holds no validation set to stop on. Use fit, which holds out "
+            "validation_fraction of the data (or takes X_val, y_val), or set "
+            "early_stopping=False (set_params(early_stopping=False)) for partial_fit."
+        )
+    if discarded:
+        raise ValueError(
+            "partial_fit cannot continue this model: discard_statistics() dropped the "
+            "statistics of the data it has seen, so a new batch would silently replace "
+            "them. Call fit on all the data, or call partial_fit on a copy saved before "
+            "discard_statistics()."
+        )
+
+
 class PassedChecks:
     """Combinations of parameter values that passed scikit-learn's checks, per class.
 
@@ -166,39 +224,36 @@ class PassedChecks:
         self.passed.add(key)
 
 
-def hold_out(
-    X: Matrix,
-    y: FloatArray,
-    sample_weight: ArrayLike | None,
-    fraction: float,
-    rng: np.random.RandomState,
-) -> tuple[Matrix, FloatArray, FloatArray | None, tuple[Any, ...]]:
-    """Early stopping's split of in-memory data: ``fraction`` of the rows, drawn by ``rng``
-    (scikit-learn's ``check_random_state(random_state)``), held out for validation."""
-    n = X.shape[0]
-    n_val = int(np.ceil(fraction * n))
-    if n - n_val < 1:
+# The layout of a pickled GDLinearRegressor. Raise it when a release changes what __dict__
+# holds in a way older code would misread; older releases then refuse such files clearly.
+PERSISTENCE_FORMAT = 1
+
+
+def package_version() -> str:
+    try:
+        return importlib.metadata.version("gdlinreg")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source tree
+        return "unknown"
+
+
+def stamped(state: dict[str, Any]) -> dict[str, Any]:
+    """A model's pickled ``state`` (a copy of its ``__dict__``) with the persistence format
+    and the version of gdlinreg that wrote it."""
+    state["_gdlinreg_format"] = PERSISTENCE_FORMAT
+    state["_gdlinreg_version"] = package_version()
+    return state
+
+
+def unstamped(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` without its stamp; a format newer than this release reads is refused
+    before anything is loaded (a file without the stamp is format 1)."""
+    state = dict(state)
+    saved = state.pop("_gdlinreg_format", PERSISTENCE_FORMAT)
+    version = state.pop("_gdlinreg_version", "?")
+    if saved > PERSISTENCE_FORMAT:
         raise ValueError(
-            f"early_stopping=True holds out validation_fraction={fraction} "
-            f"of {n} samples, leaving none to train on; use more data or a smaller "
-            "validation_fraction."
+            f"This GDLinearRegressor was saved by gdlinreg {version} in persistence format "
+            f"{saved}; gdlinreg {package_version()} reads format {PERSISTENCE_FORMAT} at most. "
+            "Load it with that version (or newer) of gdlinreg, or refit."
         )
-    # The caller's weights are checked before they are split, so that the errors name
-    # the shapes passed (and a scalar is spread over all samples first).
-    w = None if sample_weight is None else check_sample_weight(sample_weight, n)
-    order = rng.permutation(n)
-    val, train = order[:n_val], np.sort(order[n_val:])
-    if w is not None and not np.any(w[train] > 0):
-        raise ValueError(
-            "early_stopping=True held out every sample with a positive sample_weight, "
-            "leaving none to train on; lower validation_fraction, change random_state, "
-            "or pass X_val and y_val."
-        )
-    if w is not None and not np.any(w[val] > 0):
-        raise ValueError(
-            "early_stopping=True held out only samples of zero sample_weight, which give "
-            "no validation score; raise validation_fraction, change random_state, or pass "
-            "X_val and y_val."
-        )
-    validation = (X[val], y[val], None if w is None else w[val])
-    return X[train], y[train], None if w is None else w[train], validation
+    return state

@@ -53,3 +53,22 @@ def ignored_intercept(name: str) -> None:
         UserWarning,
         stacklevel=4,
     )
+
+
+def missed_criterion(reason: str, solver: str, tol: float | None, loss: object) -> str | None:
+    """The advice of the ``ConvergenceWarning`` for a fit that stopped ``reason`` short of
+    its criterion; None when nothing was missed."""
+    # A stall is worth a warning whatever tol is; running out of max_iter only when a tol
+    # was asked for (tol=None asks for exactly max_iter steps).
+    if not (reason == "stalled" or (reason == "max_iter" and tol is not None)):
+        return None
+    advice = (
+        "use a decreasing learning_rate schedule, a larger batch_size or batch_size=None"
+        if solver == "sgd"
+        else "standardise X (e.g. StandardScaler) or use solver='auto'"
+        if solver == "gd"
+        else "check the data for near-collinear columns"
+        if reason == "stalled" or loss != "huber"
+        else "use solver='auto' (Newton's method for loss='huber')"
+    )
+    return f"Increase max_iter, loosen tol, or {advice}."
