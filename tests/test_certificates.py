@@ -185,7 +185,7 @@ def test_partial_fit_on_well_conditioned_data_matches_fit_without_warning(seed, 
     d=st.integers(1, 6),
     noise=st.sampled_from([0.0, 0.1]),
     offset=st.sampled_from([0.0, 10.0]),
-    solver=st.sampled_from(["gd", "agd", "cg", "sgd"]),
+    solver=st.sampled_from(["gd", "agd", "cg", "sgd", "svrg"]),
 )
 def test_converged_means_within_the_documented_tolerance(seed, n, d, noise, offset, solver):
     rng = np.random.default_rng(seed)
@@ -196,6 +196,8 @@ def test_converged_means_within_the_documented_tolerance(seed, n, d, noise, offs
     params = dict(tol=tol, max_iter=3000, random_state=0)
     if solver == "sgd":
         params.update(solver="gd", batch_size=16)
+    elif solver == "svrg":
+        params.update(solver="svrg", batch_size=16)
     elif solver == "gd":
         Z = np.c_[X, np.ones(n)]
         params.update(solver="gd", learning_rate=1.0 / np.linalg.eigvalsh(Z.T @ Z / n).max())

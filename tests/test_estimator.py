@@ -696,3 +696,30 @@ def test_divergence_error_survives_pickling():
     restored = pickle.loads(pickle.dumps(info.value))
     assert str(restored) == str(info.value)
     assert_array_equal(restored.loss_history, info.value.loss_history)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"fit_intercept": False}, {"penalty": "l2", "alpha": 0.5}, {"solver": "agd"}],
+)
+@pytest.mark.parametrize("constant", [False, True])
+def test_condition_number_is_that_of_the_standardised_gram_matrix(params, constant):
+    # The reference: numpy's cond of the weighted correlation matrix of the non-constant
+    # columns (uncentred without an intercept), plus the ridge share alpha / (c * var_j).
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((400, 6)) @ (np.eye(6) + rng.standard_normal((6, 6))) + 3.0
+    if constant:
+        X[:, 2] = 7.0
+    w = rng.uniform(0.5, 2.0, 400)
+    y = X @ rng.standard_normal(6) + rng.standard_normal(400)
+    model = GDLinearRegressor(**params).fit(X, y, sample_weight=w)
+    p = w / w.sum()
+    Z = X - p @ X if params.get("fit_intercept", True) else X
+    second = Z.T @ (Z * p[:, None])
+    keep = second.diagonal() > 1e-12 * second.diagonal().max()
+    second = second[np.ix_(keep, keep)]
+    spread = np.sqrt(second.diagonal())
+    scaled = second / np.outer(spread, spread)
+    if "alpha" in params:
+        scaled += np.diag(params["alpha"] / spread**2)  # half_mse: curvature 1
+    assert model.condition_number_ == pytest.approx(np.linalg.cond(scaled), rel=1e-8)

@@ -315,9 +315,8 @@ def solve(
         _raise_divergence(outcome, problem, method, loss, run.base, value0)
     if at_solution:
         outcome.reason = "tol"
-    if polish is not None and outcome.last is not None:
-        last_grad = problem.value_and_gradient(outcome.last)[1]
-        outcome.reason = confirm(polish, outcome.reason, outcome.last, last_grad)
+    if polish is not None:
+        outcome.reason = confirm(polish, outcome.reason, outcome.last, problem)
     if outcome.reason == "stalled" and options.tol is None and not method.batches:
         outcome.reason = _exact(outcome, problem, stop_test, curvature)
     passes = source.passes + objective.passes + (len(outcome.losses) if method.batches else 0)
@@ -563,12 +562,25 @@ def _result(
         validation_scores=np.asarray(outcome.scores) if scored else None,
         best_iter=best_iter,
         condition_number=condition_number(
-            stats, source.n_features, options.fit_intercept, options.penalty, options.loss
+            stats,
+            source.n_features,
+            options.fit_intercept,
+            options.penalty,
+            options.loss,
+            _known_spectrum(run, method, options),
         ),
         coef_path=coef_path,
         intercept_path=intercept_path,
         n_passes=passes,
     )
+
+
+def _known_spectrum(run: Run, method: Method, options: Options) -> FloatArray | None:
+    # The eigenvalues of the standardised Gram matrix, when the step bound computed them
+    # already: the correlation matrix whose conditioning condition_number_ reports.
+    if not (run.gram and method.standardised and options.fit_intercept):
+        return None
+    return getattr(run.problem.objective, "spectrum", None)
 
 
 def _generator(random_state: RandomState) -> np.random.Generator:

@@ -23,11 +23,18 @@ if TYPE_CHECKING:
 
 
 def condition_number(
-    stats: Moments, d: int, fit_intercept: bool, penalty: Penalty | None, loss: Loss
+    stats: Moments,
+    d: int,
+    fit_intercept: bool,
+    penalty: Penalty | None,
+    loss: Loss,
+    spectrum: FloatArray | None = None,
 ) -> float | None:
     """cond of the correlation-like matrix of the non-constant columns (plus the ridge share),
     the intrinsic conditioning of the problem whatever the solver; None where it would cost
-    more than the fit (data form, many features)."""
+    more than the fit (data form, many features). ``spectrum``: that matrix's eigenvalues,
+    if known (the standardised Gram form's, with an intercept), used without a penalty when
+    no column is constant."""
     if stats.scatter.ndim != 2 or d > 256:
         return None
     second = stats.scatter[:d, :d] / stats.weight_sum
@@ -37,6 +44,8 @@ def condition_number(
     keep = spread > 0
     if not keep.any():
         return None
+    if spectrum is not None and spectrum.size == d and keep.all() and not (penalty and penalty.l2):
+        return float(spectrum[-1] / spectrum[0]) if spectrum[0] > 0 else float("inf")
     if not keep.all():  # (np.ix_ costs a third of this function)
         second, spread = second[np.ix_(keep, keep)], spread[keep]
     scaled = second / (spread[:, None] * spread)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .._objective import GramObjective
     from .._typing import FloatArray
     from .driver import ConvergedTest
+    from .problem import Problem
 
 #: Past ``tol``, stop once the squared gradient has not fallen below this share of its best
 #: for ``_PATIENCE`` steps in a row: conjugate gradients then only stir rounding.
@@ -54,8 +55,8 @@ class Polish:
         if grads is None:
             return out
         passed = None if self.met else self.tol_test(thetas, values, grads)
-        for i in range(len(values)):
-            size = float(np.sum(grads[i] * grads[i]))
+        sizes = np.einsum("ijk,ijk->i", grads, grads).tolist()
+        for i, size in enumerate(sizes):
             if not self.met:
                 if not passed[i]:  # type: ignore[index]  # (computed while not met)
                     continue
@@ -65,7 +66,7 @@ class Polish:
                 if size < _SHRINK * self.best:
                     self.best, self.since = size, 0
                 else:
-                    self.since = self.since + 1
+                    self.since += 1
                     self.best = min(self.best, size)
             done = self.since >= _PATIENCE or self.extra >= self.budget
             if done or size <= self._floor(thetas[i]):
@@ -78,12 +79,12 @@ class Polish:
         return float(np.sum((_FLOOR_EPS * self.twice * terms) ** 2))
 
 
-def confirm(polish: Polish, reason: str, last: FloatArray | None, grad: FloatArray) -> str:
+def confirm(polish: Polish, reason: str, last: FloatArray | None, problem: Problem) -> str:
     """The stop reason of a polished fit: "tol" where the criterion held before the extra
-    steps and holds at the iterate returned (``last``, with gradient ``grad``), whatever
-    ended those steps (a stall of the method, ``max_iter``); ``reason`` otherwise."""
+    steps and holds at the iterate returned (``last``), whatever ended those steps (a stall
+    of the method, ``max_iter``); ``reason`` otherwise."""
     if not polish.met or reason not in ("stalled", "max_iter") or last is None:
         return reason
-    value = np.zeros(1)
-    ok = polish.tol_test(last[None], value, grad[None])
+    grad = problem.value_and_gradient(last)[1]
+    ok = polish.tol_test(last[None], np.zeros(1), grad[None])
     return "tol" if bool(ok[0]) else reason
