@@ -365,6 +365,10 @@ def test_summary_frame_and_html_show_the_numbers():
     assert html.startswith("<table>") and html.count("<tr>") == 6
 
 
+@pytest.mark.skipif(
+    int(np.__version__.split(".")[0]) < 2,
+    reason="default.pkl was pickled under NumPy 2; NumPy 1.x cannot read NumPy 2 pickles",
+)
 def test_a_model_saved_before_the_row_count_needs_the_data():
     # tests/data/saved_models/default.pkl was saved without Moments.rows.
     path = Path(__file__).parent / "data" / "saved_models" / "default.pkl"
