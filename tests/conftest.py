@@ -15,6 +15,8 @@ Also sets ``SCIPY_ARRAY_API=1`` (see below).
 
 import os
 
+import pytest
+
 # scikit-learn refuses array_api_dispatch=True unless SciPy's own Array API support is on,
 # which SciPy reads once, when it is first imported: so before any test module imports
 # gdlinreg (hence scikit-learn and SciPy). tests/test_array_api.py and scikit-learn's Array
@@ -42,3 +44,22 @@ settings.register_profile(
     suppress_health_check=_SLOW_DATA,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def full_passes(monkeypatch):
+    """A counter of the data-form evaluations over all ``count["rows"]`` rows (mini-batches,
+    whose objectives see fewer rows, excluded): ``count["n"]``."""
+    from gdlinreg._objective import DataObjective  # (after SCIPY_ARRAY_API is set above)
+
+    count = {"n": 0, "rows": None}
+    for name in ("value_and_gradient", "hessian_product"):
+        original = getattr(DataObjective, name)
+
+        def wrapped(self, v, _original=original):
+            if self.X.shape[0] == count["rows"]:
+                count["n"] += 1
+            return _original(self, v)
+
+        monkeypatch.setattr(DataObjective, name, wrapped)
+    return count

@@ -569,9 +569,9 @@ def test_scalar_weight_and_empty_x():
             GDLinearRegressor().fit(da.zeros((0, 3)), da.zeros(0))
 
 
-def test_fit_reads_every_chunk_once():
-    # y computed from X in the same graph: the reduction must not generate X's chunks twice.
-    reads = []
+def _recording_chunks(reads):
+    """A ``map_blocks`` function of random chunks (seeded by the chunk's row index) that
+    records the location of every chunk it generates in ``reads``."""
 
     def chunk(block_info=None):
         location = block_info[None]["chunk-location"]
@@ -579,6 +579,13 @@ def test_fit_reads_every_chunk_once():
         rng = np.random.default_rng(location[0])
         return rng.normal(size=block_info[None]["chunk-shape"])
 
+    return chunk
+
+
+def test_fit_reads_every_chunk_once():
+    # y computed from X in the same graph: the reduction must not generate X's chunks twice.
+    reads = []
+    chunk = _recording_chunks(reads)
     X = da.map_blocks(chunk, dtype=np.float64, chunks=((4000,) * 10, (6,)))
     y = X @ np.arange(1.0, 7.0) + 1.0
     with dask.config.set(scheduler="threads"):
@@ -625,13 +632,7 @@ def test_inference_on_chunks_equals_in_memory_and_statsmodels(scheduler, kind):
 
 def test_inference_reads_no_chunk_classically_and_every_chunk_once_robustly():
     reads = []
-
-    def chunk(block_info=None):
-        location = block_info[None]["chunk-location"]
-        reads.append(location)
-        rng = np.random.default_rng(location[0])
-        return rng.normal(size=block_info[None]["chunk-shape"])
-
+    chunk = _recording_chunks(reads)
     X = da.map_blocks(chunk, dtype=np.float64, chunks=((3000,) * 6, (4,)))
     y = X @ np.arange(1.0, 5.0) + 1.0 + da.sin(X[:, 0] * 7.0)
     with dask.config.set(scheduler="threads"):

@@ -20,7 +20,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, LinearRegression, Ridge
 
 from gdlinreg import DivergenceError, GDLinearRegressor, gradient_descent
-from gdlinreg._objective import DataObjective
 
 EPS = np.finfo(float).eps
 
@@ -227,22 +226,6 @@ def test_max_iter_warns_and_is_not_converged():
     # tol=None: exactly max_iter epochs, no test, no warning.
     none = GDLinearRegressor(batch_size=32, random_state=0, max_iter=3, tol=None)
     assert _fit(none, X, y) == [] and none.stop_reason_ == "max_iter"
-
-
-@pytest.fixture
-def full_passes(monkeypatch):
-    """Counts the data-form evaluations over all the rows (mini-batches excluded)."""
-    count = {"n": 0, "rows": None}
-    for name in ("value_and_gradient", "hessian_product"):
-        original = getattr(DataObjective, name)
-
-        def wrapped(self, v, _original=original):
-            if self.X.shape[0] == count["rows"]:
-                count["n"] += 1
-            return _original(self, v)
-
-        monkeypatch.setattr(DataObjective, name, wrapped)
-    return count
 
 
 def test_passes_are_a_full_gradient_and_an_epoch_each(full_passes):

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from gdlinreg import GDLinearRegressor, gradient_descent
-from gdlinreg._objective import DataObjective
 
 
 def _problem(n=300, d=4, seed=0):
@@ -14,22 +13,6 @@ def _problem(n=300, d=4, seed=0):
     X = rng.standard_normal((n, d))
     y = X @ rng.standard_normal(d) + 0.5 + 0.1 * rng.standard_normal(n)
     return X, y
-
-
-@pytest.fixture
-def full_passes(monkeypatch):
-    """A counter of the data-form evaluations over all n rows (mini-batches excluded)."""
-    count = {"n": 0, "rows": None}
-    for name in ("value_and_gradient", "hessian_product"):
-        original = getattr(DataObjective, name)
-
-        def wrapped(self, v, _original=original):
-            if self.X.shape[0] == count["rows"]:
-                count["n"] += 1
-            return _original(self, v)
-
-        monkeypatch.setattr(DataObjective, name, wrapped)
-    return count
 
 
 def test_the_gram_form_reads_the_data_once():
