@@ -38,7 +38,10 @@ FLAT = 1e-10
 #: A refinement step below this share of the largest parameter is rounding: the fit is done;
 #: so is one that is not below ``_CONTRACT`` times the step before it.
 _TINY = 16 * np.finfo(np.float64).eps
-_CONTRACT = 0.9
+_CONTRACT = 0.5
+#: A step that no longer contracts certifies the fit only if its predicted gain is below this
+#: share of the loss (plus the rounding of the residuals).
+_GAIN = 1e-13
 _PASSES = 6
 #: ``spectrum`` (A's eigenvalues from eigvalsh, ``GramObjective.spectrum``) this far above
 #: SHARP decides "well conditioned" without eigh: the two LAPACK paths differ by a few
@@ -76,6 +79,8 @@ def refine(
         return None
     flat = values < FLAT * values[-1]
     U, lam, V = vectors[:, ~flat], values[~flat], vectors[:, flat]
+    # Gains below this are rounding: the residuals carry a few eps of y's size.
+    floor = (64 * np.finfo(np.float64).eps) ** 2 * float(np.sum(p @ (Y - coords.y_offset) ** 2))
     thetas: list[FloatArray] = []
     mses: list[float] = []
     last = np.inf
@@ -88,11 +93,15 @@ def refine(
         move = U @ step[0] + V @ step[1]
         size = float(np.max(np.abs(move), initial=0.0))
         # The steps of iterative refinement contract while they are real; once one does not
-        # (or is at the rounding of theta itself), it is noise, and the fit is as good as the
-        # data resolve it. (The gain in the loss cannot tell: with a large residual it falls
-        # below the loss's own rounding while the step is still many digits above theta's.)
-        if size <= _TINY * float(np.max(np.abs(theta))) or not size < _CONTRACT * last:
+        # (or is at the rounding of theta itself), the rest is noise: the fit is as good as
+        # the data resolve it if that step also gains nothing beyond rounding, and "stalled"
+        # if it still predicts a real gain (a design beyond float64). The gain alone cannot
+        # end it: with a large residual it falls below the loss's own rounding while the
+        # steps are still many digits above theta's.
+        if size <= _TINY * float(np.max(np.abs(theta))):
             return thetas, mses, True, passes
+        if not size < _CONTRACT * last:
+            return thetas, mses, not gain > _GAIN * mse + floor, passes
         last, theta = size, theta + move
         thetas.append(theta)
         mses.append(mse - gain)
