@@ -327,12 +327,11 @@ def solve(
 
 
 def _refine(outcome: Outcome, problem: Problem, method: Method, source: Source, run: Run) -> int:
-    """Iterative refinement on in-memory rows of a Gram-form fit that ended "tol" or
-    "stalled" (:mod:`._loop.refine`); the passes over the data it made."""
+    """Iterative refinement on in-memory rows of a Gram-form fit (never mini-batches) that
+    ended "tol" or "stalled" (:mod:`._loop.refine`); the passes over the data it made."""
     rows = source.rows()
     if (
         outcome.reason not in ("tol", "stalled")
-        or method.batches
         or not method.refines
         or problem.penalty is not None
         or problem.constraint is not None

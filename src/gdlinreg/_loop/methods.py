@@ -18,7 +18,7 @@ import numpy as np
 
 from .._objective import DataObjective, GramObjective
 from . import newton
-from .problem import Problem
+from .problem import Problem, rounding_slack
 from .svrg import svrg
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def cg_iterates(
     """
     value, grad = problem.value_and_gradient(theta)
     recur = problem.objective.reads_data
-    slack = _slack(problem, theta, value)
+    slack = rounding_slack(problem, theta, value)
     direction = -grad
     gg = (grad * grad).sum(axis=0)
     fresh_gg, since_fresh = gg, 0
@@ -238,19 +238,6 @@ def cg_iterates(
         direction = -new + np.maximum(beta, 0.0) * direction
         grad, gg = new, new_gg
         yield theta[None], [value], grad[None], [float(np.max(alpha))]
-
-
-def _slack(problem: Problem, theta: FloatArray, value: Value) -> Value:
-    """How far a computed objective may rise by rounding alone: a few eps of its size.
-
-    On the Gram form the value is ``c - b'theta + theta'A theta / 2``, whose rounding is a few
-    eps of its terms (of ``c``, the value at zero), not of the residual it amounts to: from a
-    warm start near the minimum (``partial_fit``), the value is far below ``c``, and a slack
-    relative to it alone would read rounding as a failed descent (a false "stalled")."""
-    size = np.abs(value)
-    if not problem.objective.reads_data:  # (a pass over the data otherwise)
-        size = np.maximum(size, np.abs(problem.value_and_gradient(np.zeros_like(theta))[0]))
-    return 64 * np.finfo(float).eps * size
 
 
 def ritz_top(lanczos: list[tuple[FloatArray, FloatArray]]) -> float:
@@ -451,7 +438,7 @@ def small_cg_iterates(
     there; none runs past ``budget`` steps in all (``max_iter``; 0: no limit).
     """
     value, grad = problem.value_and_gradient(theta)
-    slack = _slack(problem, theta, value)
+    slack = rounding_slack(problem, theta, value)
     direction = -grad
     # (a (p, 1) array's full reduction adds in the order of .sum(axis=0), NumPy's pairwise
     # sum; np.add.reduce is that reduction without .sum's Python layer)

@@ -93,3 +93,16 @@ class Problem:
         if self.smooth:
             return grad / curvature
         return theta - self.prox(theta - grad / curvature, 1.0 / curvature)
+
+
+def rounding_slack(problem: Problem, theta: FloatArray, value: Value) -> Value:
+    """How far a computed objective may rise by rounding alone: a few eps of its size.
+
+    On the Gram form the value is ``c - b'theta + theta'A theta / 2``, whose rounding is a few
+    eps of its terms (of ``c``, the value at zero), not of the residual it amounts to: from a
+    warm start near the minimum (``partial_fit``), the value is far below ``c``, and a slack
+    relative to it alone would read rounding as a failed descent (a false "stalled")."""
+    size = np.abs(value)
+    if not problem.objective.reads_data:  # (a pass over the data otherwise)
+        size = np.maximum(size, np.abs(problem.value_and_gradient(np.zeros_like(theta))[0]))
+    return 64 * np.finfo(float).eps * size

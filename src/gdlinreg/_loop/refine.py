@@ -69,8 +69,9 @@ def refine(
     ``p`` are the normalised weights. Returns None, without reading X, when ``A`` is well
     enough conditioned for the Gram form alone; otherwise ``(thetas, mses, done, passes)``:
     the successive iterates that improved the fit (possibly none), their weighted mean
-    squared errors (summed over targets), whether the last pass found nothing left to gain,
-    and the passes over X made.
+    squared errors (summed over targets), whether the fit is certified (the corrections
+    reached rounding, or stopped contracting with no gain beyond rounding), and the passes
+    over X made.
     """
     if spectrum is not None and spectrum[-1] > 0 and spectrum[0] >= _CLEARLY * spectrum[-1]:
         return None
@@ -131,22 +132,24 @@ def _pass(
     for start in range(0, n, rows):
         block = buf[: min(rows, n - start)]
         np.subtract(X[start : start + rows], coords.offset, out=block)
-        prod = block @ maps
         if extended:
             r, block_grad = _extended_gradient(
                 X[start : start + rows],
                 Y[start : start + rows],
                 p[start : start + rows],
                 coords,
-                theta[:d] * inv,
+                maps[:, :k],
             )
-            pr = r * p[start : start + rows, None]
-            grad += block_grad
+            zv = block @ maps[:, k:]
         else:
-            r = prod[:, :k] - (Y[start : start + rows] - coords.y_offset)
-            pr = r * p[start : start + rows, None]
-            grad += block.T @ pr
-        zv = prod[:, k:]
+            prod = block @ maps
+            r, zv, block_grad = (
+                prod[:, :k] - (Y[start : start + rows] - coords.y_offset),
+                prod[:, k:],
+                None,
+            )
+        pr = r * p[start : start + rows, None]
+        grad += block.T @ pr if block_grad is None else block_grad
         mse += float(np.sum(pr * r))
         a += zv.T @ pr
         pzv = zv * p[start : start + rows, None]

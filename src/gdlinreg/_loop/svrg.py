@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .problem import rounding_slack
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -51,8 +53,6 @@ if TYPE_CHECKING:
     from .methods import Run
     from .problem import Problem
 
-# A snapshot whose objective rose by less than this many eps of it is not uphill: rounding.
-_SLACK = 64
 # After this many halvings of the step the method gives up ("stalled").
 _MAX_HALVINGS = 40
 
@@ -138,11 +138,6 @@ def svrg_iterates(
     momentum restarts, and if the epoch had none the step is halved (after
     ``_MAX_HALVINGS`` halvings the iteration ends, "stalled")."""
     value, grad = problem.value_and_gradient(theta)
-    # The Gram form's value c - b'theta + theta'A theta / 2 rounds to a few eps of c, the
-    # value at zero (see methods._slack), not of what it amounts to near the minimum.
-    zero = 0.0
-    if not problem.objective.reads_data:
-        zero = float(np.abs(problem.value_and_gradient(np.zeros_like(theta))[0]))
     ahead, t, beta, shrink, halvings = theta, 1.0, 0.0, 1.0, 0
     step = step_for(1)
     while halvings <= _MAX_HALVINGS:
@@ -151,8 +146,7 @@ def svrg_iterates(
             step = shrink * step_for(int(batch[1].shape[0]))
             x = problem.prox(x - step * (difference(batch, x, theta) + grad), step)
         new_value, new_grad = problem.value_and_gradient(x)
-        slack = _SLACK * np.finfo(float).eps * np.maximum(np.abs(value), zero)
-        if safeguard and not new_value <= value + slack:
+        if safeguard and not new_value <= value + rounding_slack(problem, theta, value):
             if beta == 0.0:  # no momentum in this epoch: its step was too long
                 shrink, halvings = 0.5 * shrink, halvings + 1
             ahead, t, beta = theta, 1.0, 0.0
