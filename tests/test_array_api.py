@@ -350,3 +350,23 @@ def test_a_validation_set_on_the_device_gives_the_numpy_fit(on_device):
     _check_namespace(model, xp.asarray(X, device=dev), ("coef_", "validation_scores_"))
     assert_allclose(_host(model.coef_), reference.coef_, rtol=1e-12, atol=1e-12)
     assert_allclose(_host(model.validation_scores_), reference.validation_scores_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC3"])
+def test_inference_after_a_device_fit_equals_statsmodels(on_device, cov_type):
+    # The device path keeps the row count inference needs; the robust pass copies the data
+    # to the host once. Reference: statsmodels' WLS on the NumPy data.
+    sm = pytest.importorskip("statsmodels.api")
+    xp, dev = _place("array_api_strict", "device1")
+    X, y, s = _data()
+    X_xp, y_xp, s_xp = (xp.asarray(a, device=dev) for a in (X, y, s))
+    with config_context(array_api_dispatch=True):
+        model = GDLinearRegressor(tol=0).fit(X_xp, y_xp, sample_weight=s_xp)
+        if cov_type == "nonrobust":
+            res = model.inference()
+        else:
+            res = model.inference(X_xp, y_xp, sample_weight=s_xp, cov_type=cov_type)
+    kwargs = {} if cov_type == "nonrobust" else {"cov_type": cov_type}
+    ref = sm.WLS(y, sm.add_constant(X), weights=s).fit(**kwargs)
+    assert_allclose(res.coef, ref.params, rtol=1e-9)
+    assert_allclose(res.std_err, ref.bse, rtol=1e-8)

@@ -681,9 +681,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 X, y = validate_data(self, X, y, reset=False, skip_check_array=True)
             else:
                 X, y = self._validate(X, y, reset=False)
-            data = (X, y, sample_weight)
+            # (Array API input: one copy to the host, where the residual pass runs)
+            data = (_host(X), _host(y), _host(sample_weight))
         names, stats = getattr(self, "feature_names_in_", None), getattr(self, "_stats", None)
-        fit = _inference.Fit(self.coef_, self.intercept_, self.fit_intercept, names, stats)
+        coef, intercept = _host(self.coef_), _host(self.intercept_)
+        fit = _inference.Fit(coef, intercept, self.fit_intercept, names, stats)
         return _inference.infer(fit, data, cov_type, groups)
 
     def score(self, X: Matrix, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
@@ -918,7 +920,7 @@ def _namespace(X: object) -> Namespace | None:
 
 
 def _host(a: Any) -> Any:
-    """A fitted attribute or a starting point as NumPy (it may live on a device)."""
-    if a is None or isinstance(a, (np.ndarray, np.generic, Real, list, tuple)):
-        return a
-    return move_to(a, xp=np, device="cpu")
+    """A fitted attribute, a starting point or inference's data as NumPy (it may live on a
+    device; scipy.sparse and Dask arrays stay as they are)."""
+    plain = a is None or isinstance(a, (np.ndarray, np.generic, Real, list, tuple)) or _is_dask(a)
+    return a if plain else move_to(a, xp=np, device="cpu")

@@ -111,7 +111,7 @@ def moments(
         from ._data.sparse import sparse_moments
 
         ys = moments(Y, Y[:, :0], sample_weight, full=full)
-        return _counted(Moments(*sparse_moments(X, Y, sample_weight, ys, full=full)), sample_weight)
+        return counted(Moments(*sparse_moments(X, Y, sample_weight, ys, full=full)), sample_weight)
     parts = _threads.spans(X.shape[0], _threads.n_parts(X.size) if block_rows is None else 1)
     # One contiguous part of the rows per core, merged as any two blocks are.
     # In parts, BLAS runs one thread: no per-call synchronisation, so the in-place products
@@ -132,10 +132,10 @@ def moments(
     acc = found[0]
     for part in found[1:]:
         acc = acc.merge(part)
-    return _counted(Moments(acc.weight_sum, acc.mean + base, acc.scatter, base), sample_weight)
+    return counted(Moments(acc.weight_sum, acc.mean + base, acc.scatter, base), sample_weight)
 
 
-def _counted(stats: Moments, sample_weight: FloatArray) -> Moments:
+def counted(stats: Moments, sample_weight: FloatArray) -> Moments:
     """``stats`` with the count and the log-weight sum of the rows of positive weight."""
     positive = sample_weight[sample_weight > 0]
     with np.errstate(all="ignore"):  # (non-finite weights are refused by the checks)

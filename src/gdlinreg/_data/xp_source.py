@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import check_range, check_sample_weight, check_statistics, moments_in_range
-from .._objective import _MAX_FEATURES_FOR_GRAM, GramObjective, Moments
+from .._objective import _MAX_FEATURES_FOR_GRAM, GramObjective, Moments, counted
 from .arrays import ArraySource
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ class XpSource:
             weights = None if self.uniform else self.weights
             stats = xp_moments(self.space, self.X, self.Y, weights)
         self._check(stats)
-        return stats
+        return counted(stats, self.weights)  # (the row count inference needs)
 
     def _check(self, stats: Moments) -> None:
         """check_arrays' range checks of y and X, from the moments where they show all is
