@@ -921,6 +921,7 @@ def _namespace(X: object) -> Namespace | None:
 
 def _host(a: Any) -> Any:
     """A fitted attribute, a starting point or inference's data as NumPy (it may live on a
-    device; scipy.sparse and Dask arrays stay as they are)."""
+    device; scipy.sparse and Dask arrays stay as they are, as does everything under
+    scikit-learn < 1.9, which has no Array API moves)."""
     plain = a is None or isinstance(a, (np.ndarray, np.generic, Real, list, tuple)) or _is_dask(a)
-    return a if plain else move_to(a, xp=np, device="cpu")
+    return a if plain or move_to is None else move_to(a, xp=np, device="cpu")
