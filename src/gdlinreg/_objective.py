@@ -362,7 +362,7 @@ class GramObjective:
     + T_{kk})` from sufficient statistics, with :math:`A = \\sum_i p_i z_i z_i^\\top`,
     :math:`B = \\sum_i p_i z_i t_i^\\top` and :math:`T = \\sum_i p_i t_i t_i^\\top`.
 
-    ``value_and_gradient`` accepts a stack of parameters (..., p, k), which lets fixed-step
+    ``value_and_gradient`` accepts a stack of parameters (..., p, k), which lets textbook
     gradient descent evaluate a whole block of iterates at once.
     """
 
@@ -389,6 +389,10 @@ class GramObjective:
         self.t_sum = float(cov[d:, d:].trace() + dy @ dy)
         self.factor = loss.factor
         self._twice = 2.0 * self.factor
+        # The Hessian and the gradient's constant, kept: a textbook step's gradient is then
+        # two NumPy calls. (2c is 1 or 2, so these products are exact: the same numbers as
+        # value_and_gradient's.)
+        self._hessian, self._shift = self._twice * a, self._twice * b
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
         grad_half = self.A @ theta - self.B
@@ -398,8 +402,13 @@ class GramObjective:
         value = self.factor * (quad + self.t_sum)
         return value, self._twice * grad_half
 
+    def gradient(self, theta: FloatArray) -> FloatArray:
+        # The same numbers as value_and_gradient's gradient, without the value: textbook
+        # steps need only this, a few NumPy calls on (p, k) arrays.
+        return self._hessian @ theta - self._shift
+
     def hessian_product(self, v: FloatArray) -> FloatArray:
-        return self._twice * (self.A @ v)
+        return self._hessian @ v
 
     #: A's eigenvalues, ascending, once :meth:`lipschitz` has computed them (small A only).
     spectrum: FloatArray | None = None
@@ -411,23 +420,6 @@ class GramObjective:
             self.spectrum = np.linalg.eigvalsh(self.A)
             return 2.0 * self.factor * float(self.spectrum[-1])
         return 2.0 * self.factor * _largest_eigenvalue(self.A, rtol)
-
-    def fixed_step_block(self, step: float, length: int) -> tuple[FloatArray, FloatArray]:
-        """Operators of ``length`` fixed steps: ``theta_j = P[j] @ theta_0 + S[j]``, j = 1..length.
-
-        One gradient step is the affine map ``theta -> M theta + u`` with
-        ``M = I - step * H`` and ``u = step * 2c * B``; its powers are formed once per fit.
-        """
-        p = self.A.shape[0]
-        m = np.eye(p) - step * (2.0 * self.factor) * self.A
-        u = step * (2.0 * self.factor) * self.B
-        powers = np.empty((length, p, p))
-        shifts = np.empty((length, *u.shape))
-        powers[0], shifts[0] = m, u
-        for j in range(1, length):
-            powers[j] = m @ powers[j - 1]
-            shifts[j] = m @ shifts[j - 1] + u
-        return powers, shifts
 
 
 class DataObjective:
@@ -530,6 +522,9 @@ class DataObjective:
             return self.loss.derivative(r) * p[:, None], self.loss.value(r, p)
 
         return self._pass(theta, residual_fn)
+
+    def gradient(self, theta: FloatArray) -> FloatArray:
+        return self.value_and_gradient(theta)[1]
 
     def hessian_product(self, v: FloatArray) -> FloatArray:
         # Z v is linear in v (the offsets live inside Z), so the same pass serves.

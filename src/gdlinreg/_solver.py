@@ -9,14 +9,16 @@ import numpy as np
 
 from ._checks import initial_point, to_sklearn_shapes
 from ._data.arrays import ArraySource, validation_score
+from ._loop.cg import ritz_top
 from ._loop.driver import drive, stop_proposal
 from ._loop.geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
 from ._loop.messages import count, ignored_intercept, stop_message
-from ._loop.methods import METHODS, Run, available, ritz_top
+from ._loop.methods import METHODS
 from ._loop.options import DEFAULTS, SOLVERS, Options
 from ._loop.polish import Polish, confirm
 from ._loop.problem import Problem
 from ._loop.refine import refine_outcome
+from ._loop.run import Run
 from ._objective import GramObjective
 from .schedules import Constant, get_schedule
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from ._loop.driver import Callback, ConvergedTest, Outcome
-    from ._loop.methods import Method
+    from ._loop.run import Method
     from ._objective import Coordinates, Moments
     from ._typing import Blocks, FloatArray, LearningRate, Loss, Matrix, Penalty, Source, Value
 
@@ -251,8 +253,8 @@ def solve(
     Picks the objective form (Gram or data) and the method from :data:`METHODS`, finds the
     step, and runs the driver. Returns the result and, for the Gram form, the statistics
     (which ``partial_fit`` merges with those of its next batch)."""
-    method, loss = METHODS[options.method], options.loss
-    gram = _use_gram(options, method, source)
+    options = options.for_source(source)
+    method, loss, gram = METHODS[options.method], options.loss, options.gram
     stats = source.statistics(full=gram, minibatch=method.batches)
     user = callbacks() if callbacks is not None else None
     d, k = source.n_features, source.n_targets
@@ -263,7 +265,6 @@ def solve(
     )
     form = "gram" if gram else "batches" if method.batches else "data"
     objective = source.objective(stats, coords, loss, form)
-    method = available(method, objective, coords.n_params)
     problem = Problem(objective, coords, options.penalty, options.constraint)
     check_scale = getattr(loss, "check_scale", None)  # (optional: a loss's own parameters)
     if check_scale is not None:
@@ -344,20 +345,6 @@ def _refine(outcome: Outcome, problem: Problem, method: Method, source: Source, 
     return refine_outcome(
         outcome, gram_form.A, rows, run.coords, run.theta, run.options.loss, gram_form.spectrum
     )
-
-
-def _use_gram(options: Options, method: Method, source: Source) -> bool:
-    """The Gram form (statistics) or the data form (passes over the rows)?"""
-    if method.batches:
-        return False
-    loss, precompute = options.loss, options.precompute
-    if precompute == "auto":
-        return loss.is_quadratic and source.prefer_gram()
-    if precompute is True and not loss.is_quadratic:
-        raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
-    if not isinstance(precompute, bool):
-        raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
-    return precompute
 
 
 def check_start(start: Start, source: Source) -> None:
@@ -479,7 +466,7 @@ def _certified(
         if stop_test(theta, step):
             return  # (the driver has stopped: "tol")
         size = float(np.sum(step * step))
-        if not size < last or hasattr(run.schedule, "votes_stop"):
+        if not size < last or run.schedule.reacts_to_loss:
             return
         last = size
         noisy = stop_proposal(run.schedule, cast(float, options.tol), options.n_iter_no_change)

@@ -46,6 +46,22 @@ Schedule: TypeAlias = Callable[[int], float]
 LearningRate: TypeAlias = "float | str | Schedule"
 
 
+class StepSchedule(Protocol):
+    """A schedule as the methods hold it (what :func:`gdlinreg.schedules.get_schedule`
+    returns): ``t -> factor``, saying whether it reacts to the loss. One that does
+    (``reacts_to_loss``) also answers ``bind``, ``observe`` and ``votes_stop``."""
+
+    reacts_to_loss: bool
+
+    def __call__(self, t: int) -> float: ...
+
+    def bind(self, base: float, tol: float | None, patience: int) -> None: ...
+
+    def observe(self, loss: float) -> None: ...
+
+    def votes_stop(self) -> bool: ...
+
+
 class Loss(Protocol):
     """What the solvers ask of a loss (see :mod:`gdlinreg.losses`)."""
 
@@ -108,6 +124,8 @@ class Objective(Protocol):
     passes: int
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]: ...
+
+    def gradient(self, theta: FloatArray) -> FloatArray: ...
 
     def hessian_product(self, v: FloatArray) -> FloatArray: ...
 

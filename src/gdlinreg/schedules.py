@@ -4,19 +4,24 @@ The step taken at update ``t`` (counting from 0) is ``base * schedule(t)``, wher
 schedule's ``initial`` step if given, else the safe step :math:`1/L`. A plain Python callable
 ``f(t) -> factor`` works too (base :math:`1/L`).
 
-To add a schedule, write one small class with ``__call__(t)`` (and, if it reacts to the loss,
-``observe(loss)``) and add one line to :data:`SCHEDULES`; the contract test in
-``tests/test_schedules.py`` picks it up.
+To add a schedule, write one small class with ``__call__(t)`` and add one line to
+:data:`SCHEDULES`; the contract test in ``tests/test_schedules.py`` picks it up. A schedule that
+reacts to the loss says so: ``reacts_to_loss = True``, with ``bind(base, tol, patience)``
+(called as a fit starts), ``observe(loss)`` (after every step, or epoch for mini-batches) and
+``votes_stop()`` (whether a mini-batch fit should stop now), as :class:`Adaptive` does. The
+methods read that flag and nothing else.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
-    from ._typing import LearningRate, Schedule
+    from collections.abc import Callable
+
+    from ._typing import LearningRate, StepSchedule
 
 __all__ = [
     "SCHEDULES",
@@ -38,12 +43,25 @@ class Constant:
     """
 
     name = "constant"
+    #: Whether the factor depends on the losses observed (see :class:`Adaptive`).
+    reacts_to_loss = False
 
     def __init__(self, initial: float | None = None) -> None:
         self.initial = initial
 
     def __call__(self, t: int) -> float:
         return 1.0
+
+    # A schedule that does not react to the loss ignores what a fit tells it.
+    def bind(self, base: float, tol: float | None, patience: int) -> None:
+        """Start a fit with base step ``base`` (only a reacting schedule cares)."""
+
+    def observe(self, loss: float) -> None:
+        """See one step's (or epoch's) loss (only a reacting schedule cares)."""
+
+    def votes_stop(self) -> bool:
+        """Whether the fit should stop now: never, for a schedule that ignores the loss."""
+        return False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(initial={self.initial!r})"
@@ -120,6 +138,7 @@ class Adaptive(Constant):
     """
 
     name = "adaptive"
+    reacts_to_loss = True
 
     def __init__(
         self,
@@ -176,13 +195,30 @@ class Adaptive(Constant):
         return self._factor
 
 
+class Function(Constant):
+    """A plain callable ``t -> factor`` given as ``learning_rate``, as a schedule that does
+    not react to the loss."""
+
+    name = "function"
+
+    def __init__(self, function: Callable[[int], float], initial: float | None = None) -> None:
+        self.function = function
+        self.initial = initial
+
+    def __call__(self, t: int) -> float:
+        return float(self.function(t))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.function!r})"
+
+
 #: The schedule registry: ``learning_rate=<key>`` uses the class with its defaults.
 SCHEDULES: dict[str, type[Constant]] = {
     cls.name: cls for cls in (Constant, InverseScaling, ExponentialDecay, Adaptive)
 }
 
 
-def get_schedule(learning_rate: LearningRate) -> tuple[Schedule, float | None]:
+def get_schedule(learning_rate: LearningRate) -> tuple[StepSchedule, float | None]:
     """Return ``(schedule, initial)`` for a ``learning_rate`` that is a name or a callable.
 
     Examples
@@ -204,7 +240,12 @@ def get_schedule(learning_rate: LearningRate) -> tuple[Schedule, float | None]:
         own = copy.deepcopy(learning_rate)
         if hasattr(own, "reset"):
             own.reset()
-        return own, getattr(own, "initial", None)
+        initial = getattr(own, "initial", None)
+        # A callable of the user's own that does not declare whether it reacts to the loss
+        # (a function, a lambda) does not: the methods then read one flag, never probe.
+        if not hasattr(own, "reacts_to_loss"):
+            own = Function(own, initial)
+        return cast("StepSchedule", own), initial
     raise TypeError(
         f"learning_rate must be a float, a string or a callable; got "
         f"{type(learning_rate).__name__}."

@@ -204,6 +204,9 @@ class DaskObjective:
         value, grad = self._sum("value_and_gradient", theta)
         return value, grad
 
+    def gradient(self, theta: FloatArray) -> FloatArray:
+        return self.value_and_gradient(theta)[1]
+
     def hessian_product(self, v: FloatArray) -> FloatArray:
         product: FloatArray = self._sum("hessian_product", v)
         return product

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-    from .._typing import Blocks, FloatArray, Value
+    from .._typing import Blocks, FloatArray, StepSchedule, Value
 
     #: ``(thetas, values, grads) -> one bool per iterate``: the convergence test.
     ConvergedTest = Callable[[FloatArray, FloatArray, FloatArray | None], NDArray[np.bool_]]
@@ -162,17 +162,16 @@ def no_improvement_test(tol: float, patience: int) -> ConvergedTest:
     return test
 
 
-def stop_proposal(schedule: object, tol: float, patience: int) -> ConvergedTest:
-    """The mini-batch stop proposal: :func:`no_improvement_test`, or, for a schedule with a
-    ``votes_stop()`` method (scikit-learn's "adaptive", which divides its step where the rule
+def stop_proposal(schedule: StepSchedule, tol: float, patience: int) -> ConvergedTest:
+    """The mini-batch stop proposal: :func:`no_improvement_test`, or, for a schedule that
+    reacts to the loss (scikit-learn's "adaptive", which divides its step where the rule
     would stop), the schedule's vote after each epoch (it has observed the epoch's loss)."""
-    vote = getattr(schedule, "votes_stop", None)
-    if vote is None:
+    if not schedule.reacts_to_loss:
         return no_improvement_test(tol, patience)
 
     def test(thetas: FloatArray, values: FloatArray, grads: FloatArray | None) -> NDArray[np.bool_]:
         out = np.zeros(len(values), dtype=bool)
-        out[-1] = bool(vote())
+        out[-1] = schedule.votes_stop()
         return out
 
     return test

@@ -10,7 +10,7 @@ set of the minimiser is found the model is exact and one more step lands on the 
 method converges in a handful of steps (semismooth Newton, Qi and Sun 1993), where gradient
 methods are held back by the curvature bound (1, that of the quadratic part) while only a few
 points are inliers. Each step forms ``H`` in one pass over the data, O(n p^2), for at most
-:data:`MAX_PARAMS` parameters.
+:data:`~gdlinreg._loop.options.NEWTON_MAX_PARAMS` parameters.
 
 Safeguards: where fewer points are inliers than there are parameters ``H`` is singular, so the
 step solves ``(H + mu I) d = -g`` with Levenberg-Marquardt's ``mu = c min(1, |G| / |G_0|)``
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from .._typing import Blocks, FloatArray
     from .problem import Problem
 
-#: Beyond this many parameters the p x p Hessian costs more than it saves: FISTA runs instead.
-MAX_PARAMS = 256
 _ARMIJO = 1e-4
 # Levenberg-Marquardt's first c in mu = c min(1, |G| / |G_0|), against a Hessian whose diagonal
 # is at most 1 (standardised columns). With c fixed, measured on load_diabetes and outlier data,

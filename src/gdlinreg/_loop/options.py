@@ -10,7 +10,7 @@ chooses the method that runs (``"gd"``, ``"sgd"``, ``"cg"``, ``"agd"``, ``"newto
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -20,7 +20,7 @@ from ..penalties import get_constraint, get_penalty
 from ..schedules import get_schedule
 
 if TYPE_CHECKING:
-    from .._typing import Constraint, LearningRate, Loss, Penalty
+    from .._typing import Constraint, LearningRate, Loss, Penalty, Source
 
     RandomState = int | np.random.RandomState | np.random.Generator | None
 
@@ -58,7 +58,9 @@ DEFAULTS: dict[str, Any] = {
 @dataclass(frozen=True)
 class Options:
     """The settings of one fit, checked together. ``method`` is what runs; ``fixed`` is True
-    when ``learning_rate`` is a number or "auto" (no schedule)."""
+    when ``learning_rate`` is a number or "auto" (no schedule); ``gram`` whether the objective
+    is the Gram form (the statistics) rather than the data form, settled with the method by
+    :meth:`for_source` once the data's shape is known."""
 
     loss: Loss
     penalty: Penalty | None
@@ -79,6 +81,7 @@ class Options:
     precompute: bool | str
     return_path: bool
     verbose: int
+    gram: bool = False
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Options:
@@ -116,6 +119,8 @@ class Options:
             raise ValueError(f"solver={p['solver']!r} is not a known solver; use one of {SOLVERS}.")
         fixed = _check_learning_rate(p["learning_rate"])
         _check_counts(p)
+        if not isinstance(p["precompute"], bool) and p["precompute"] != "auto":
+            raise ValueError(f"precompute must be 'auto', True or False; got {p['precompute']!r}.")
         smooth = (penalty is None or penalty.is_smooth) and constraint is None
         method = choose_method(p, loss, smooth, fixed)
         return cls(
@@ -140,6 +145,27 @@ class Options:
             verbose=p["verbose"],
         )
 
+    def for_source(self, source: Source) -> Options:
+        """These options with the method and the objective form settled for ``source``:
+        "newton" gives way to "agd" beyond :data:`NEWTON_MAX_PARAMS` parameters (its p x p
+        Hessian would cost more than it saves); the Gram form (statistics) or the data form
+        (passes over the rows) as ``precompute`` says, "auto" asking the source's cost model."""
+        method = self.method
+        n_params = source.n_features + int(self.fit_intercept and not self.loss.is_quadratic)
+        if method == "newton" and n_params > NEWTON_MAX_PARAMS:
+            method = "agd"
+        gram = False
+        if method not in ("sgd", "svrg"):  # (mini-batches read rows, never statistics)
+            if self.precompute is True and not self.loss.is_quadratic:
+                raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
+            gram = self.loss.is_quadratic and (
+                source.prefer_gram() if self.precompute == "auto" else bool(self.precompute)
+            )
+        return replace(self, method=method, gram=gram)
+
+
+#: Beyond this many parameters Newton's p x p Hessian costs more than it saves: "agd" runs.
+NEWTON_MAX_PARAMS = 256
 
 _ATOMS = (str, int, float, bool, type(None))
 _MEMO: dict[tuple[object, ...], tuple[tuple[object, ...], Options]] = {}

@@ -41,7 +41,10 @@ class Problem:
             # Without a penalty these are the objective's own: one Python call less per
             # evaluation, which is a tenth of a small conjugate-gradient step.
             self.value_and_gradient = objective.value_and_gradient  # type: ignore[method-assign]
+            self.gradient = objective.gradient  # type: ignore[method-assign]
             self.hessian_product = objective.hessian_product  # type: ignore[method-assign]
+        if self.smooth:
+            self.prox = _identity  # type: ignore[method-assign]
 
     def nonsmooth_value(self, theta: FloatArray) -> Value:
         if self.penalty is None:
@@ -55,6 +58,14 @@ class Problem:
             value = value + self.penalty.value(theta, self.weights)
             grad = grad + self.penalty.smooth_gradient(theta, self.weights)
         return value, grad
+
+    def gradient(self, theta: FloatArray) -> FloatArray:
+        """The gradient of the smooth part alone (on the Gram form, without the value's
+        cost)."""
+        grad = self.objective.gradient(theta)
+        if self.penalty is not None:
+            grad = grad + self.penalty.smooth_gradient(theta, self.weights)
+        return grad
 
     def newton_system(self, theta: FloatArray) -> tuple[Value, FloatArray, FloatArray]:
         """:meth:`value_and_gradient` and the smooth part's Hessians, one per target (k, p, p):
@@ -93,6 +104,11 @@ class Problem:
         if self.smooth:
             return grad / curvature
         return theta - self.prox(theta - grad / curvature, 1.0 / curvature)
+
+
+def _identity(theta: FloatArray, step: FloatArray | float) -> FloatArray:
+    # The proximal map of a smooth problem, without prox's tests at every textbook step.
+    return theta
 
 
 def rounding_slack(problem: Problem, theta: FloatArray, value: Value) -> Value:

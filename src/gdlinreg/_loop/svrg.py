@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 
     from .._objective import Coordinates
     from .._typing import Batch, Blocks, FloatArray, Loss, Matrix
-    from .methods import Run
     from .problem import Problem
+    from .run import Run
 
 # After this many halvings of the step the method gives up ("stalled").
 _MAX_HALVINGS = 40
