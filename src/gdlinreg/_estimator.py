@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from functools import partial
 from numbers import Integral, Real
@@ -15,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _warnings
 from . import inference as _inference
 from ._data.xp_source import Namespace, check_array_input, follow
 from ._fit import HoldOut, fit_model
@@ -674,7 +674,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if doubt := _inference.check_model(self.get_params(), self.stop_reason_, X, y):
-            warnings.warn(doubt, ConvergenceWarning, stacklevel=2)
+            _warnings.warn(doubt, ConvergenceWarning)
         data = None
         if X is not None and y is not None:
             if _is_dask(X, y):
@@ -884,10 +884,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self.intercept_path_ = result.intercept_path
         missed = missed_criterion(result.stop_reason, result.solver, self.tol, self.loss)
         if warn and missed is not None:
-            warnings.warn(
+            _warnings.warn(
                 f"GDLinearRegressor: {result.message} (solver={result.solver!r}). {missed}",
                 ConvergenceWarning,
-                stacklevel=4,
             )
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import html
 import importlib
 import sys
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _inference as _core
+from . import _warnings
 from ._checks import check_arrays
 
 if TYPE_CHECKING:
@@ -411,11 +411,10 @@ def _warn_rank(B: _core.Bread, names: tuple[str, ...]) -> None:
     for v in B.null.T[:3]:
         big = np.argsort(-np.abs(v))[:4]
         directions.append(" + ".join(f"{v[j]:.3g}*{names[j]}" for j in big if abs(v[j]) > 1e-3))
-    warnings.warn(
+    _warnings.warn(
         f"The design has rank {B.rank} < {len(names)} parameters: the data do not determine "
         f"{', '.join(lost) or 'some combinations of the parameters'} (their std_err, t_stat "
         f"and p_value are NaN). Predictions do not change along: {'; '.join(directions)}. "
         "Drop or combine collinear features to test them.",
         UserWarning,
-        stacklevel=3,
     )

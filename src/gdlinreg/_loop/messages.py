@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
+from .. import _warnings
 
 
 def count(n: int, unit: str) -> str:
@@ -46,12 +46,11 @@ def ignored_intercept(name: str) -> None:
     """Warn that ``intercept_init`` cannot matter to the method ``name``."""
     # The standardised methods eliminate the intercept exactly (it follows from the means),
     # so a start for it cannot matter; say so rather than drop it silently.
-    warnings.warn(
+    _warnings.warn(
         f"intercept_init has no effect with solver={name!r}, which centres the data and "
         "recovers the intercept from the means; use solver='gd' (or a numeric "
         "learning_rate) to iterate from it.",
         UserWarning,
-        stacklevel=4,
     )
 
 
