@@ -25,8 +25,8 @@ PARAM_EXCEPTIONS = {"_estimator.GDLinearRegressor.__init__", "_solver.gradient_d
 #: Modules that may import scikit-learn; SciPy and Dask: only the Sources that need them
 #: (imports under ``if TYPE_CHECKING:`` do not count: they never run).
 SKLEARN_MODULES = {"_estimator"}
-SCIPY_MODULES = {"_data.sparse", "_inference"}
-DASK_MODULES = {"_data.dask_chunks", "_data.dask_source", "_data.dask_inference"}
+SCIPY_MODULES = {"_data.sparse", "inference._statistics"}
+DASK_MODULES = {"_data.dask_chunks", "_data.dask_source", "inference._dask"}
 #: ONNX's packages (skl2onnx, onnx, onnxruntime): only the public export module.
 ONNX_PACKAGES = {"skl2onnx", "onnx", "onnxruntime"}
 ONNX_MODULES = {"onnx"}

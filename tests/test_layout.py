@@ -1,5 +1,6 @@
 """The layout budgets of issue 13 (``benchmarks/budgets.py``), measured with ``ast``."""
 
+import ast
 import importlib.util
 from pathlib import Path
 
@@ -32,6 +33,29 @@ def test_the_measure_sees_the_whole_package():
     assert {"_objective", "_data.sparse", "_checks"} <= MEASURED["graph"]["_data.arrays"]
     # Imports inside functions count: gdlinreg.onnx imports skl2onnx only in them.
     assert "skl2onnx" in MEASURED["third_party"]["onnx"]
+
+
+def test_the_third_party_rules_name_modules_that_exist():
+    # A rule naming a module that moved would let any module import SciPy or Dask unnoticed.
+    rules = budgets.SKLEARN_MODULES | budgets.SCIPY_MODULES | budgets.DASK_MODULES
+    assert rules | budgets.ONNX_MODULES <= set(MEASURED["sizes"])
+
+
+def test_plotting_and_inference_are_in_no_cycle_even_through_type_checking():
+    # Every import counts here, those under TYPE_CHECKING too: each package's __init__ imports
+    # its submodules, which import one another by name, never the package back.
+    mods = budgets.modules()
+    prefix = budgets.PACKAGE + "."
+    graph = {}
+    for name, path in mods.items():
+        found = budgets.imports(ast.parse(path.read_text()), budgets._package_of(name, path))
+        deps = {d[len(prefix) :] for d in found if d.startswith(prefix)}
+        graph[name] = (deps & set(mods)) - {name}
+    assert {"plotting", "plotting._figures", "inference", "inference._statistics"} <= set(graph)
+    tangled = [
+        c for c in budgets.cycles(graph) if {m.split(".")[0] for m in c} & {"plotting", "inference"}
+    ]
+    assert tangled == []
 
 
 def test_the_sources_of_data_stand_below_the_loop():

@@ -15,7 +15,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _warnings
-from . import inference as _inference
 from ._data.xp_source import Namespace, check_array_input, follow
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
@@ -32,6 +31,7 @@ from ._hooks import validation_set as _validation_set
 from ._loop.messages import missed_criterion
 from ._loop.options import DEFAULTS
 from ._solver import SOLVERS, Start
+from .inference import _infer as _inference
 from .losses import LOSSES
 from .penalties import PENALTIES
 from .schedules import SCHEDULES

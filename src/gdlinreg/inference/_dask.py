@@ -1,7 +1,8 @@
 """Dask input for :mod:`gdlinreg.inference`: the residual pass as one reduction over the row
-chunks (the blockwise leverages and meat of :func:`gdlinreg._inference.block_parts` on every
-chunk, summed in a tree; clusters' score sums merged by label). Only d x d numbers per chunk
-(and per cluster) travel; X is never gathered."""
+chunks (the blockwise leverages and meat of ``_statistics.block_parts`` on every chunk,
+summed in a tree; clusters' score sums merged by label). Only d x d numbers per chunk (and
+per cluster) travel; X is never gathered. Imported only when the data are Dask collections
+(so ``import gdlinreg.inference`` never imports Dask)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .. import _inference as _core
-from .dask_chunks import _check_weights, as_arrays, reduce_moments
+import gdlinreg.inference._statistics as _core
+
+from .._data.dask_chunks import _check_weights, as_arrays, reduce_moments
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from .._objective import Moments
     from .._typing import FloatArray
-    from ..inference import Fit
+    from ._statistics import Fit
 
 _FAN_IN = 8
 
@@ -32,7 +34,7 @@ def reduce(
     groups: ArrayLike | None,
 ) -> tuple[Moments, _core.Parts]:
     """The statistics (the fit's, or one reduction when the model kept none) and the merged
-    :class:`~gdlinreg._inference.Parts` of the residual pass over Dask ``data``."""
+    ``Parts`` of the residual pass over Dask ``data``."""
     X, Y, w, _ = as_arrays(*data)
     stats = fit.stats if _core.usable(fit.stats) else reduce_moments(X, Y, w)
     assert stats is not None

@@ -1,4 +1,5 @@
-"""Helpers shared by the figures of :mod:`gdlinreg.plotting`: data, paths, references, axes.
+"""What the figures of :mod:`gdlinreg.plotting` share: data, paths, least-squares references,
+loss planes and contours, axes, and the check that matplotlib is installed.
 
 Nothing here imports matplotlib at module level: ``import gdlinreg.plotting`` must stay free
 of it, so each helper that needs it imports it when called.
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import numpy as np
 
-from .losses import get_loss
-from .penalties import get_penalty
+from ..losses import get_loss
+from ..penalties import get_penalty
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
     from numpy.typing import ArrayLike, NDArray
 
-    from ._estimator import GDLinearRegressor
-    from ._solver import DivergenceError, GDResult
-    from ._typing import FloatArray, Loss
+    from .._estimator import GDLinearRegressor
+    from .._solver import DivergenceError, GDResult
+    from .._typing import FloatArray, Loss
 
 #: A fit with its path: a fitted estimator or a ``GDResult``.
 Run: TypeAlias = "GDLinearRegressor | GDResult"

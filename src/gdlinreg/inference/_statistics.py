@@ -12,7 +12,7 @@ matrix is the uncentred :math:`S_{xx} + S\\bar x\\bar x^\\top` and :math:`T = I`
 The classical kind needs only the statistics (O(d^3)); the robust kinds one pass over row
 blocks (:func:`block_parts`), each block densified to about a million values (sparse X too),
 so that no n x n matrix (nor an n x d copy) is ever formed. SciPy here only for the t, F and
-normal distributions.
+normal distributions (with ``_data.sparse``, the only modules that import SciPy).
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats as _dist
 
-from ._data import threads as _threads
+from .._data import threads as _threads
 
 if TYPE_CHECKING:
-    from ._objective import Moments
-    from ._typing import FloatArray, Matrix
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from .._objective import Moments
+    from .._typing import FloatArray, Matrix
 
 #: The covariance kinds, as statsmodels names them.
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
@@ -39,6 +43,18 @@ _RANK_RTOL = 10 * np.finfo(np.float64).eps
 # A parameter whose unit vector has a larger share than this in the null space of the
 # design is not identified.
 _IDENTIFIED_ATOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What inference reads of a fitted model: parameters, names, and its statistics (here,
+    the lowest module of the package, for both readers: ``_infer`` and ``_dask``)."""
+
+    coef: ArrayLike
+    intercept: ArrayLike
+    fit_intercept: bool
+    feature_names: Sequence[str] | None
+    stats: Moments | None
 
 
 @dataclass(frozen=True)
@@ -179,7 +195,7 @@ def block_parts(
     groups: np.ndarray[Any, Any] | None = None,
 ) -> Parts:
     """:func:`_block_parts` over one contiguous part of the rows per core, each with a
-    one-thread BLAS (:mod:`._data.threads`: a threaded BLAS runs these tall, thin products
+    one-thread BLAS (:mod:`gdlinreg._data.threads`: a threaded BLAS runs these tall, thin products
     far below its rate), merged."""
     q = model[2].inverse.shape[0]
     spans = _threads.spans(X.shape[0], _threads.n_parts(X.shape[0] * q))

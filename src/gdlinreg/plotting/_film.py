@@ -1,7 +1,8 @@
-"""The film of :func:`gdlinreg.plotting.animate_descent`.
+"""The descent film behind :func:`gdlinreg.plotting.animate_descent`: the ``FuncAnimation``
+subclass, the choice of frames and the two panels.
 
-Imports matplotlib at module level (the animation subclasses its ``FuncAnimation``), so
-:mod:`gdlinreg.plotting` imports this module only inside ``animate_descent``.
+Imports matplotlib at module level (the animation subclasses its ``FuncAnimation``), so the
+package imports this module only inside ``animate_descent`` (in ``_figures``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 
-from . import _plot_base as base
+import gdlinreg.plotting._common as base
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from matplotlib.text import Text
     from numpy.typing import NDArray
 
-    from ._plot_base import Run
-    from ._typing import FloatArray, Loss
+    from .._typing import FloatArray, Loss
+    from ._common import Run
 
     IntArray = NDArray[np.int64]
 

@@ -1,21 +1,10 @@
-"""Teaching figures: fit progress, loss surface with the descent path, loss and distance curves,
-the error along the Hessian's eigenvectors, the descent as a film, a learning-rate explorer.
+"""The figures of :mod:`gdlinreg.plotting`: fit progress, the loss surface with the descent
+path, loss and distance curves, the error along the Hessian's eigenvectors, and the front of
+the descent film (:func:`animate_descent`; the film itself is ``_film``, which imports
+matplotlib at module level, so only a call of ``animate_descent`` imports it).
 
-Install with the ``plot`` extra (from a clone, ``pip install ".[plot]"``); without matplotlib every
-function here raises a :class:`ModuleNotFoundError` that says so. Each figure takes a fitted
-:class:`~gdlinreg.GDLinearRegressor` or a :class:`~gdlinreg.GDResult` (a "run") and returns a
-:class:`matplotlib.figure.Figure`. The figures that draw iterates need the path: fit with
-``store_path=True``, or call :func:`~gdlinreg.gradient_descent` with ``return_path=True``.
-The curves also accept a :class:`~gdlinreg.DivergenceError` (its ``loss_history``) or a plain
-array of loss values. :func:`animate_descent` returns a matplotlib ``FuncAnimation``, and
-:func:`explore_learning_rate` a :class:`LearningRateExplorer` (a figure with sliders).
-
-matplotlib is imported only when a function here is called: ``import gdlinreg.plotting``
-alone does not import it. Pass ``ax=`` to draw into an existing axes; otherwise a new figure
-is made with :mod:`matplotlib.pyplot` (close it with ``plt.close(fig)`` when done).
-
-The least-squares reference in these figures is :func:`numpy.linalg.lstsq` on the (weighted)
-data, not the library's own solver.
+Nothing here imports matplotlib at module level: ``import gdlinreg.plotting`` must stay free
+of it.
 """
 
 from __future__ import annotations
@@ -25,9 +14,9 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from . import _plot_base as base
-from ._plot_base import Curve, Run
-from ._plot_explore import LearningRateExplorer
+import gdlinreg.plotting._common as base
+
+from ._common import Curve, Run
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,23 +24,9 @@ if TYPE_CHECKING:
     from mpl_toolkits.mplot3d import Axes3D
     from numpy.typing import ArrayLike, NDArray
 
-    from ._plot_film import DescentAnimation
-    from ._solver import GDResult
-    from ._typing import FloatArray, Loss
-
-__all__ = [
-    "LearningRateExplorer",
-    "animate_descent",
-    "explore_learning_rate",
-    "plot_distance_to_solution",
-    "plot_error_modes",
-    "plot_fit_progress",
-    "plot_loss_curves",
-    "plot_loss_surface",
-]
-
-# Documented, and doctested, as gdlinreg.plotting's: its home module is private.
-LearningRateExplorer.__module__ = __name__
+    from .._solver import GDResult
+    from .._typing import FloatArray, Loss
+    from ._film import DescentAnimation
 
 # The accepted ``kind`` of plot_loss_surface, and what each draws.
 _KINDS = {"contour": "contour", "surface": "surface", "3d": "surface"}
@@ -604,101 +579,10 @@ def animate_descent(
     >>> anim.save(os.path.join(tempfile.mkdtemp(), "descent.gif"), writer="pillow")
     """
     base.require_matplotlib()
-    from ._plot_film import descent_film
+    from ._film import descent_film
 
     X, y, weights = base.data(X, y, sample_weight)
-    # The film's data panel is plot_fit_progress, handed over: _plot_film importing it back
-    # from here would make an import cycle.
+    # The film's data panel is plot_fit_progress, handed over: _film importing it back from
+    # here would make an import cycle.
     film = (frames, interval, loss, extent, resolution)
     return descent_film(run, X, y, weights, *film, draw_data=plot_fit_progress)
-
-
-def explore_learning_rate(
-    X: ArrayLike,
-    y: ArrayLike,
-    *,
-    loss: str | Loss = "half_mse",
-    learning_rate: float | None = None,
-    momentum: float = 0.0,
-    max_iter: int = 200,
-    start: tuple[float, float] = (0.0, 0.0),
-    sample_weight: ArrayLike | None = None,
-    extent: Sequence[float] | None = None,
-    resolution: int = 60,
-    max_momentum: float = 0.95,
-) -> LearningRateExplorer:
-    r"""A figure with sliders for the step and the momentum of textbook gradient descent.
-
-    For a one-feature problem with a squared loss: the path of ``max_iter`` steps of
-    ``gradient_descent(solver="gd", learning_rate=a, momentum=beta)`` from ``start`` on the
-    loss contours over (slope, intercept), and its excess loss :math:`J(\theta_k) - J^*` per
-    step (step 0 the start), both redrawn whenever a slider moves. With :math:`L` the
-    Hessian's largest eigenvalue, plain gradient descent is stable for :math:`a < 2/L`, and
-    heavy-ball momentum :math:`\beta` stretches that to :math:`a < 2(1 + \beta)/L` (the
-    iteration :math:`e_{k+1} = (1 + \beta - a\lambda) e_k - \beta e_{k-1}` along an eigenvector
-    is stable iff :math:`0 < a\lambda < 2(1 + \beta)`). The step slider shades the stable steps
-    for the current momentum and marks :math:`1/L` and :math:`2/L`; the momentum slider shades
-    the momenta that keep the current step stable.
-
-    The sliders work in any matplotlib backend: drag them in an interactive window or in
-    Jupyter with ``%matplotlib widget`` (keep a reference to the returned object, or the
-    sliders stop responding), or set them in code with ``explorer.rate_slider.set_val(0.1)``.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, 1)
-    y : array-like of shape (n_samples,)
-    loss : {"half_mse", "mse"} or loss object, default="half_mse"
-        A squared loss (the stable region is exact for a quadratic).
-    learning_rate : float, default=None
-        The step to start with; by default :math:`1/L`.
-    momentum : float, default=0.0
-        The momentum to start with.
-    max_iter : int, default=200
-        Steps per run.
-    start : tuple (slope, intercept), default=(0.0, 0.0)
-    sample_weight : array-like of shape (n_samples,), default=None
-    extent : tuple (xmin, xmax, ymin, ymax), default=None
-        The (slope, intercept) ranges of the contours; by default a box around the
-        least-squares point that holds every iterate of plain gradient descent below
-        :math:`2/L` (the start and its mirror image through the minimum), padded by half.
-    resolution : int, default=60
-        Contour grid points along each axis.
-    max_momentum : float, default=0.95
-        The momentum slider's upper end (below 1). The step slider runs to :math:`4/L`.
-
-    Returns
-    -------
-    LearningRateExplorer
-        The figure (``figure``), its sliders (``rate_slider``, ``momentum_slider``) and the
-        redrawn artists.
-
-    Examples
-    --------
-    >>> from gdlinreg.datasets import load_seed_example
-    >>> from gdlinreg.plotting import explore_learning_rate
-    >>> X, y = load_seed_example()
-    >>> explorer = explore_learning_rate(X, y, start=(0.48, 0.75))
-    >>> round(explorer.lipschitz, 4), round(explorer.rate_slider.val, 4)  # L and 1/L
-    (11.831, 0.0845)
-    >>> explorer.rate_slider.set_val(0.2)  # above 2/L = 0.169: the run blows up
-    >>> explorer.diverged
-    True
-    >>> explorer.momentum_slider.set_val(0.5)  # 2(1 + 0.5)/L = 0.254: stable again
-    >>> explorer.diverged
-    False
-    """
-    base.require_matplotlib()
-    return LearningRateExplorer(
-        X,
-        y,
-        loss=loss,
-        learning_rate=learning_rate,
-        momentum=momentum,
-        max_iter=max_iter,
-        start=start,
-        sample_weight=sample_weight,
-        extent=extent,
-        resolution=resolution,
-        max_momentum=max_momentum,
-    )

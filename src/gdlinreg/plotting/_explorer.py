@@ -1,4 +1,5 @@
-"""The learning-rate explorer of :func:`gdlinreg.plotting.explore_learning_rate`.
+"""The learning-rate explorer: :func:`gdlinreg.plotting.explore_learning_rate` and the
+:class:`~gdlinreg.plotting.LearningRateExplorer` (a figure with sliders) that it returns.
 
 matplotlib is imported inside the methods only: :mod:`gdlinreg.plotting` imports this module
 at import time, and ``import gdlinreg.plotting`` must not import matplotlib.
@@ -11,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _plot_base as base
-from ._solver import DivergenceError, gradient_descent
-from .losses import get_loss
+import gdlinreg.plotting._common as base
+
+from .._solver import DivergenceError, gradient_descent
+from ..losses import get_loss
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.widgets import Slider
     from numpy.typing import ArrayLike
 
-    from ._typing import FloatArray, Loss
+    from .._typing import FloatArray, Loss
 
 # The step slider runs from 1 % of 1/L to 4/L: past 2(1 + beta)/L for every momentum up to
 # 0.95, so the unstable side shows whatever the momentum.
@@ -240,3 +242,94 @@ class LearningRateExplorer:
         except DivergenceError:
             return np.array(iterates), np.array(losses), True
         return np.array(iterates), np.array(losses), False
+
+
+def explore_learning_rate(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    loss: str | Loss = "half_mse",
+    learning_rate: float | None = None,
+    momentum: float = 0.0,
+    max_iter: int = 200,
+    start: tuple[float, float] = (0.0, 0.0),
+    sample_weight: ArrayLike | None = None,
+    extent: Sequence[float] | None = None,
+    resolution: int = 60,
+    max_momentum: float = 0.95,
+) -> LearningRateExplorer:
+    r"""A figure with sliders for the step and the momentum of textbook gradient descent.
+
+    For a one-feature problem with a squared loss: the path of ``max_iter`` steps of
+    ``gradient_descent(solver="gd", learning_rate=a, momentum=beta)`` from ``start`` on the
+    loss contours over (slope, intercept), and its excess loss :math:`J(\theta_k) - J^*` per
+    step (step 0 the start), both redrawn whenever a slider moves. With :math:`L` the
+    Hessian's largest eigenvalue, plain gradient descent is stable for :math:`a < 2/L`, and
+    heavy-ball momentum :math:`\beta` stretches that to :math:`a < 2(1 + \beta)/L` (the
+    iteration :math:`e_{k+1} = (1 + \beta - a\lambda) e_k - \beta e_{k-1}` along an eigenvector
+    is stable iff :math:`0 < a\lambda < 2(1 + \beta)`). The step slider shades the stable steps
+    for the current momentum and marks :math:`1/L` and :math:`2/L`; the momentum slider shades
+    the momenta that keep the current step stable.
+
+    The sliders work in any matplotlib backend: drag them in an interactive window or in
+    Jupyter with ``%matplotlib widget`` (keep a reference to the returned object, or the
+    sliders stop responding), or set them in code with ``explorer.rate_slider.set_val(0.1)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 1)
+    y : array-like of shape (n_samples,)
+    loss : {"half_mse", "mse"} or loss object, default="half_mse"
+        A squared loss (the stable region is exact for a quadratic).
+    learning_rate : float, default=None
+        The step to start with; by default :math:`1/L`.
+    momentum : float, default=0.0
+        The momentum to start with.
+    max_iter : int, default=200
+        Steps per run.
+    start : tuple (slope, intercept), default=(0.0, 0.0)
+    sample_weight : array-like of shape (n_samples,), default=None
+    extent : tuple (xmin, xmax, ymin, ymax), default=None
+        The (slope, intercept) ranges of the contours; by default a box around the
+        least-squares point that holds every iterate of plain gradient descent below
+        :math:`2/L` (the start and its mirror image through the minimum), padded by half.
+    resolution : int, default=60
+        Contour grid points along each axis.
+    max_momentum : float, default=0.95
+        The momentum slider's upper end (below 1). The step slider runs to :math:`4/L`.
+
+    Returns
+    -------
+    LearningRateExplorer
+        The figure (``figure``), its sliders (``rate_slider``, ``momentum_slider``) and the
+        redrawn artists.
+
+    Examples
+    --------
+    >>> from gdlinreg.datasets import load_seed_example
+    >>> from gdlinreg.plotting import explore_learning_rate
+    >>> X, y = load_seed_example()
+    >>> explorer = explore_learning_rate(X, y, start=(0.48, 0.75))
+    >>> round(explorer.lipschitz, 4), round(explorer.rate_slider.val, 4)  # L and 1/L
+    (11.831, 0.0845)
+    >>> explorer.rate_slider.set_val(0.2)  # above 2/L = 0.169: the run blows up
+    >>> explorer.diverged
+    True
+    >>> explorer.momentum_slider.set_val(0.5)  # 2(1 + 0.5)/L = 0.254: stable again
+    >>> explorer.diverged
+    False
+    """
+    base.require_matplotlib()
+    return LearningRateExplorer(
+        X,
+        y,
+        loss=loss,
+        learning_rate=learning_rate,
+        momentum=momentum,
+        max_iter=max_iter,
+        start=start,
+        sample_weight=sample_weight,
+        extent=extent,
+        resolution=resolution,
+        max_momentum=max_momentum,
+    )
