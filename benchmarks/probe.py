@@ -17,7 +17,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gdlinreg._data import threads as _threads
+from gdlinreg._kernels import threads as _threads
 
 N, D, PAUSE = 1_000_000, 100, 0.25
 

@@ -37,7 +37,9 @@ from threadpoolctl import threadpool_info  # noqa: E402
 
 import gdlinreg  # noqa: E402
 from gdlinreg import GDLinearRegressor  # noqa: E402
-from gdlinreg._objective import Coordinates, DataObjective, moments  # noqa: E402
+from gdlinreg._problem.coordinates import Coordinates  # noqa: E402
+from gdlinreg._problem.data import DataObjective  # noqa: E402
+from gdlinreg._problem.statistics import moments  # noqa: E402
 from gdlinreg.datasets import load_seed_example  # noqa: E402
 from gdlinreg.losses import get_loss  # noqa: E402
 

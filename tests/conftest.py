@@ -50,7 +50,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def full_passes(monkeypatch):
     """A counter of the data-form evaluations over all ``count["rows"]`` rows (mini-batches,
     whose objectives see fewer rows, excluded): ``count["n"]``."""
-    from gdlinreg._objective import DataObjective  # (after SCIPY_ARRAY_API is set above)
+    from gdlinreg._problem.data import DataObjective  # (after SCIPY_ARRAY_API is set above)
 
     count = {"n": 0, "rows": None}
     for name in ("value_and_gradient", "hessian_product"):

@@ -28,9 +28,15 @@ def test_the_measure_sees_the_whole_package():
     # A broken walk would pass every budget vacuously.
     sizes = MEASURED["sizes"]
     assert {"_estimator", "_solver", "_data.arrays", "_loop.options", "_loop.methods"} <= set(sizes)
+    assert {"_kernels.sparse", "_problem.statistics", "_protocols.source"} <= set(sizes)
     assert MEASURED["params"]["_estimator.GDLinearRegressor.__init__"] > budgets.MAX_PARAMS
     # Relative imports resolve from a subpackage too ("..", siblings).
-    assert {"_objective", "_data.sparse", "_checks"} <= MEASURED["graph"]["_data.arrays"]
+    assert {"_problem.statistics", "_kernels.sparse", "_checks"} <= MEASURED["graph"][
+        "_data.arrays"
+    ]
+    # TYPE_CHECKING imports count in the graph of every import, not in the runtime graph.
+    assert "_protocols.source" in MEASURED["every_import"]["_data.arrays"]
+    assert "_protocols.source" not in MEASURED["graph"]["_data.arrays"]
     # Imports inside functions count: gdlinreg.onnx imports skl2onnx only in them.
     assert "skl2onnx" in MEASURED["third_party"]["onnx"]
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdlinreg import GDLinearRegressor, gradient_descent
-from gdlinreg._objective import moments
+from gdlinreg._problem.statistics import moments
 
 
 def close(got, want, spread):

@@ -1,5 +1,5 @@
 """Every Source answers the same questions the same way (the contract of
-``gdlinreg._typing.Source``), checked against NumPy on the raw arrays."""
+``gdlinreg._protocols.source.Source``), checked against NumPy on the raw arrays."""
 
 import numpy as np
 import pytest

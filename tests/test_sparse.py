@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from gdlinreg import GDLinearRegressor, gradient_descent
-from gdlinreg._objective import moments
+from gdlinreg._problem.statistics import moments
 
 FORMATS = [sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array]
 

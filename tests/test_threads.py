@@ -16,9 +16,12 @@ from _reference import exact_moments, unblocked
 from _reference import objective as reference_objective
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gdlinreg import GDLinearRegressor, _objective
-from gdlinreg._data import threads as _threads
-from gdlinreg._objective import Coordinates, DataObjective, moments
+from gdlinreg import GDLinearRegressor
+from gdlinreg._problem import statistics as _statistics
+from gdlinreg._kernels import threads as _threads
+from gdlinreg._problem.coordinates import Coordinates
+from gdlinreg._problem.data import DataObjective
+from gdlinreg._problem.statistics import moments
 from gdlinreg.losses import get_loss
 
 
@@ -40,8 +43,8 @@ def test_spans_cover_the_rows_once():
 @pytest.mark.parametrize("blocks", [None, (256, 100)])
 def test_dense_moments_in_parts_equal_unblocked(parts, offset, weights, blocks, monkeypatch):
     if blocks is not None:  # several blocks per part, and in-place sub-blocks within them
-        monkeypatch.setattr(_objective, "_PART_BLOCK_ROWS", blocks[0])
-        monkeypatch.setattr(_objective, "_SUB_BLOCK_ROWS", blocks[1])
+        monkeypatch.setattr(_statistics, "_PART_BLOCK_ROWS", blocks[0])
+        monkeypatch.setattr(_statistics, "_SUB_BLOCK_ROWS", blocks[1])
     rng = np.random.default_rng(parts)
     n = 3000
     X = offset + rng.standard_normal((n, 4)) * [1e-3, 1.0, 1e3, 5.0]

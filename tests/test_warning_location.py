@@ -215,7 +215,7 @@ def test_grid_search_over_a_pipeline(attach):
 def test_a_warning_made_outside_the_libraries_points_at_its_caller():
     # Called from a file outside gdlinreg and scikit-learn, the helper attributes the
     # warning to that file's line, as stacklevel=2 would.
-    from gdlinreg._warnings import warn
+    from gdlinreg._kernels.warnings import warn
 
     with recorded() as record:
         line = next_line()

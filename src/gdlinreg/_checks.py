@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._data.sparse import check_sparse, is_sparse
+from ._kernels.sparse import check_sparse, is_sparse
 
 if TYPE_CHECKING:
-    from numpy.typing import ArrayLike, DTypeLike
+    from numpy.typing import ArrayLike
 
-    from ._objective import Moments
-    from ._typing import FloatArray, Matrix
+    from ._kernels.types import FloatArray, Matrix
+    from ._problem.statistics import Moments
 
 
 def check_arrays(
@@ -230,46 +230,3 @@ def _check_magnitudes(name: str, a: FloatArray, heaviest: float = 1.0) -> float:
             f"magnitudes down to {_TINY:g} only; rescale {name} (e.g. multiply by a power of 10)."
         )
     return largest
-
-
-def initial_point(
-    coef_init: ArrayLike | None, intercept_init: ArrayLike | None, d: int, k: int, one_target: bool
-) -> tuple[FloatArray, FloatArray]:
-    coef = np.zeros((d, k))
-    if coef_init is not None:
-        c = np.asarray(coef_init, dtype=np.float64)
-        expected = (d,) if one_target else (k, d)
-        if c.shape != expected:
-            raise ValueError(f"coef_init must have shape {expected}; got {c.shape}.")
-        if not np.isfinite(c).all():
-            raise ValueError("coef_init contains NaN or infinity; pass finite values.")
-        coef = c.reshape(-1, d).T.copy()
-    intercept = np.zeros(k)
-    if intercept_init is not None:
-        b = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
-        if b.size not in (1, k) or not np.isfinite(b).all():
-            raise ValueError(
-                f"intercept_init must be a finite float or an array of shape "
-                f"({k},); got {intercept_init!r}."
-            )
-        intercept = np.broadcast_to(b, (k,)).copy()
-    return coef, intercept
-
-
-def to_sklearn_shapes(
-    coef: FloatArray, intercept: FloatArray, one_target: bool, dtype: DTypeLike
-) -> tuple[FloatArray, FloatArray | np.floating[Any]]:
-    """(..., d, k) and (..., k) into scikit-learn's shapes and the input's float dtype."""
-    limit = np.finfo(dtype).max
-    if np.abs(coef).max(initial=0.0) > limit or np.abs(intercept).max(initial=0.0) > limit:
-        raise ValueError(
-            f"The fitted coefficients exceed the range of {np.dtype(dtype).name}; pass X as "
-            "float64 (or rescale X and y)."
-        )
-    coef = np.swapaxes(coef, -1, -2).astype(dtype)
-    intercept = np.asarray(intercept).astype(dtype)
-    if one_target:
-        coef, intercept = coef[..., 0, :], intercept[..., 0]
-        if intercept.ndim == 0:
-            intercept = intercept.dtype.type(intercept)
-    return coef, intercept

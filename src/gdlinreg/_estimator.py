@@ -14,7 +14,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _warnings
 from ._data.xp_source import Namespace, check_array_input, follow
 from ._fit import HoldOut, fit_model
 from ._fit import is_dask as _is_dask
@@ -28,6 +27,7 @@ from ._hooks import (
     unstamped,
 )
 from ._hooks import validation_set as _validation_set
+from ._kernels import warnings as _warnings
 from ._loop.messages import missed_criterion
 from ._loop.options import DEFAULTS
 from ._solver import SOLVERS, Start
@@ -42,9 +42,10 @@ if TYPE_CHECKING:
     from sklearn.utils import Tags
 
     from ._data.dask_chunks import ValidationArrays
-    from ._objective import Moments
+    from ._kernels.types import FloatArray, LearningRate, Matrix
+    from ._problem.statistics import Moments
+    from ._protocols.registry import Penalty
     from ._solver import GDResult, Validation
-    from ._typing import FloatArray, LearningRate, Matrix, Penalty
     from .inference import InferenceResult
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])

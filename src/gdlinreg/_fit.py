@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._data.arrays import ArraySource, accumulate
 from ._loop.options import Options
-from ._objective import _MAX_FEATURES_FOR_GRAM
+from ._problem.statistics import MAX_FEATURES_FOR_GRAM
 from ._solver import check_start, solve
 from .losses import get_loss
 
@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from ._data.arrays import Validation as ArrayValidation
     from ._data.dask_chunks import ValidationArrays
     from ._data.xp_source import Namespace
-    from ._objective import Moments
+    from ._kernels.types import Matrix
+    from ._problem.statistics import Moments
+    from ._protocols.source import Source
     from ._solver import Callbacks, GDResult, Start
-    from ._typing import Matrix, Source
 
     #: ``(X_val, y_val, sample_weight_val)``, in memory or Dask.
     Validation = tuple[Any, ...]
@@ -84,7 +85,7 @@ def fit_model(
     tested, gram = True, False
     if partial:
         loss = get_loss(params["loss"], epsilon=params["epsilon"])
-        gram = loss.is_quadratic and source.n_features <= _MAX_FEATURES_FOR_GRAM
+        gram = loss.is_quadratic and source.n_features <= MAX_FEATURES_FOR_GRAM
         if gram:  # every batch's statistics, one solve on all of them, whatever batch_size
             params = {**params, "batch_size": None, "precompute": True}
         else:  # one epoch of mini-batch SGD over this batch: no convergence to test

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from ._estimator import GDLinearRegressor
+    from ._kernels.types import FloatArray, Matrix
     from ._solver import UserCallback, Validation
-    from ._typing import FloatArray, Matrix
 
 
 class rollback_on_error:

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
 
-from ._checks import initial_point, to_sklearn_shapes
 from ._data.arrays import ArraySource, validation_score
 from ._loop.cg import ritz_top
 from ._loop.driver import drive, stop_proposal
-from ._loop.geometry import condition_number, coordinates, diagonal_curvature, make_stop_test
+from ._loop.geometry import condition_number, diagonal_curvature, make_stop_test
 from ._loop.messages import count, ignored_intercept, stop_message
 from ._loop.methods import METHODS
 from ._loop.options import DEFAULTS, SOLVERS, Options
@@ -19,7 +18,8 @@ from ._loop.polish import Polish, confirm
 from ._loop.problem import Problem
 from ._loop.refine import refine_outcome
 from ._loop.run import Run
-from ._objective import GramObjective
+from ._problem.coordinates import coordinates, initial_point, to_sklearn_shapes
+from ._problem.gram import GramObjective
 from .schedules import Constant, get_schedule
 
 if TYPE_CHECKING:
@@ -27,10 +27,13 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike, NDArray
 
+    from ._kernels.types import Blocks, FloatArray, LearningRate, Matrix, Value
     from ._loop.driver import Callback, ConvergedTest, Outcome
     from ._loop.run import Method
-    from ._objective import Coordinates, Moments
-    from ._typing import Blocks, FloatArray, LearningRate, Loss, Matrix, Penalty, Source, Value
+    from ._problem.coordinates import Coordinates
+    from ._problem.statistics import Moments
+    from ._protocols.registry import Loss, Penalty
+    from ._protocols.source import Source
 
     #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
     Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._typing import FloatArray
+    from ._kernels.types import FloatArray
 
 __all__ = ["SEED_LEARNING_RATE", "SEED_START", "SEED_STEPS", "load_seed_example", "make_problem"]
 

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._typing import FloatArray, Loss
+    from ._kernels.types import FloatArray
+    from ._protocols.registry import Loss
 
 __all__ = ["LOSSES", "MSE", "HalfMSE", "Huber", "get_loss"]
 

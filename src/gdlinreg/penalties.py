@@ -33,7 +33,8 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from ._typing import Constraint, FloatArray, Penalty, Value
+    from ._kernels.types import FloatArray, Value
+    from ._protocols.registry import Constraint, Penalty
 
 __all__ = [
     "CONSTRAINTS",

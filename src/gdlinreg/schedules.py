@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ._typing import LearningRate, StepSchedule
+    from ._kernels.types import LearningRate
+    from ._protocols.registry import StepSchedule
 
 __all__ = [
     "SCHEDULES",

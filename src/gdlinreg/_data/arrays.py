@@ -1,11 +1,12 @@
 """Where the numbers of a fit come from: in-memory arrays (dense, sparse, in row parts), or
 statistics accumulated by ``partial_fit``. Dask's row chunks are :mod:`.dask_source`.
 
-A Source checks its data, builds their statistics (:class:`~._objective.Moments`) and the
+A Source checks its data, builds their statistics
+(:class:`~gdlinreg._problem.statistics.Moments`) and the
 objective the solver iterates on (the Gram form from the statistics, or the data form that
 passes over X), yields the mini-batches of an SGD epoch, and scores a validation set. The
 solver never asks what kind of source it has; every source answers the same questions
-(:class:`gdlinreg._typing.Source`).
+(:class:`gdlinreg._protocols.source.Source`).
 """
 
 from __future__ import annotations
@@ -15,32 +16,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._checks import check_arrays, check_statistics, confirm_magnitudes
-from .._objective import (
-    _MAX_FEATURES_FOR_GRAM,
-    DataObjective,
-    GramObjective,
-    moments,
-    prefer_gram,
-)
+from .._kernels.sparse import is_sparse
+from .._problem.data import DataObjective
+from .._problem.gram import GramObjective
+from .._problem.statistics import MAX_FEATURES_FOR_GRAM, moments, prefer_gram
 from ..losses import HalfMSE
-from .sparse import is_sparse
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from numpy.typing import ArrayLike
 
-    from .._objective import Coordinates, Moments
-    from .._typing import (
-        ArrayData,
-        Batch,
-        FloatArray,
-        Loss,
-        Matrix,
-        Objective,
-        QuadraticLoss,
-        Source,
-    )
+    from .._kernels.types import ArrayData, Batch, FloatArray, Matrix
+    from .._problem.coordinates import Coordinates
+    from .._problem.statistics import Moments
+    from .._protocols.registry import Loss, QuadraticLoss
+    from .._protocols.source import Objective, Source
 
     #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
     Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
@@ -136,7 +127,7 @@ class ArraySource:
         # pass over X.
         # Mini-batches take their curvature bound from the full moments while they are small
         # (the same pass; Lanczos would cost a pass per iteration).
-        full = full or (minibatch and self.n_features <= _MAX_FEATURES_FOR_GRAM)
+        full = full or (minibatch and self.n_features <= MAX_FEATURES_FOR_GRAM)
         with np.errstate(all="ignore"):
             stats = moments(self.X, self.Y, self.weights, full=full)
         confirm_magnitudes(self.X, self.weights, stats, self.n_features)

@@ -5,7 +5,7 @@ scikit-learn here: the estimator validates parameters and feature names. The Sou
 fits on Dask input is :class:`gdlinreg._data.dask_source.DaskSource`.
 
 For the squared losses a fit is one pass over the data: every row chunk gives its weighted,
-centred :class:`~gdlinreg._objective.Moments` (the in-memory engine's blocked, shifted,
+centred :class:`~gdlinreg._problem.statistics.Moments` (the in-memory engine's blocked, shifted,
 corrected two-pass statistics), the chunks' moments are merged in a tree with Chan's stable
 update, and the solver then iterates locally on the d x d problem, as ``partial_fit`` does.
 X and y are never gathered: only (d + k)^2 numbers per chunk travel.
@@ -20,13 +20,13 @@ import dask.array as da
 import numpy as np
 
 from .._checks import _check_magnitudes, check_statistics
-from .._objective import Moments, moments
+from .._problem.statistics import Moments, moments
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed
     from numpy.typing import ArrayLike, NDArray
 
-    from .._typing import FloatArray
+    from .._kernels.types import FloatArray
 
     #: ``(X_val, y_val, sample_weight_val)``, Dask or in memory, as the estimator passes them.
     ValidationArrays = tuple[object, object, ArrayLike | None]

@@ -14,7 +14,10 @@ import dask.array as da
 import numpy as np
 
 from .._checks import check_statistics
-from .._objective import _MAX_FEATURES_FOR_GRAM, DataObjective, GramObjective, _lanczos
+from .._kernels.lanczos import lanczos
+from .._problem.data import DataObjective
+from .._problem.gram import GramObjective
+from .._problem.statistics import MAX_FEATURES_FOR_GRAM
 from ..losses import HalfMSE
 from .arrays import batch_curvature, batches
 from .dask_chunks import as_arrays, moments_graph, split_rows, validation_arrays
@@ -25,8 +28,11 @@ if TYPE_CHECKING:
     from dask.delayed import Delayed
     from numpy.typing import ArrayLike
 
-    from .._objective import Coordinates, Moments
-    from .._typing import ArrayData, Batch, FloatArray, Loss, Objective, QuadraticLoss, Value
+    from .._kernels.types import ArrayData, Batch, FloatArray, Value
+    from .._problem.coordinates import Coordinates
+    from .._problem.statistics import Moments
+    from .._protocols.registry import Loss, QuadraticLoss
+    from .._protocols.source import Objective
     from .dask_chunks import DaskTriple, ValidationArrays
 
     #: One row chunk's ``(X, Y, p)``, lazy.
@@ -81,7 +87,7 @@ class DaskSource:
         X, Y = self.X, self.Y
         # Mini-batch SGD takes its curvature bound from the full moments while they are
         # small; the data form needs only the columns' means and variances.
-        full = full or (minibatch and self.n_features <= _MAX_FEATURES_FOR_GRAM)
+        full = full or (minibatch and self.n_features <= MAX_FEATURES_FOR_GRAM)
         w = da.ones(X.shape[0], chunks=(X.chunks[0],)) if self.weights is None else self.weights
         graphs: list[Delayed | da.Array] = [moments_graph(X, Y, self.weights, full=full)]
         if self.val is not None:
@@ -183,7 +189,7 @@ class DaskSource:
 
 
 class DaskObjective:
-    """The in-memory :class:`~gdlinreg._objective.DataObjective` on every chunk, summed: the
+    """The in-memory :class:`~gdlinreg._problem.data.DataObjective` on every chunk, summed: the
     chunks' weights are the global normalised ones, so the parts add up to the whole."""
 
     #: A gradient costs a Dask reduction over the chunks.
@@ -218,7 +224,7 @@ class DaskObjective:
 
     def lipschitz(self, rtol: float = 1e-2) -> float:
         p = self.coords.n_params
-        return _lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
+        return lanczos(lambda v: self.hessian_product(v[:, None])[:, 0], p, rtol=rtol)
 
 
 class _BoundedObjective(DaskObjective):

@@ -8,7 +8,8 @@ reach the host. Arrays in host memory are read in place through zero-copy NumPy 
 costs O(n d^2), the one-pass weighted centred moments of ``[X | y]`` (the Gram statistics),
 runs there, in blocks of rows, by the Array API standard alone; the ``(d + k) x (d + k)``
 result (a few hundred kB) is then copied to the host, where the solver iterates on it as on
-any other :class:`~.._objective.Moments`. The iteration stays on the host because it is
+any other :class:`~gdlinreg._problem.statistics.Moments`. The iteration stays on the host
+because it is
 O(d^2) per step and sequential: tens to hundreds of small matrix-vector products, each of
 which would cost a kernel launch and a device synchronisation (the stop test, the step size)
 on an accelerator, for less arithmetic than the launch itself; and the solver's numerics
@@ -31,14 +32,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import check_range, check_sample_weight, check_statistics, moments_in_range
-from .._objective import _MAX_FEATURES_FOR_GRAM, GramObjective, Moments, counted
+from .._problem.gram import GramObjective
+from .._problem.statistics import MAX_FEATURES_FOR_GRAM, Moments, counted
 from .arrays import ArraySource
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .._objective import Coordinates
-    from .._typing import ArrayData, Batch, FloatArray, Loss, Objective, QuadraticLoss, Source
+    from .._kernels.types import ArrayData, Batch, FloatArray
+    from .._problem.coordinates import Coordinates
+    from .._protocols.registry import Loss, QuadraticLoss
+    from .._protocols.source import Objective, Source
 
 # A block of rows, converted to the accumulation dtype, holds at most this many values
 # (64 MB in float64): large enough for matrix-multiply speed, small next to device memory.
@@ -211,7 +215,7 @@ class XpSource:
         return self._host
 
     def prefer_gram(self) -> bool:
-        return self.n_features <= _MAX_FEATURES_FOR_GRAM
+        return self.n_features <= MAX_FEATURES_FOR_GRAM
 
     def default_batch(self) -> int:
         return self.n_samples

@@ -9,7 +9,7 @@ import numpy as np
 from .gd import backtrack
 
 if TYPE_CHECKING:
-    from .._typing import Blocks
+    from .._kernels.types import Blocks
     from .run import Run
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from .problem import rounding_slack
 
 if TYPE_CHECKING:
-    from .._typing import Blocks, FloatArray
+    from .._kernels.types import Blocks, FloatArray
     from .problem import Problem
 
 # On the data form: a fresh gradient at least every this many steps.

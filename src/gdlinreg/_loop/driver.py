@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-    from .._typing import Blocks, FloatArray, StepSchedule, Value
+    from .._kernels.types import Blocks, FloatArray, Value
+    from .._protocols.registry import StepSchedule
 
     #: ``(thetas, values, grads) -> one bool per iterate``: the convergence test.
     ConvergedTest = Callable[[FloatArray, FloatArray, FloatArray | None], NDArray[np.bool_]]

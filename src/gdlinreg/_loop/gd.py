@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .._typing import Blocks, FloatArray, Value
+    from .._kernels.types import Blocks, FloatArray, Value
     from .problem import Problem
     from .run import Run
 

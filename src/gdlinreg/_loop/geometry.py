@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._objective import Coordinates
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from numpy.typing import NDArray
 
-    from .._objective import Moments
-    from .._typing import FloatArray, Loss, Penalty
+    from .._kernels.types import FloatArray
+    from .._problem.coordinates import Coordinates
+    from .._problem.statistics import Moments
+    from .._protocols.registry import Loss, Penalty
     from .problem import Problem
 
     #: The ``tol`` test: ``(thetas, steps) -> one bool per stacked iterate``.
@@ -121,42 +121,3 @@ def make_stop_test(
         return ok
 
     return test
-
-
-def coordinates(
-    stats: Moments,
-    d: int,
-    standardised: bool,
-    fit_intercept: bool,
-    quadratic: bool = True,
-    ridge: float = 0.0,
-) -> tuple[FloatArray, FloatArray, Coordinates]:
-    """Spread of each column (for the stopping test) and the solver's coordinates: the
-    user's own (textbook gd), or centred and standardised (``standardised``)."""
-    var = (
-        stats.scatter.diagonal() / stats.weight_sum
-        if stats.scatter.ndim == 2
-        else (stats.scatter / stats.weight_sum)
-    )
-    mean = stats.mean
-    second = var if fit_intercept else var + mean * mean
-    spread = np.sqrt(second)
-    x_spread = spread[:d]
-    # A column whose spread is rounding noise is constant: it gets no coefficient (scale inf),
-    # instead of a huge one fitted to noise. After shifting, identical values centre to exact
-    # zeros; rounding can only come from the distance between the shift and the mean.
-    noise = 16 * np.finfo(np.float64).eps * np.abs(mean - stats.shift)[:d]
-    constant = var[:d] <= noise * noise if fit_intercept else x_spread == 0
-    y_offset = mean[d:] if fit_intercept else np.zeros(mean.size - d)
-    if not standardised:
-        coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
-    else:
-        # Jacobi preconditioning of loss plus l2 penalty: each coordinate's curvature becomes
-        # that of a unit-variance column, so a column of small spread under a ridge penalty
-        # does not dictate a tiny step to all the others.
-        scale = np.where(constant, np.inf, np.sqrt(x_spread**2 + ridge))
-        # Centring eliminates the intercept exactly only for squared losses; for others it
-        # stays a coordinate (of the centred problem, which keeps the conditioning gain).
-        augment = fit_intercept and not quadratic
-        coords = Coordinates(mean[:d] if fit_intercept else np.zeros(d), scale, y_offset, augment)
-    return np.where(constant, 0.0, x_spread), spread[d:], coords

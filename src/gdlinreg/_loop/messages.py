@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import _warnings
+from .._kernels import warnings as _warnings
 
 
 def count(n: int, unit: str) -> str:

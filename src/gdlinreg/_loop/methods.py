@@ -24,7 +24,7 @@ from .sgd import sgd_iterates
 from .svrg import svrg
 
 if TYPE_CHECKING:
-    from .._typing import Blocks, FloatArray
+    from .._kernels.types import Blocks, FloatArray
     from .run import Run
 
 # Up to this many parameters a conjugate-gradient step on the Gram form costs microseconds,

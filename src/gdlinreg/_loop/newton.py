@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .._typing import Blocks, FloatArray
+    from .._kernels.types import Blocks, FloatArray
     from .problem import Problem
 
 _ARMIJO = 1e-4

@@ -20,7 +20,9 @@ from ..penalties import get_constraint, get_penalty
 from ..schedules import get_schedule
 
 if TYPE_CHECKING:
-    from .._typing import Constraint, LearningRate, Loss, Penalty, Source
+    from .._kernels.types import LearningRate
+    from .._protocols.registry import Constraint, Loss, Penalty
+    from .._protocols.source import Source
 
     RandomState = int | np.random.RandomState | np.random.Generator | None
 

@@ -20,8 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from .._objective import GramObjective
-    from .._typing import FloatArray
+    from .._kernels.types import FloatArray
+    from .._problem.gram import GramObjective
     from .driver import ConvergedTest
     from .problem import Problem
 

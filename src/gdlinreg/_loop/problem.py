@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .._objective import Coordinates
-    from .._typing import Constraint, FloatArray, Objective, Penalty, Value
+    from .._kernels.types import FloatArray, Value
+    from .._problem.coordinates import Coordinates
+    from .._protocols.registry import Constraint, Penalty
+    from .._protocols.source import Objective
 
 
 class Problem:

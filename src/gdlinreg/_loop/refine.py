@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .._objective import Coordinates
-    from .._typing import FloatArray, Loss, Matrix
+    from .._kernels.types import FloatArray, Matrix
+    from .._problem.coordinates import Coordinates
+    from .._protocols.registry import Loss
     from .driver import Outcome
 
 #: Problems with a smaller ratio of extreme curvatures are refined on the data.

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .._objective import Coordinates
-    from .._typing import Blocks, FloatArray, Source, StepSchedule
+    from .._kernels.types import Blocks, FloatArray
+    from .._problem.coordinates import Coordinates
+    from .._protocols.registry import StepSchedule
+    from .._protocols.source import Source
     from .options import Options
     from .problem import Problem
 

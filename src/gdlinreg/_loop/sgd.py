@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .._objective import DataObjective
+from .._problem.data import DataObjective
 from .problem import Problem
 
 if TYPE_CHECKING:
-    from .._typing import Blocks, Value
+    from .._kernels.types import Blocks, Value
     from .run import Run
 
 

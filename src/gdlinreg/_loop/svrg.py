@@ -48,8 +48,9 @@ from .problem import rounding_slack
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from .._objective import Coordinates
-    from .._typing import Batch, Blocks, FloatArray, Loss, Matrix
+    from .._kernels.types import Batch, Blocks, FloatArray, Matrix
+    from .._problem.coordinates import Coordinates
+    from .._protocols.registry import Loss
     from .problem import Problem
     from .run import Run
 
@@ -62,7 +63,7 @@ class BatchTerms:
     p_B)`` in the solver's coordinates ``z = (x - offset) / scale`` (plus the intercept's 1),
     its smooth penalty included: for a squared loss ``c Z_B' P_B Z_B (x - s)``, else
     ``Z_B' P_B (l'(Z_B x - t_B) - l'(Z_B s - t_B))``. Written out, not as a
-    :class:`~gdlinreg._objective.DataObjective` per batch: a batch of 32 rows costs some ten
+    :class:`~gdlinreg._problem.data.DataObjective` per batch: a batch of 32 rows costs some ten
     NumPy calls instead of a data-form pass's few dozen, most of a small batch's time."""
 
     def __init__(self, coords: Coordinates, loss: Loss, problem: Problem) -> None:

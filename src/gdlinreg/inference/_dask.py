@@ -19,8 +19,8 @@ from .._data.dask_chunks import _check_weights, as_arrays, reduce_moments
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from .._objective import Moments
-    from .._typing import FloatArray
+    from .._kernels.types import FloatArray
+    from .._problem.statistics import Moments
     from ._statistics import Fit
 
 _FAN_IN = 8

@@ -13,16 +13,16 @@ import numpy as np
 
 import gdlinreg.inference._statistics as _core
 
-from .. import _warnings
 from .._checks import check_arrays
+from .._kernels import warnings as _warnings
 from ._result import InferenceResult, from_numbers
 from ._statistics import Fit
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from .._objective import Moments
-    from .._typing import FloatArray
+    from .._kernels.types import FloatArray
+    from .._problem.statistics import Moments
 
 __all__ = ["Fit", "check_model", "infer"]
 
@@ -142,7 +142,7 @@ def _pass(
     X, Y, _, weights = check_arrays(X, y, w)
     g = _groups(groups, X.shape[0])
     if not usable:
-        from .._objective import moments
+        from .._problem.statistics import moments
 
         stats = moments(X, Y, weights)
     assert stats is not None

@@ -15,7 +15,7 @@ import numpy as np
 import gdlinreg.inference._statistics as _core
 
 if TYPE_CHECKING:
-    from .._typing import FloatArray
+    from .._kernels.types import FloatArray
 
 _KINDS = {
     "nonrobust": "nonrobust",

@@ -4,7 +4,7 @@ Weighted least squares on the design :math:`A = [1 \\mid X]` (or :math:`A = X` w
 intercept) with weights :math:`s_i`, as statsmodels' ``WLS``. Everything is computed in the
 *centred* parametrisation :math:`\\theta_c = (b + \\bar x^\\top w,\\ w)`, whose weighted Gram
 matrix :math:`\\mathrm{diag}(S, S_{xx})` is block diagonal (:math:`S = \\sum_i s_i`,
-:math:`S_{xx}` the centred scatter that :class:`~gdlinreg._objective.Moments` holds), and
+:math:`S_{xx}` the centred scatter that :class:`~gdlinreg._problem.statistics.Moments` holds), and
 mapped to :math:`\\theta = (b, w)` by :math:`T = \\begin{pmatrix}1 & -\\bar x^\\top \\\\ 0 &
 I\\end{pmatrix}`: large column offsets then cost no digits. Without an intercept the Gram
 matrix is the uncentred :math:`S_{xx} + S\\bar x\\bar x^\\top` and :math:`T = I`.
@@ -12,7 +12,7 @@ matrix is the uncentred :math:`S_{xx} + S\\bar x\\bar x^\\top` and :math:`T = I`
 The classical kind needs only the statistics (O(d^3)); the robust kinds one pass over row
 blocks (:func:`block_parts`), each block densified to about a million values (sparse X too),
 so that no n x n matrix (nor an n x d copy) is ever formed. SciPy here only for the t, F and
-normal distributions (with ``_data.sparse``, the only modules that import SciPy).
+normal distributions (with ``_kernels.sparse``, the only modules that import SciPy).
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats as _dist
 
-from .._data import threads as _threads
+from .._kernels import threads as _threads
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from numpy.typing import ArrayLike
 
-    from .._objective import Moments
-    from .._typing import FloatArray, Matrix
+    from .._kernels.types import FloatArray, Matrix
+    from .._problem.statistics import Moments
 
 #: The covariance kinds, as statsmodels names them.
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
@@ -195,8 +195,8 @@ def block_parts(
     groups: np.ndarray[Any, Any] | None = None,
 ) -> Parts:
     """:func:`_block_parts` over one contiguous part of the rows per core, each with a
-    one-thread BLAS (:mod:`gdlinreg._data.threads`: a threaded BLAS runs these tall, thin products
-    far below its rate), merged."""
+    one-thread BLAS (:mod:`gdlinreg._kernels.threads`: a threaded BLAS runs these tall, thin
+    products far below its rate), merged."""
     q = model[2].inverse.shape[0]
     spans = _threads.spans(X.shape[0], _threads.n_parts(X.shape[0] * q))
     found = _threads.run_parts(

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from .._estimator import GDLinearRegressor
+    from .._kernels.types import FloatArray
+    from .._protocols.registry import Loss
     from .._solver import DivergenceError, GDResult
-    from .._typing import FloatArray, Loss
 
 #: A fit with its path: a fitted estimator or a ``GDResult``.
 Run: TypeAlias = "GDLinearRegressor | GDResult"

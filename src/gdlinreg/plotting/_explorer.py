@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from matplotlib.widgets import Slider
     from numpy.typing import ArrayLike
 
-    from .._typing import FloatArray, Loss
+    from .._kernels.types import FloatArray
+    from .._protocols.registry import Loss
 
 # The step slider runs from 1 % of 1/L to 4/L: past 2(1 + beta)/L for every momentum up to
 # 0.95, so the unstable side shows whatever the momentum.

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from mpl_toolkits.mplot3d import Axes3D
     from numpy.typing import ArrayLike, NDArray
 
+    from .._kernels.types import FloatArray
+    from .._protocols.registry import Loss
     from .._solver import GDResult
-    from .._typing import FloatArray, Loss
     from ._film import DescentAnimation
 
 # The accepted ``kind`` of plot_loss_surface, and what each draws.

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from matplotlib.text import Text
     from numpy.typing import NDArray
 
-    from .._typing import FloatArray, Loss
+    from .._kernels.types import FloatArray
+    from .._protocols.registry import Loss
     from ._common import Run
 
     IntArray = NDArray[np.int64]

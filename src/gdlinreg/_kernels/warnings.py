@@ -16,9 +16,12 @@ def _library_dirs() -> tuple[str, ...]:
     """The directories (with a trailing separator) of gdlinreg and of the loaded libraries."""
     # Read at each warning, from sys.modules: importing scikit-learn here would make every
     # `import gdlinreg` user pay for it, and one imported after gdlinreg must count too.
-    files = [__file__] + [getattr(sys.modules.get(name), "__file__", None) for name in _LIBRARIES]
+    files = [getattr(sys.modules.get(name), "__file__", None) for name in _LIBRARIES]
+    dirs = [os.path.dirname(f) for f in files if f]
+    # gdlinreg's own directory: this module sits one floor down, in gdlinreg/_kernels.
+    dirs.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     # The separator keeps a sibling such as "sklearn_extra/" from matching "sklearn".
-    return tuple(os.path.join(os.path.dirname(f), "") for f in files if f)
+    return tuple(os.path.join(d, "") for d in dirs)
 
 
 def warn(message: str, category: type[Warning]) -> None:

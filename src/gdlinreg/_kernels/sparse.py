@@ -13,15 +13,27 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from .._objective import Moments
-    from .._typing import FloatArray, Matrix
+    from .types import FloatArray, Matrix
+
+    class Moments(Protocol):
+        """What :func:`sparse_moments` reads of Y's statistics (``gdlinreg._problem``'s
+        ``Moments``, named here by shape: the kernels import nothing of gdlinreg)."""
+
+        @property
+        def mean(self) -> FloatArray: ...
+
+        @property
+        def scatter(self) -> FloatArray: ...
+
+        @property
+        def shift(self) -> FloatArray | float: ...
 
     #: ``(rows, cols, values)`` of stored entries; rows None unless asked for.
     _Entries = tuple[NDArray[np.integer[Any]] | None, NDArray[np.integer[Any]], FloatArray]
@@ -69,8 +81,8 @@ def check_sparse(X: Matrix, defer: bool = False) -> Matrix:
 
 
 def few_nonzeros(X: Matrix) -> bool:
-    """The sparse half of the "auto" cost model (see ``_objective.prefer_gram``): few enough
-    stored values per row for scipy's X'X to cost less than the passes it saves."""
+    """The sparse half of the "auto" cost model (see ``_problem.statistics.prefer_gram``): few
+    enough stored values per row for scipy's X'X to cost less than the passes it saves."""
     return bool(X.nnz <= _MAX_ROW_NNZ_FOR_GRAM * X.shape[0])
 
 
@@ -214,9 +226,9 @@ def _nonzeros(X: Matrix, with_rows: bool = True) -> Iterator[_Entries]:
 def sparse_moments(
     X: Matrix, Y: FloatArray, sample_weight: FloatArray, ys: Moments, *, full: bool
 ) -> tuple[float, FloatArray, FloatArray, FloatArray]:
-    """:func:`._objective.moments` for sparse X, without densifying it: the fields
-    ``(weight_sum, mean, scatter, shift)`` of the moments of ``[X | Y]``, given ``ys``, those
-    of Y (which :func:`._objective.moments` builds, so that this module needs nothing of it).
+    """:func:`gdlinreg._problem.statistics.moments` for sparse X, without densifying it: the
+    fields ``(weight_sum, mean, scatter, shift)`` of the moments of ``[X | Y]``, given ``ys``,
+    those of Y (which ``moments`` builds, so that this kernel needs nothing of gdlinreg).
 
     The variances come from one pass of sums and sums of squares where that keeps their digits
     (:func:`_column_moments`), else from sums of non-negative terms, exact to rounding whatever

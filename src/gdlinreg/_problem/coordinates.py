@@ -1,0 +1,158 @@
+"""The map between the user's coefficients and the solver's parameters, in one place.
+
+The solver works on ``theta`` (p, k) in the coordinates ``z = (x - offset) / scale`` (with a
+column of ones appended when the intercept is a coordinate) and ``t = y - y_offset``:
+:class:`Coordinates` holds that affine map and its inverse; :func:`coordinates` chooses it
+from the statistics (the user's own for textbook gd, centred and standardised for the
+engineered methods); :func:`initial_point` turns ``coef_init``/``intercept_init`` into the
+solver's shapes and :func:`to_sklearn_shapes` turns the result back into scikit-learn's.
+:meth:`Coordinates.dot` and :meth:`Coordinates.tdot` are ``Z v`` and ``Z' r`` for a block of
+rows of X without forming Z, which every data-form pass uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+
+    from .._kernels.types import FloatArray
+    from .statistics import Moments
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """The affine map between the solver's parameters ``theta`` (p, k) and ``(coef, intercept)``.
+
+    ``theta[:d] = scale * coef``; ``theta[d]`` is the intercept when ``augment``; otherwise the
+    intercept is the one that fits the offsets exactly: ``y_offset - offset @ coef``.
+    """
+
+    offset: FloatArray
+    scale: FloatArray
+    y_offset: FloatArray
+    augment: bool
+
+    @property
+    def n_params(self) -> int:
+        return int(self.offset.shape[0]) + int(self.augment)
+
+    def to_user(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return ``(coef (..., d, k), intercept (..., k))`` for ``theta`` (..., p, k)."""
+        coef = theta[..., : self.offset.shape[0], :] / self.scale[:, None]
+        return coef, self.intercept(theta, coef)
+
+    def intercept(self, theta: FloatArray, coef: FloatArray) -> FloatArray:
+        """The intercept of :meth:`to_user`, given its ``coef``."""
+        intercept: FloatArray = self.y_offset - np.einsum("j,...jk->...k", self.offset, coef)
+        if self.augment:
+            intercept = intercept + theta[..., self.offset.shape[0], :]
+        return intercept
+
+    def step_to_user(self, step: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The linear part of :meth:`to_user`, for a change ``step`` of theta."""
+        coef = step[..., : self.offset.shape[0], :] / self.scale[:, None]
+        return coef, self.intercept_step(step, coef)
+
+    def intercept_step(self, step: FloatArray, coef: FloatArray) -> FloatArray:
+        """The intercept of :meth:`step_to_user`, given its ``coef``."""
+        intercept: FloatArray = -np.einsum("j,...jk->...k", self.offset, coef)
+        if self.augment:
+            intercept = intercept + step[..., self.offset.shape[0], :]
+        return intercept
+
+    def from_user(self, coef: FloatArray, intercept: FloatArray) -> FloatArray:
+        """Inverse of :meth:`to_user` (the intercept is ignored when it is not a coordinate)."""
+        # A constant column (scale inf) has no coefficient to start from.
+        finite = np.isfinite(self.scale)[:, None]
+        theta = np.where(finite, coef * np.where(finite, self.scale[:, None], 0.0), 0.0)
+        if self.augment:
+            b = intercept - self.y_offset + self.offset @ coef
+            theta = np.vstack([theta, b[None, :]])
+        return theta
+
+
+def coordinates(
+    stats: Moments,
+    d: int,
+    standardised: bool,
+    fit_intercept: bool,
+    quadratic: bool = True,
+    ridge: float = 0.0,
+) -> tuple[FloatArray, FloatArray, Coordinates]:
+    """Spread of each column (for the stopping test) and the solver's coordinates: the
+    user's own (textbook gd), or centred and standardised (``standardised``)."""
+    var = (
+        stats.scatter.diagonal() / stats.weight_sum
+        if stats.scatter.ndim == 2
+        else (stats.scatter / stats.weight_sum)
+    )
+    mean = stats.mean
+    second = var if fit_intercept else var + mean * mean
+    spread = np.sqrt(second)
+    x_spread = spread[:d]
+    # A column whose spread is rounding noise is constant: it gets no coefficient (scale inf),
+    # instead of a huge one fitted to noise. After shifting, identical values centre to exact
+    # zeros; rounding can only come from the distance between the shift and the mean.
+    noise = 16 * np.finfo(np.float64).eps * np.abs(mean - stats.shift)[:d]
+    constant = var[:d] <= noise * noise if fit_intercept else x_spread == 0
+    y_offset = mean[d:] if fit_intercept else np.zeros(mean.size - d)
+    if not standardised:
+        coords = Coordinates(np.zeros(d), np.ones(d), np.zeros(mean.size - d), fit_intercept)
+    else:
+        # Jacobi preconditioning of loss plus l2 penalty: each coordinate's curvature becomes
+        # that of a unit-variance column, so a column of small spread under a ridge penalty
+        # does not dictate a tiny step to all the others.
+        scale = np.where(constant, np.inf, np.sqrt(x_spread**2 + ridge))
+        # Centring eliminates the intercept exactly only for squared losses; for others it
+        # stays a coordinate (of the centred problem, which keeps the conditioning gain).
+        augment = fit_intercept and not quadratic
+        coords = Coordinates(mean[:d] if fit_intercept else np.zeros(d), scale, y_offset, augment)
+    return np.where(constant, 0.0, x_spread), spread[d:], coords
+
+
+def initial_point(
+    coef_init: ArrayLike | None, intercept_init: ArrayLike | None, d: int, k: int, one_target: bool
+) -> tuple[FloatArray, FloatArray]:
+    coef = np.zeros((d, k))
+    if coef_init is not None:
+        c = np.asarray(coef_init, dtype=np.float64)
+        expected = (d,) if one_target else (k, d)
+        if c.shape != expected:
+            raise ValueError(f"coef_init must have shape {expected}; got {c.shape}.")
+        if not np.isfinite(c).all():
+            raise ValueError("coef_init contains NaN or infinity; pass finite values.")
+        coef = c.reshape(-1, d).T.copy()
+    intercept = np.zeros(k)
+    if intercept_init is not None:
+        b = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
+        if b.size not in (1, k) or not np.isfinite(b).all():
+            raise ValueError(
+                f"intercept_init must be a finite float or an array of shape "
+                f"({k},); got {intercept_init!r}."
+            )
+        intercept = np.broadcast_to(b, (k,)).copy()
+    return coef, intercept
+
+
+def to_sklearn_shapes(
+    coef: FloatArray, intercept: FloatArray, one_target: bool, dtype: DTypeLike
+) -> tuple[FloatArray, FloatArray | np.floating[Any]]:
+    """(..., d, k) and (..., k) into scikit-learn's shapes and the input's float dtype."""
+    limit = np.finfo(dtype).max
+    if np.abs(coef).max(initial=0.0) > limit or np.abs(intercept).max(initial=0.0) > limit:
+        raise ValueError(
+            f"The fitted coefficients exceed the range of {np.dtype(dtype).name}; pass X as "
+            "float64 (or rescale X and y)."
+        )
+    coef = np.swapaxes(coef, -1, -2).astype(dtype)
+    intercept = np.asarray(intercept).astype(dtype)
+    if one_target:
+        coef, intercept = coef[..., 0, :], intercept[..., 0]
+        if intercept.ndim == 0:
+            intercept = intercept.dtype.type(intercept)
+    return coef, intercept

@@ -1,0 +1,80 @@
+"""The Gram form of a quadratic objective: each step O(p^2) from the statistics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .._kernels.lanczos import EXACT_EIGEN_MAX, largest_eigenvalue
+
+if TYPE_CHECKING:
+    from .._kernels.types import FloatArray, Value
+    from .._protocols.registry import QuadraticLoss
+    from .coordinates import Coordinates
+    from .statistics import Moments
+
+
+class GramObjective:
+    """Quadratic objective :math:`c\\sum_k(\\theta_k^\\top A\\theta_k - 2\\theta_k^\\top B_k
+    + T_{kk})` from sufficient statistics, with :math:`A = \\sum_i p_i z_i z_i^\\top`,
+    :math:`B = \\sum_i p_i z_i t_i^\\top` and :math:`T = \\sum_i p_i t_i t_i^\\top`.
+
+    ``value_and_gradient`` accepts a stack of parameters (..., p, k), which lets textbook
+    gradient descent evaluate a whole block of iterates at once.
+    """
+
+    #: A gradient costs O(p^2), not a pass over the data.
+    reads_data = False
+    #: Passes over the data made by this objective (none: the statistics are at hand).
+    passes = 0
+
+    def __init__(
+        self, stats: Moments, n_features: int, coords: Coordinates, loss: QuadraticLoss
+    ) -> None:
+        d = n_features
+        cov = stats.scatter / stats.weight_sum
+        dx = stats.mean[:d] - coords.offset
+        dy = stats.mean[d:] - coords.y_offset
+        inv = 1.0 / coords.scale
+        # (np.outer(u, v) is u[:, None] * v, behind a Python function: 2 us a call here)
+        a = (cov[:d, :d] + dx[:, None] * dx) * (inv[:, None] * inv)
+        b = (cov[:d, d:] + dx[:, None] * dy) * inv[:, None]
+        if coords.augment:
+            a = np.block([[a, (dx * inv)[:, None]], [(dx * inv)[None, :], np.ones((1, 1))]])
+            b = np.vstack([b, dy[None, :]])
+        self.A, self.B = a, b
+        self.t_sum = float(cov[d:, d:].trace() + dy @ dy)
+        self.factor = loss.factor
+        self._twice = 2.0 * self.factor
+        # The Hessian and the gradient's constant, kept: a textbook step's gradient is then
+        # two NumPy calls. (2c is 1 or 2, so these products are exact: the same numbers as
+        # value_and_gradient's.)
+        self._hessian, self._shift = self._twice * a, self._twice * b
+
+    def value_and_gradient(self, theta: FloatArray) -> tuple[Value, FloatArray]:
+        grad_half = self.A @ theta - self.B
+        # theta'A theta - 2 theta'B = theta'(A theta - B) - theta'B. (np.add.reduce is
+        # np.sum's reduction without its Python dispatch: a microsecond of a small step.)
+        quad = np.add.reduce(theta * (grad_half - self.B), axis=(-2, -1))
+        value = self.factor * (quad + self.t_sum)
+        return value, self._twice * grad_half
+
+    def gradient(self, theta: FloatArray) -> FloatArray:
+        # The same numbers as value_and_gradient's gradient, without the value: textbook
+        # steps need only this, a few NumPy calls on (p, k) arrays.
+        return self._hessian @ theta - self._shift
+
+    def hessian_product(self, v: FloatArray) -> FloatArray:
+        return self._hessian @ v
+
+    #: A's eigenvalues, ascending, once :meth:`lipschitz` has computed them (small A only).
+    spectrum: FloatArray | None = None
+
+    def lipschitz(self, rtol: float = 1e-3) -> float:
+        if 0 < self.A.shape[0] <= EXACT_EIGEN_MAX:
+            # Kept: iterative refinement reads them to skip its own eigendecomposition of A
+            # when the problem is well conditioned beyond doubt.
+            self.spectrum = np.linalg.eigvalsh(self.A)
+            return 2.0 * self.factor * float(self.spectrum[-1])
+        return 2.0 * self.factor * largest_eigenvalue(self.A, rtol)
