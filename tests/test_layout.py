@@ -47,9 +47,8 @@ def test_the_third_party_rules_name_modules_that_exist():
     assert rules | budgets.ONNX_MODULES <= set(MEASURED["sizes"])
 
 
-def test_plotting_and_inference_are_in_no_cycle_even_through_type_checking():
-    # Every import counts here, those under TYPE_CHECKING too: each package's __init__ imports
-    # its submodules, which import one another by name, never the package back.
+def _every_import():
+    """The import graph counting every import: inside functions and under TYPE_CHECKING."""
     mods = budgets.modules()
     prefix = budgets.PACKAGE + "."
     graph = {}
@@ -57,6 +56,16 @@ def test_plotting_and_inference_are_in_no_cycle_even_through_type_checking():
         found = budgets.imports(ast.parse(path.read_text()), budgets._package_of(name, path))
         deps = {d[len(prefix) :] for d in found if d.startswith(prefix)}
         graph[name] = (deps & set(mods)) - {name}
+    return graph
+
+
+EVERY_IMPORT = _every_import()
+
+
+def test_plotting_and_inference_are_in_no_cycle_even_through_type_checking():
+    # Every import counts here, those under TYPE_CHECKING too: each package's __init__ imports
+    # its submodules, which import one another by name, never the package back.
+    graph = EVERY_IMPORT
     assert {"plotting", "plotting._figures", "inference", "inference._statistics"} <= set(graph)
     tangled = [
         c for c in budgets.cycles(graph) if {m.split(".")[0] for m in c} & {"plotting", "inference"}
@@ -72,9 +81,51 @@ def test_the_sources_of_data_stand_below_the_loop():
         for m, deps in graph.items()
         if m.startswith("_data")
         for d in deps
-        if d.startswith("_loop") or d in ("_solver", "_fit", "_estimator")
+        if d.startswith(("_loop", "_shell")) or d in ("_solver", "_estimator")
     }
     assert upward == set()
+
+
+def _in_shell(module):
+    return module == "_shell" or module.startswith("_shell.")
+
+
+def test_only_the_estimator_and_its_shell_import_the_shell():
+    # The shell is what the estimator wraps around a fit: the core below it never reaches
+    # up into it (TYPE_CHECKING imports count too).
+    assert {"_shell.fit", "_shell.callbacks", "_shell.persistence"} <= set(EVERY_IMPORT)
+    outside = {
+        (m, d)
+        for m, deps in EVERY_IMPORT.items()
+        if m != "_estimator" and not _in_shell(m)
+        for d in deps
+        if _in_shell(d)
+    }
+    assert outside == set()
+
+
+def test_only_the_face_and_the_top_floor_import_the_estimator():
+    # The package's names, ONNX export and teaching's types; never the shell nor the core,
+    # not even under TYPE_CHECKING (the shell names what it reads in a Protocol).
+    importers = {m for m, deps in EVERY_IMPORT.items() if "_estimator" in deps}
+    assert importers <= {"__init__", "onnx", "plotting._common"}
+    assert "__init__" in importers
+
+
+def test_the_estimator_and_its_shell_are_in_no_cycle_even_through_type_checking():
+    tangled = [
+        c
+        for c in budgets.cycles(EVERY_IMPORT)
+        if {"_estimator", "_shell"} & {m.split(".")[0] for m in c}
+    ]
+    assert tangled == []
+
+
+def test_a_rule_naming_a_package_allows_its_modules_only():
+    rules = budgets.SKLEARN_MODULES
+    assert budgets.allowed("_shell.callbacks", rules) and budgets.allowed("_estimator", rules)
+    assert not budgets.allowed("_shellfish", rules) and not budgets.allowed("_solver", rules)
+    assert not budgets.allowed("_data.arrays", rules)
 
 
 def test_the_cycle_finder_finds_a_cycle():

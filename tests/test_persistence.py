@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 import gdlinreg
-import gdlinreg._hooks as hooks_module
+import gdlinreg._shell.persistence as persistence_module
 from gdlinreg import GDLinearRegressor
 
 _rng = np.random.default_rng(11)
@@ -112,7 +112,7 @@ def test_a_loaded_model_keeps_learning_like_the_original():
 
 def test_the_state_records_the_format_and_the_package_version():
     state = GDLinearRegressor().fit(X, Y).__getstate__()
-    assert state["_gdlinreg_format"] == hooks_module.PERSISTENCE_FORMAT == 1
+    assert state["_gdlinreg_format"] == persistence_module.PERSISTENCE_FORMAT == 1
     assert state["_gdlinreg_version"] == gdlinreg.__version__
 
 
@@ -133,9 +133,9 @@ def test_a_newer_format_is_refused_clearly():
 
 def test_a_pickle_written_in_a_newer_format_is_refused_by_pickle_load(monkeypatch):
     est = GDLinearRegressor().fit(X, Y)
-    monkeypatch.setattr(hooks_module, "PERSISTENCE_FORMAT", 2)
+    monkeypatch.setattr(persistence_module, "PERSISTENCE_FORMAT", 2)
     data = pickle.dumps(est)  # "a future release" writes format 2
-    monkeypatch.setattr(hooks_module, "PERSISTENCE_FORMAT", 1)
+    monkeypatch.setattr(persistence_module, "PERSISTENCE_FORMAT", 1)
     with pytest.raises(ValueError, match=r"persistence format 2; gdlinreg .* reads format 1"):
         pickle.loads(data)
 

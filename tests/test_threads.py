@@ -17,8 +17,8 @@ from _reference import objective as reference_objective
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from gdlinreg import GDLinearRegressor
-from gdlinreg._problem import statistics as _statistics
 from gdlinreg._kernels import threads as _threads
+from gdlinreg._problem import statistics as _statistics
 from gdlinreg._problem.coordinates import Coordinates
 from gdlinreg._problem.data import DataObjective
 from gdlinreg._problem.statistics import moments

@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._data.xp_source import Namespace, check_array_input, follow
-from ._fit import HoldOut, fit_model
-from ._fit import is_dask as _is_dask
-from ._hooks import (
-    CallbackBridge,
-    PassedChecks,
-    check_partial_fit,
-    hold_out,
-    rollback_on_error,
-    stamped,
-    unstamped,
-)
-from ._hooks import validation_set as _validation_set
 from ._kernels import warnings as _warnings
 from ._loop.messages import missed_criterion
 from ._loop.options import DEFAULTS
+from ._shell import array_api
+from ._shell.array_api import as_float as _as_float
+from ._shell.array_api import follow
+from ._shell.array_api import host as _host
+from ._shell.array_api import namespace as _namespace
+from ._shell.callbacks import CallbackBridge
+from ._shell.early_stopping import HoldOut, hold_out
+from ._shell.early_stopping import validation_set as _validation_set
+from ._shell.fit import fit_model
+from ._shell.fit import is_dask as _is_dask
+from ._shell.param_checks import PassedChecks
+from ._shell.partial_fit import check_partial_fit
+from ._shell.persistence import stamped, unstamped
+from ._shell.rollback import rollback_on_error
 from ._solver import SOLVERS, Start
 from .inference import _infer as _inference
 from .losses import LOSSES
@@ -45,15 +44,11 @@ if TYPE_CHECKING:
     from ._kernels.types import FloatArray, LearningRate, Matrix
     from ._problem.statistics import Moments
     from ._protocols.registry import Penalty
+    from ._shell.array_api import Namespace
     from ._solver import GDResult, Validation
     from .inference import InferenceResult
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
-
-try:  # scikit-learn >= 1.9: Array API input stays in its namespace and device
-    from sklearn.utils._array_api import check_same_namespace, get_namespace_and_device, move_to
-except ImportError:  # older: every input is converted to NumPy, as with dispatch off
-    move_to = check_same_namespace = None
 
 try:  # scikit-learn >= 1.9: sklearn.callback (ProgressBar, ScoringMonitor, ...)
     from sklearn.callback import CallbackSupportMixin
@@ -504,9 +499,8 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 Xv, yv = self._validate(validation_set[0], validation_set[1], reset=False)
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
-                rng = check_random_state(self.random_state)
                 X, y, sample_weight, validation = hold_out(
-                    X, y, sample_weight, self.validation_fraction, rng
+                    X, y, sample_weight, self.validation_fraction, self.random_state
                 )
             start = Start(_host(coef_init), _host(intercept_init))
             if self.warm_start and hasattr(self, "coef_") and coef_init is None:
@@ -734,8 +728,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)
-        if check_same_namespace is not None:
-            check_same_namespace(X, self, attribute="coef_", method="predict")
+        array_api.check_predict(X, self)
         X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
         coef = self.coef_
         prediction: FloatArray = X @ (coef.T if coef.ndim == 2 else coef) + self.intercept_
@@ -751,7 +744,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _validate_params(self) -> None:
         # scikit-learn rebuilds every constraint object on every fit (a tenth of a small
-        # fit): a combination of values that passed once is remembered (_hooks.PassedChecks).
+        # fit): a combination of values that passed once is remembered (PassedChecks).
         params = self.get_params(deep=False)
         if not _PASSED.holds(type(self), params):
             super()._validate_params()
@@ -769,7 +762,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
-        tags.array_api_support = move_to is not None
+        tags.array_api_support = array_api.SUPPORTED
         return tags
 
     # -- Dask input (gdlinreg._dask, imported only when Dask input arrives) ---------------
@@ -800,7 +793,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 start = Start(self.coef_, intercept, label="warm_start=True")
             split: ValidationArrays | HoldOut | None = validation
             if self.early_stopping and validation is None and not partial:
-                split = HoldOut(self.validation_fraction, _seed(self.random_state))
+                split = HoldOut.drawn(self.validation_fraction, self.random_state)
             self._fit_core(X, y, sample_weight, start, split, partial=partial)
         return self
 
@@ -889,39 +882,3 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 f"GDLinearRegressor: {result.message} (solver={result.solver!r}). {missed}",
                 ConvergenceWarning,
             )
-
-
-def _seed(random_state: int | np.integer[Any] | np.random.RandomState | None) -> int:
-    """The seed of the per-chunk validation split: an int random_state itself."""
-    if isinstance(random_state, (int, np.integer)):
-        return int(random_state)
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-def _as_float(X: Matrix) -> Matrix:
-    space = _namespace(X)
-    if space is None:
-        return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
-    xp = space.xp
-    return X if X.dtype in (xp.float32, xp.float64) else xp.astype(X, xp.float64)
-
-
-def _namespace(X: object) -> Namespace | None:
-    """X's Array API namespace and device, when ``array_api_dispatch`` is on and X is not
-    NumPy (nor sparse, nor a list); None otherwise: the NumPy path, converting as today."""
-    if move_to is None or isinstance(X, np.ndarray):  # (NumPy: no namespace to look up)
-        return None
-    xp, is_xp, device = get_namespace_and_device(X)
-    if not is_xp or xp.__name__ in ("numpy", "array_api_compat.numpy"):
-        return None
-    check_array_input(X, xp)
-    to_host = partial(move_to, xp=np, device="cpu")
-    return Namespace(xp, device, to_host, partial(move_to, xp=xp, device=device))
-
-
-def _host(a: Any) -> Any:
-    """A fitted attribute, a starting point or inference's data as NumPy (it may live on a
-    device; scipy.sparse and Dask arrays stay as they are, as does everything under
-    scikit-learn < 1.9, which has no Array API moves)."""
-    plain = a is None or isinstance(a, (np.ndarray, np.generic, Real, list, tuple)) or _is_dask(a)
-    return a if plain or move_to is None else move_to(a, xp=np, device="cpu")

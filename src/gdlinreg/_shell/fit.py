@@ -1,6 +1,6 @@
-"""The estimator's one way into the core: :func:`fit_model`, for ``fit``, ``partial_fit`` and
-Dask input alike. No scikit-learn here: the estimator has validated its parameters and data.
-"""
+"""The estimator's one way into the core: :func:`fit_model`, for ``fit``, ``partial_fit``,
+Dask and Array API input alike. No scikit-learn here: the estimator has validated its
+parameters and data."""
 
 from __future__ import annotations
 
@@ -8,36 +8,28 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from ._data.arrays import ArraySource, accumulate
-from ._loop.options import Options
-from ._problem.statistics import MAX_FEATURES_FOR_GRAM
-from ._solver import check_start, solve
-from .losses import get_loss
+from .._data.arrays import ArraySource, accumulate
+from .._loop.options import Options
+from .._problem.statistics import MAX_FEATURES_FOR_GRAM
+from .._solver import check_start, solve
+from ..losses import get_loss
+from .early_stopping import HoldOut
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from numpy.typing import ArrayLike
 
-    from ._data.arrays import Validation as ArrayValidation
-    from ._data.dask_chunks import ValidationArrays
-    from ._data.xp_source import Namespace
-    from ._kernels.types import Matrix
-    from ._problem.statistics import Moments
-    from ._protocols.source import Source
-    from ._solver import Callbacks, GDResult, Start
+    from .._data.arrays import Validation as ArrayValidation
+    from .._data.dask_chunks import ValidationArrays
+    from .._data.xp_source import Namespace
+    from .._kernels.types import Matrix
+    from .._problem.statistics import Moments
+    from .._protocols.source import Source
+    from .._solver import Callbacks, GDResult, Start
 
     #: ``(X_val, y_val, sample_weight_val)``, in memory or Dask.
     Validation = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class HoldOut:
-    """Dask's early-stopping split: ``fraction`` of every row chunk, drawn from ``seed`` and
-    the chunk's index (:func:`gdlinreg._data.dask_chunks.held_out`)."""
-
-    fraction: float
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -73,10 +65,10 @@ def fit_model(
     batch (batches of ``batch_size``, or the whole batch; for Dask, the largest chunk).
 
     ``namespace``: X, y and ``sample_weight`` are arrays of that Array API namespace (see
-    :mod:`._data.xp_source`), without a validation set.
+    :mod:`gdlinreg._data.xp_source`), without a validation set.
     """
     if namespace is not None:
-        from ._data.xp_source import xp_source
+        from .._data.xp_source import xp_source
 
         source: Source = xp_source(X, y, sample_weight, namespace)
     else:
@@ -105,7 +97,7 @@ def _source(
 ) -> Source:
     arrays = validation[:2] if isinstance(validation, tuple) else ()
     if is_dask(X, y, sample_weight, *arrays):
-        from ._data.dask_source import DaskSource
+        from .._data.dask_source import DaskSource
 
         if isinstance(validation, HoldOut):
             return DaskSource(X, y, sample_weight, split=(validation.fraction, validation.seed))
