@@ -55,8 +55,10 @@ def gd_iterates(run: Run) -> Blocks:
     value, grad = problem.value_and_gradient(theta)
     velocity = np.zeros_like(theta)
     while True:
-        thetas, steps = np.empty((size, *theta.shape)), np.empty(size)
-        for i in range(size):
+        # (lists, stacked once per block: cheaper per step than writing into arrays)
+        thetas: list[FloatArray] = []
+        steps: list[float] = []
+        for _ in range(size):
             step = base * schedule(t)
             if plain:
                 theta = prox(theta - step * grad, step)  # the textbook update
@@ -76,13 +78,15 @@ def gd_iterates(run: Run) -> Blocks:
                 value, grad = problem.value_and_gradient(theta)
             if reacts:
                 schedule.observe(float(value))
-            thetas[i], steps[i] = theta, step
+            thetas.append(theta)
+            steps.append(step)
             t += 1
         if each_step:
-            yield thetas, [value], grad[None], steps
+            yield theta[None], [value], grad[None], steps
         else:
-            values, grads = problem.value_and_gradient(thetas)
-            yield thetas, np.asarray(values), grads, steps
+            stack = np.stack(thetas)
+            values, grads = problem.value_and_gradient(stack)
+            yield stack, np.asarray(values), grads, steps
 
 
 def backtrack(
