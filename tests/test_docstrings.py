@@ -9,7 +9,8 @@ import pytest
 # Modules whose public names carry Examples sections.
 MODULES = [
     "gdlinreg._estimator",
-    "gdlinreg._solver",
+    "gdlinreg._gradient_descent",
+    "gdlinreg._loop.result",
     "gdlinreg.losses",
     "gdlinreg.datasets",
     "gdlinreg.plotting",

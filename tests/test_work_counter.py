@@ -56,8 +56,8 @@ def test_refinement_passes_are_counted():
 def test_dask_statistics_are_one_pass_over_the_chunks():
     da = pytest.importorskip("dask.array")
     X, y = _problem(n=400)
+    from gdlinreg._problem.coordinates import Start
     from gdlinreg._shell.fit import fit_model
-    from gdlinreg._solver import Start
 
     chunked = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
     res = fit_model({}, *chunked, None, Start()).result

@@ -7,7 +7,8 @@ estimator.
 from importlib.metadata import PackageNotFoundError, version
 
 from ._estimator import GDLinearRegressor
-from ._solver import DivergenceError, GDResult, gradient_descent
+from ._gradient_descent import gradient_descent
+from ._loop.result import DivergenceError, GDResult
 
 try:
     __version__ = version("gdlinreg")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from ._solver import gradient_descent
+from ._gradient_descent import gradient_descent
 from .datasets import SEED_LEARNING_RATE, SEED_START, SEED_STEPS, load_seed_example
 from .losses import LOSSES
 

@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels import warnings as _warnings
 from ._loop.messages import missed_criterion
-from ._loop.options import DEFAULTS
+from ._loop.options import DEFAULTS, SOLVERS
+from ._problem.coordinates import Start
 from ._shell import array_api
 from ._shell.array_api import as_float as _as_float
 from ._shell.array_api import follow
@@ -29,7 +30,6 @@ from ._shell.param_checks import PassedChecks
 from ._shell.partial_fit import check_partial_fit
 from ._shell.persistence import stamped, unstamped
 from ._shell.rollback import rollback_on_error
-from ._solver import SOLVERS, Start
 from .inference import _infer as _inference
 from .losses import LOSSES
 from .penalties import PENALTIES
@@ -41,11 +41,12 @@ if TYPE_CHECKING:
     from sklearn.utils import Tags
 
     from ._data.dask_chunks import ValidationArrays
+    from ._gradient_descent import Validation
     from ._kernels.types import FloatArray, LearningRate, Matrix
+    from ._loop.result import GDResult
     from ._problem.statistics import Moments
     from ._protocols.registry import Penalty
     from ._shell.array_api import Namespace
-    from ._solver import GDResult, Validation
     from .inference import InferenceResult
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])

@@ -29,8 +29,6 @@ import numpy as np
 if TYPE_CHECKING:
     from .._kernels.types import FloatArray, Matrix
     from .._problem.coordinates import Coordinates
-    from .._protocols.registry import Loss
-    from .driver import Outcome
 
 #: Problems with a smaller ratio of extreme curvatures are refined on the data.
 SHARP = 1e-6
@@ -216,31 +214,3 @@ def _subspace_step(a: FloatArray, Q: FloatArray, d: int) -> tuple[FloatArray, fl
     basis = vectors[:, keep]
     coeffs = (basis.T @ a) / values[keep][:, None]
     return -(basis @ coeffs), float(np.sum((basis.T @ a) * coeffs))
-
-
-def refine_outcome(
-    run: Outcome,
-    A: FloatArray,
-    rows: tuple[Matrix, FloatArray, FloatArray],
-    coords: Coordinates,
-    theta: FloatArray,
-    loss: Loss,
-    spectrum: FloatArray | None = None,
-) -> int:
-    """Iterative refinement of an ill-conditioned Gram-form fit on the data (see the module
-    docstring): each improving iterate counts as a step; "stalled" if gains remain after its
-    passes. Returns the passes over the data it made."""
-    start = run.last if run.last is not None else theta
-    refined = refine(*rows, coords, start, A, spectrum)
-    if refined is None:  # conditioned well enough for the Gram form alone
-        return 0
-    thetas, mses, done, passes = refined
-    if thetas:
-        run.last = thetas[-1]
-        factor = 0.5 * loss.curvature  # (a squared loss: factor * r^2)
-        run.losses.extend(factor * m for m in mses)
-        # (read only when the path is kept; None there means no steps before these)
-        steps = np.stack(thetas)
-        run.path = steps if run.path is None else np.concatenate([run.path, steps])
-    run.reason = "tol" if done else "stalled"
-    return passes

@@ -4,7 +4,8 @@ The solver works on ``theta`` (p, k) in the coordinates ``z = (x - offset) / sca
 column of ones appended when the intercept is a coordinate) and ``t = y - y_offset``:
 :class:`Coordinates` holds that affine map and its inverse; :func:`coordinates` chooses it
 from the statistics (the user's own for textbook gd, centred and standardised for the
-engineered methods); :func:`initial_point` turns ``coef_init``/``intercept_init`` into the
+engineered methods); :class:`Start` is where a fit starts, :func:`check_start` and
+:func:`initial_point` turn ``coef_init``/``intercept_init`` into the
 solver's shapes and :func:`to_sklearn_shapes` turns the result back into scikit-learn's.
 :meth:`Coordinates.dot` and :meth:`Coordinates.tdot` are ``Z v`` and ``Z' r`` for a block of
 rows of X without forming Z, which every data-form pass uses.
@@ -156,3 +157,27 @@ def to_sklearn_shapes(
         if intercept.ndim == 0:
             intercept = intercept.dtype.type(intercept)
     return coef, intercept
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a fit starts: coefficients and intercept (None: zeros), and the step counter
+    of its schedule. ``label`` names what continues a fitted model ("partial_fit",
+    "warm_start=True"), for the message when its shape does not match the data."""
+
+    coef: ArrayLike | None = None
+    intercept: ArrayLike | None = None
+    step: int = 0
+    label: str | None = None
+
+
+def check_start(start: Start, d: int, k: int, one_target: bool) -> None:
+    """A fitted model continues only on data of its own shape."""
+    if start.label is None or start.coef is None:
+        return
+    expected = (d,) if one_target else (k, d)
+    if np.shape(start.coef) != expected:
+        raise ValueError(
+            f"{start.label}: the model has coef_ of shape {np.shape(start.coef)}, which does "
+            f"not match this data ({expected}); fit afresh (warm_start=False) instead."
+        )

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from .._kernels.types import FloatArray, Matrix
-    from .._solver import UserCallback
+    from .._loop.solve import UserCallback
 
 
 class Estimator(Protocol):

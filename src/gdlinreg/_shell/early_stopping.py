@@ -14,8 +14,8 @@ from .._checks import check_sample_weight
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
+    from .._gradient_descent import Validation
     from .._kernels.types import FloatArray, Matrix
-    from .._solver import Validation
 
     #: What scikit-learn's ``random_state`` parameter takes.
     RandomState: TypeAlias = int | np.integer[Any] | np.random.RandomState | None

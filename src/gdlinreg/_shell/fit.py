@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._data.arrays import ArraySource, accumulate
 from .._loop.options import Options
+from .._loop.solve import solve
+from .._problem.coordinates import check_start
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM
-from .._solver import check_start, solve
 from ..losses import get_loss
 from .early_stopping import HoldOut
 
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
     from .._data.dask_chunks import ValidationArrays
     from .._data.xp_source import Namespace
     from .._kernels.types import Matrix
+    from .._loop.result import GDResult
+    from .._loop.solve import Callbacks
+    from .._problem.coordinates import Start
     from .._problem.statistics import Moments
     from .._protocols.source import Source
-    from .._solver import Callbacks, GDResult, Start
 
     #: ``(X_val, y_val, sample_weight_val)``, in memory or Dask.
     Validation = tuple[Any, ...]
@@ -73,7 +76,7 @@ def fit_model(
         source: Source = xp_source(X, y, sample_weight, namespace)
     else:
         source = _source(X, y, sample_weight, validation)
-    check_start(start, source)
+    check_start(start, source.n_features, source.n_targets, source.one_target)
     tested, gram = True, False
     if partial:
         loss = get_loss(params["loss"], epsilon=params["epsilon"])

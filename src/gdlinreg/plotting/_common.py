@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
     from .._estimator import GDLinearRegressor
     from .._kernels.types import FloatArray
+    from .._loop.result import DivergenceError, GDResult
     from .._protocols.registry import Loss
-    from .._solver import DivergenceError, GDResult
 
 #: A fit with its path: a fitted estimator or a ``GDResult``.
 Run: TypeAlias = "GDLinearRegressor | GDResult"

@@ -14,7 +14,8 @@ import numpy as np
 
 import gdlinreg.plotting._common as base
 
-from .._solver import DivergenceError, gradient_descent
+from .._gradient_descent import gradient_descent
+from .._loop.result import DivergenceError
 from ..losses import get_loss
 
 if TYPE_CHECKING:

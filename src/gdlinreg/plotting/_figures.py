@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from .._kernels.types import FloatArray
+    from .._loop.result import GDResult
     from .._protocols.registry import Loss
-    from .._solver import GDResult
     from ._film import DescentAnimation
 
 # The accepted ``kind`` of plot_loss_surface, and what each draws.
