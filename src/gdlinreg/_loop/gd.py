@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 # Iterates per block handed to the driver when their values can wait: the driver tests,
 # records and reports a block at once, so its own cost is paid once per block, not per step.
+# Blocks start small and double, so that a fit stopped by tol early computes few steps past
+# its stop.
+_FIRST_BLOCK = 8
 _BLOCK = 512
 # Backtracking halves the trial step at most this many times.
 _MAX_BACKTRACKS = 60
@@ -48,13 +51,18 @@ def gd_iterates(run: Run) -> Blocks:
     if reacts:
         schedule.bind(base, options.tol, options.n_iter_no_change)
     each_step = problem.objective.reads_data or line_search or reacts
-    size = 1 if each_step else _BLOCK
+    size = 1 if each_step else _FIRST_BLOCK
+    # Never past max_iter: a breakpoint on the update stops exactly once per step taken. (Past
+    # a tol stop, the rest of its block is computed and dropped by the driver.)
+    left = options.max_iter
     gradient, prox = problem.gradient, problem.prox
     plain = not (momentum or line_search)
     theta = run.theta
     value, grad = problem.value_and_gradient(theta)
     velocity = np.zeros_like(theta)
-    while True:
+    while left > 0:
+        size = min(size, left)
+        left -= size
         # (lists, stacked once per block: cheaper per step than writing into arrays)
         thetas: list[FloatArray] = []
         steps: list[float] = []
@@ -87,6 +95,7 @@ def gd_iterates(run: Run) -> Blocks:
             stack = np.stack(thetas)
             values, grads = problem.value_and_gradient(stack)
             yield stack, np.asarray(values), grads, steps
+            size = min(2 * size, _BLOCK)
 
 
 def backtrack(
