@@ -54,11 +54,12 @@ def gd_iterates(run: Run) -> Blocks:
     theta = run.theta
     value, grad = problem.value_and_gradient(theta)
     velocity = np.zeros_like(theta)
-    while True:
+    left = options.max_iter  # (a step past the budget would only be discarded)
+    while left > 0:
         # (lists, stacked once per block: cheaper per step than writing into arrays)
         thetas: list[FloatArray] = []
         steps: list[float] = []
-        for _ in range(size):
+        for _ in range(min(size, left)):
             step = base * schedule(t)
             if plain:
                 theta = prox(theta - step * grad, step)  # the textbook update
@@ -81,6 +82,7 @@ def gd_iterates(run: Run) -> Blocks:
             thetas.append(theta)
             steps.append(step)
             t += 1
+        left -= len(steps)
         if each_step:
             yield theta[None], [value], grad[None], steps
         else:
