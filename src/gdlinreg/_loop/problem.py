@@ -32,6 +32,7 @@ class Problem:
         constraint: Constraint | None = None,
     ) -> None:
         self.objective, self.penalty, self.constraint = objective, penalty, constraint
+        self.coords = coords
         inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
         if coords.augment:
             inv = np.append(inv, 0.0)

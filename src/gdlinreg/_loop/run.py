@@ -34,7 +34,6 @@ class Run:
     schedule: StepSchedule
     options: Options
     source: Source
-    gram: bool
     rng: np.random.Generator | None = None
     t0: int = 0
     lanczos: list[tuple[FloatArray, FloatArray]] | None = None

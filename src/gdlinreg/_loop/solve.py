@@ -72,7 +72,7 @@ def solve(
     theta = coords.from_user(*initial_point(start.coef, start.intercept, d, k, source.one_target))
     if start.intercept is not None and start.label is None and standard and options.fit_intercept:
         ignored_intercept(method.name)
-    run = _prepare_run(problem, coords, theta, method, options, source, gram, start.step)
+    run = _prepare_run(problem, theta, method, options, source, start.step)
     score = validation_score(source, coords, gram)
     value0, grad0 = problem.value_and_gradient(theta)
     verdict = prepare(run, method, stats, (x_spread, y_spread), score is not None, grad0)
@@ -99,20 +99,14 @@ def solve(
 
 
 def _prepare_run(
-    problem: Problem,
-    coords: Coordinates,
-    theta: FloatArray,
-    method: Method,
-    options: Options,
-    source: Source,
-    gram: bool,
-    t0: int,
+    problem: Problem, theta: FloatArray, method: Method, options: Options, source: Source, t0: int
 ) -> Run:
     """The step sizes: the base step (a number, a schedule's initial step, 1/L, or the
     mini-batch bound), the safe step 1/L, and the schedule."""
     # Conjugate gradients need no step size: on the data form, where the curvature bound L
     # costs tens of passes, the learning_rate_ it reports comes from CG's own Lanczos
     # coefficients instead (ritz_top), after the run.
+    coords = problem.coords
     lanczos: list[tuple[FloatArray, FloatArray]] | None = None
     if method.own_steps and problem.objective.reads_data:
         lanczos, lipschitz = [], np.nan
@@ -132,18 +126,17 @@ def _prepare_run(
     # (only mini-batches draw random numbers)
     rng = _generator(options.random_state) if method.batches else None
     return Run(
-        problem,
-        coords,
-        theta,
-        base,
-        1.0 / lipschitz,
-        schedule,
-        options,
-        source,
-        gram,
-        rng,
-        t0,
-        lanczos,
+        problem=problem,
+        coords=coords,
+        theta=theta,
+        base=base,
+        safe_step=1.0 / lipschitz,
+        schedule=schedule,
+        options=options,
+        source=source,
+        rng=rng,
+        t0=t0,
+        lanczos=lanczos,
     )
 
 
@@ -222,7 +215,7 @@ def _result(
 def _known_spectrum(run: Run, method: Method, options: Options) -> FloatArray | None:
     # The eigenvalues of the standardised Gram matrix, when the step bound computed them
     # already: the correlation matrix whose conditioning condition_number_ reports.
-    if not (run.gram and method.standardised and options.fit_intercept):
+    if not (run.options.gram and method.standardised and options.fit_intercept):
         return None
     return getattr(run.problem.objective, "spectrum", None)
 

@@ -87,7 +87,7 @@ def prepare(
     stop_test = make_stop_test(coords, stats, d, *spreads, options.tol or 0.0)
     converged = None if options.tol is None else _tol_test(problem, stop_test, curvature)
     polish = None
-    if run.gram and method.own_steps and converged is not None and not scored:
+    if run.options.gram and method.own_steps and converged is not None and not scored:
         # Past tol to the accuracy of the statistics: a step here is O(p^2) (.polish).
         gram = cast("GramObjective", problem.objective)
         converged = polish = Polish(converged, gram, coords.n_params)
@@ -146,7 +146,7 @@ def _refinable(verdict: Verdict) -> bool:
     penalty or constraint, scored by no validation set, up to 512 parameters."""
     run, problem = verdict.run, verdict.run.problem
     return (
-        run.gram
+        run.options.gram
         and not verdict.scored
         and verdict.method.refines
         and problem.penalty is None
