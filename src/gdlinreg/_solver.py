@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
 
-from ._data.arrays import ArraySource, validation_score
+from ._data.arrays import ArraySource, form_objective, refinement_rows, validation_score
 from ._loop.cg import ritz_top
 from ._loop.driver import drive, stop_proposal
 from ._loop.geometry import condition_number, diagonal_curvature, make_stop_test
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ._problem.coordinates import Coordinates
     from ._problem.statistics import Moments
     from ._protocols.registry import Loss, Penalty
-    from ._protocols.source import Source
+    from ._protocols.source import Batches, Source
 
     #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
     Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
@@ -267,7 +267,7 @@ def solve(
         stats, d, standard, options.fit_intercept, loss.is_quadratic, ridge
     )
     form = "gram" if gram else "batches" if method.batches else "data"
-    objective = source.objective(stats, coords, loss, form)
+    objective = form_objective(source, stats, coords, loss, form)
     problem = Problem(objective, coords, options.penalty, options.constraint)
     check_scale = getattr(loss, "check_scale", None)  # (optional: a loss's own parameters)
     if check_scale is not None:
@@ -333,7 +333,7 @@ def solve(
 def _refine(outcome: Outcome, problem: Problem, method: Method, source: Source, run: Run) -> int:
     """Iterative refinement on in-memory rows of a Gram-form fit (never mini-batches) that
     ended "tol" or "stalled" (:mod:`._loop.refine`); the passes over the data it made."""
-    rows = source.rows()
+    rows = refinement_rows(source)
     if (
         outcome.reason not in ("tol", "stalled")
         or not method.refines
@@ -391,7 +391,8 @@ def _prepare_run(
         base = float(initial)
     elif method.batches:
         batch = cast(int, options.batch_size)  # (the "sgd" method is chosen only with one)
-        base = 1.0 / source.batch_curvature(coords, options.loss, lipschitz, batch)
+        batches = cast("Batches", source)  # (Options.for_source: mini-batches need Batches)
+        base = 1.0 / batches.batch_curvature(coords, options.loss, lipschitz, batch)
     else:
         base = 1.0 / lipschitz
     # (only mini-batches draw random numbers)
@@ -535,7 +536,8 @@ def _result(
         intercept_path = np.asarray(path_b)  # (of a stack: an array already)
     n_updates = n_iter
     if method.batches:
-        n_updates = n_iter * source.updates_per_epoch(cast(int, options.batch_size))
+        batches = cast("Batches", source)  # (Options.for_source: mini-batches need Batches)
+        n_updates = n_iter * batches.updates_per_epoch(cast(int, options.batch_size))
     steps = outcome.steps
     return GDResult(
         coef=coef,
