@@ -41,8 +41,8 @@ def test_the_measure_sees_the_whole_package():
         "_data.arrays"
     ]
     # TYPE_CHECKING imports count in the graph of every import, not in the runtime graph.
-    assert "_protocols.source" in MEASURED["every_import"]["_data.arrays"]
-    assert "_protocols.source" not in MEASURED["graph"]["_data.arrays"]
+    assert "_protocols.source" in MEASURED["every_import"]["_data.dask_source"]
+    assert "_protocols.source" not in MEASURED["graph"]["_data.dask_source"]
     # Imports inside functions count: gdlinreg.onnx imports skl2onnx only in them.
     assert "skl2onnx" in MEASURED["third_party"]["onnx"]
 

@@ -5,13 +5,15 @@ A Source checks its data, builds their statistics
 (:class:`~gdlinreg._problem.statistics.Moments`) and the
 objective the solver iterates on (the Gram form from the statistics, or the data form that
 passes over X), yields the mini-batches of an SGD epoch, and scores a validation set. The
-solver never asks what kind of source it has; every source answers the same questions
-(:class:`gdlinreg._protocols.source.Source`).
+solver never asks what kind of source it has, only what it can do: every source answers
+:class:`gdlinreg._protocols.source.Source` (the statistics), and each of the narrower
+protocols there it honours whole (:class:`ArraySource` all of them, :class:`MomentsSource`
+none).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from .._kernels.sparse import is_sparse
 from .._problem.data import DataObjective
 from .._problem.gram import GramObjective
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM, moments, prefer_gram
+from .._protocols.source import Rows, Validated, honours
 from ..losses import HalfMSE
 
 if TYPE_CHECKING:
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     from .._problem.coordinates import Coordinates
     from .._problem.statistics import Moments
     from .._protocols.registry import Loss, QuadraticLoss
-    from .._protocols.source import Objective, Source
+    from .._protocols.source import DataForm, Objective, Source
 
     #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
     Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
@@ -93,7 +96,8 @@ def batch_curvature(lipschitz: float, sample: float, batch_size: int) -> float:
 
 class ArraySource:
     """In-memory X (dense or scipy.sparse, used in place), y and sample weights, and an
-    optional validation set."""
+    optional validation set: every protocol of :mod:`gdlinreg._protocols.source` (Source,
+    DataForm, Batches, Rows, Validated)."""
 
     #: One segment per epoch: momentum runs on from one epoch into the next.
     segmented = False
@@ -134,11 +138,11 @@ class ArraySource:
         self.passes += 1
         return stats
 
-    def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
-        if form == "gram":  # (chosen only for a quadratic loss)
-            return GramObjective(stats, self.n_features, coords, _quadratic(loss))
+    def data_objective(
+        self, stats: Moments, coords: Coordinates, loss: Loss, batches: bool
+    ) -> Objective:
         objective = DataObjective(self.X, self.Y, self.p, coords, loss)
-        if form == "batches" and stats.scatter.ndim == 2:
+        if batches and stats.scatter.ndim == 2:
             objective.bound = GramObjective(stats, self.n_features, coords, HalfMSE())
         return objective
 
@@ -184,9 +188,10 @@ class ArraySource:
 
 class MomentsSource:
     """The statistics of every batch ``partial_fit`` has seen, merged: the Gram form only,
-    with no rows left to read."""
-
-    segmented = False
+    with no rows left to read. It honours :class:`~gdlinreg._protocols.source.Source` and
+    no more: no data form, no mini-batches (``partial_fit`` on a loss without a Gram form
+    runs an SGD epoch on the batch's own source instead), no refinement on the rows, no
+    validation set (``partial_fit`` refuses early stopping)."""
 
     def __init__(self, stats: Moments, source: Source) -> None:
         self.stats = stats
@@ -197,37 +202,8 @@ class MomentsSource:
     def prefer_gram(self) -> bool:
         return True
 
-    # The Gram form has no batches: partial_fit on a loss without one runs an SGD epoch on
-    # the batch's own source instead.
-    def default_batch(self) -> int:  # pragma: no cover
-        return int(self.n_samples)
-
-    def batch_curvature(
-        self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
-    ) -> float:  # pragma: no cover
-        raise NotImplementedError
-
-    def epoch(
-        self, rng: np.random.Generator, batch_size: int, shuffle: bool
-    ) -> Iterator[tuple[int, Iterator[Batch]]]:  # pragma: no cover
-        raise NotImplementedError
-
-    def updates_per_epoch(self, batch_size: int) -> int:  # pragma: no cover
-        raise NotImplementedError
-
     def statistics(self, full: bool, minibatch: bool = False) -> Moments:
-        return self.stats
-
-    def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
-        return GramObjective(stats, self.n_features, coords, _quadratic(loss))
-
-    def rows(self) -> ArrayData | None:
-        return None
-
-    def validation_objective(
-        self, coords: Coordinates, gram: bool, loss: QuadraticLoss
-    ) -> tuple[Objective, Moments] | None:
-        return None
+        return self.stats  # (full: they are all there is)
 
 
 def accumulate(source: Source, previous: Moments | None) -> MomentsSource:
@@ -239,12 +215,33 @@ def accumulate(source: Source, previous: Moments | None) -> MomentsSource:
     return MomentsSource(merged, source)
 
 
+def form_objective(
+    source: Source, stats: Moments, coords: Coordinates, loss: Loss, form: str
+) -> Objective:
+    """The objective ``form`` of ``source``: "gram" from the statistics, whatever the source
+    (chosen only for a quadratic loss); "data", or "batches" for the full objective of a
+    mini-batch run, from the source's rows (:class:`~gdlinreg._protocols.source.DataForm`)."""
+    if form == "gram":
+        return GramObjective(stats, source.n_features, coords, _quadratic(loss))
+    # (Options.for_source chooses the data form only for a source that has one)
+    rows = cast("DataForm", source)
+    return rows.data_objective(stats, coords, loss, batches=form == "batches")
+
+
+def refinement_rows(source: Source) -> ArrayData | None:
+    """The rows iterative refinement reads: None for a source with none to read (the merged
+    statistics of ``partial_fit``, Dask's chunks, which it would gather) or sparse X."""
+    return cast("Rows", source).rows() if honours(source, Rows) else None
+
+
 def validation_score(
     source: Source, coords: Coordinates, gram: bool
 ) -> Callable[[FloatArray], FloatArray] | None:
     """R^2 on the source's validation set (pooled over targets), vectorised over stacked
-    iterates (on the Gram form; iterate by iterate on the data form)."""
-    found = source.validation_objective(coords, gram, HalfMSE())
+    iterates (on the Gram form; iterate by iterate on the data form); None without one."""
+    if not honours(source, Validated):
+        return None
+    found = cast("Validated", source).validation_objective(coords, gram, HalfMSE())
     if found is None:
         return None
     objective, stats = found

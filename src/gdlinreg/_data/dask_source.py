@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from dask.delayed import Delayed
     from numpy.typing import ArrayLike
 
-    from .._kernels.types import ArrayData, Batch, FloatArray, Value
+    from .._kernels.types import Batch, FloatArray, Value
     from .._problem.coordinates import Coordinates
     from .._problem.statistics import Moments
     from .._protocols.registry import Loss, QuadraticLoss
@@ -49,6 +49,9 @@ class DaskSource:
     epochs, which fetch the chunks one (on a distributed client, two) at a time, in an order
     drawn from ``rng``, each shuffled by the same ``rng``; batches do not straddle chunks and
     momentum restarts at every chunk.
+
+    It honours :class:`~gdlinreg._protocols.source.Source`, ``DataForm``, ``Batches`` and
+    ``Validated``; not ``Rows``: iterative refinement would gather X.
     """
 
     #: Epochs come in row chunks: momentum restarts at each, and their means are pooled.
@@ -133,11 +136,11 @@ class DaskSource:
         )
         return stats
 
-    def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
+    def data_objective(
+        self, stats: Moments, coords: Coordinates, loss: Loss, batches: bool
+    ) -> Objective:
         d = self.n_features
-        if form == "gram":
-            return GramObjective(stats, d, coords, _quadratic(loss))
-        if form == "batches" and stats.scatter.ndim == 2:
+        if batches and stats.scatter.ndim == 2:
             # Curvature and the starting objective from the moments, without another pass.
             if loss.is_quadratic:
                 return GramObjective(stats, d, coords, _quadratic(loss))
@@ -175,9 +178,6 @@ class DaskSource:
 
     def updates_per_epoch(self, batch_size: int) -> int:
         return sum(-(-m // batch_size) for m in self.sizes)
-
-    def rows(self) -> ArrayData | None:
-        return None  # (refinement would gather X)
 
     def validation_objective(
         self, coords: Coordinates, gram: bool, loss: QuadraticLoss

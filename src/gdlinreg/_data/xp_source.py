@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import check_range, check_sample_weight, check_statistics, moments_in_range
-from .._problem.gram import GramObjective
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM, Moments, counted
 from .arrays import ArraySource
 
@@ -41,8 +40,8 @@ if TYPE_CHECKING:
 
     from .._kernels.types import ArrayData, Batch, FloatArray
     from .._problem.coordinates import Coordinates
-    from .._protocols.registry import Loss, QuadraticLoss
-    from .._protocols.source import Objective, Source
+    from .._protocols.registry import Loss
+    from .._protocols.source import Batches, Objective
 
 # A block of rows, converted to the accumulation dtype, holds at most this many values
 # (64 MB in float64): large enough for matrix-multiply speed, small next to device memory.
@@ -163,7 +162,7 @@ def _weighted_sum(xp: Any, block: Any, s: Any | None) -> Any:
     return xp.matmul(s[None, :], block)[0, :]
 
 
-def xp_source(X: Any, y: Any, sample_weight: Any | None, space: Namespace) -> Source:
+def xp_source(X: Any, y: Any, sample_weight: Any | None, space: Namespace) -> Batches:
     """The source of Array API input: :class:`~.arrays.ArraySource` on zero-copy NumPy views
     when the arrays are in host memory (DLPack's CPU device: PyTorch CPU tensors,
     array-api-strict's devices, NumPy-backed), where NumPy's blocked, threaded moments run
@@ -186,7 +185,11 @@ def _scalar(a: Any) -> bool:
 class XpSource:
     """X, y (and sample weights) of an Array API namespace: the Gram statistics on their
     device, everything else through a host copy (:class:`~.arrays.ArraySource`), made on
-    first need. The estimator has validated shapes and dtypes (X float32 or float64)."""
+    first need. The estimator has validated shapes and dtypes (X float32 or float64).
+
+    It honours :class:`~gdlinreg._protocols.source.Source`, ``DataForm``, ``Batches`` and
+    ``Rows``; not ``Validated``: early stopping runs on host copies (the estimator splits
+    there, and hands those to an :class:`~.arrays.ArraySource`)."""
 
     segmented = False
 
@@ -246,11 +249,10 @@ class XpSource:
             check_range(name, low, high, heaviest)
         check_statistics(stats)
 
-    def objective(self, stats: Moments, coords: Coordinates, loss: Loss, form: str) -> Objective:
-        if form == "gram":  # (chosen only for a quadratic loss)
-            quadratic: QuadraticLoss = loss  # type: ignore[assignment]
-            return GramObjective(stats, self.n_features, coords, quadratic)
-        return self.host().objective(stats, coords, loss, form)
+    def data_objective(
+        self, stats: Moments, coords: Coordinates, loss: Loss, batches: bool
+    ) -> Objective:
+        return self.host().data_objective(stats, coords, loss, batches)
 
     def batch_curvature(
         self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
@@ -272,11 +274,6 @@ class XpSource:
             Y = np.asarray(self.space.to_host(self.Y), dtype=np.float64)
             self._host_y = Y.reshape(self.n_samples, self.n_targets)
         return _HostRows(self.X, self.space), self._host_y, self.weights / self.weights.sum()
-
-    def validation_objective(
-        self, coords: Coordinates, gram: bool, loss: QuadraticLoss
-    ) -> tuple[Objective, Moments] | None:
-        return None  # (early stopping runs on host copies: the estimator splits there)
 
 
 class _HostRows:

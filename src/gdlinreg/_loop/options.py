@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from .._protocols.source import Batches, DataForm, honours
 from ..losses import get_loss
 from ..penalties import get_constraint, get_penalty
 from ..schedules import get_schedule
@@ -151,7 +152,11 @@ class Options:
         """These options with the method and the objective form settled for ``source``:
         "newton" gives way to "agd" beyond :data:`NEWTON_MAX_PARAMS` parameters (its p x p
         Hessian would cost more than it saves); the Gram form (statistics) or the data form
-        (passes over the rows) as ``precompute`` says, "auto" asking the source's cost model."""
+        (passes over the rows) as ``precompute`` says, "auto" asking the source's cost model.
+
+        Here, once, the source is held to what the choice needs: mini-batches a source of
+        :class:`~gdlinreg._protocols.source.Batches`, the data form one of ``DataForm`` (the
+        merged statistics of ``partial_fit`` have neither; it asks for neither)."""
         method = self.method
         n_params = source.n_features + int(self.fit_intercept and not self.loss.is_quadratic)
         if method == "newton" and n_params > NEWTON_MAX_PARAMS:
@@ -162,6 +167,16 @@ class Options:
                 raise ValueError("precompute=True needs a quadratic loss (half_mse or mse).")
             gram = self.loss.is_quadratic and (
                 source.prefer_gram() if self.precompute == "auto" else bool(self.precompute)
+            )
+        elif not honours(source, Batches):
+            raise ValueError(
+                f"batch_size={self.batch_size}: mini-batches read the rows, and this fit has "
+                "only their statistics; use batch_size=None."
+            )
+        if not gram and not honours(source, DataForm):
+            raise ValueError(
+                f"precompute={self.precompute!r}: the data form reads the rows, and this fit "
+                "has only their statistics; use precompute=True with a squared loss."
             )
         return replace(self, method=method, gram=gram)
 

@@ -11,6 +11,7 @@ from .problem import Problem
 
 if TYPE_CHECKING:
     from .._kernels.types import Blocks, Value
+    from .._protocols.source import Batches
     from .run import Run
 
 
@@ -22,7 +23,8 @@ def sgd_iterates(run: Run) -> Blocks:
     The value reported for an epoch is the mean of its batch objectives (as scikit-learn's
     MLP reports), not a separate pass over the data.
     """
-    source, options, coords, schedule = run.source, run.options, run.coords, run.schedule
+    options, coords, schedule = run.options, run.coords, run.schedule
+    source = cast("Batches", run.source)  # (Options.for_source: mini-batches need Batches)
     n, theta, t = source.n_samples, run.theta, run.t0
     momentum, nesterov = options.momentum, options.nesterov
     velocity = np.zeros_like(theta)

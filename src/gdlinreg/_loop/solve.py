@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .._data.arrays import validation_score
+from .._data.arrays import form_objective, validation_score
 from .._problem.coordinates import coordinates, initial_point, to_sklearn_shapes
 from ..schedules import Constant, get_schedule
 from .cg import ritz_top
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .._kernels.types import FloatArray
     from .._problem.coordinates import Coordinates, Start
     from .._problem.statistics import Moments
-    from .._protocols.source import Source
+    from .._protocols.source import Batches, Source
     from .driver import Callback, Outcome
     from .options import Options
     from .run import Method
@@ -64,7 +64,7 @@ def solve(
         stats, d, standard, options.fit_intercept, loss.is_quadratic, ridge
     )
     form = "gram" if gram else "batches" if method.batches else "data"
-    objective = source.objective(stats, coords, loss, form)
+    objective = form_objective(source, stats, coords, loss, form)
     problem = Problem(objective, coords, options.penalty, options.constraint)
     check_scale = getattr(loss, "check_scale", None)  # (optional: a loss's own parameters)
     if check_scale is not None:
@@ -120,7 +120,8 @@ def _prepare_run(
         base = float(initial)
     elif method.batches:
         batch = cast(int, options.batch_size)  # (the "sgd" method is chosen only with one)
-        base = 1.0 / source.batch_curvature(coords, options.loss, lipschitz, batch)
+        batches = cast("Batches", source)  # (Options.for_source: mini-batches need Batches)
+        base = 1.0 / batches.batch_curvature(coords, options.loss, lipschitz, batch)
     else:
         base = 1.0 / lipschitz
     # (only mini-batches draw random numbers)
@@ -183,7 +184,8 @@ def _result(
         intercept_path = np.asarray(path_b)  # (of a stack: an array already)
     n_updates = n_iter
     if method.batches:
-        n_updates = n_iter * source.updates_per_epoch(cast(int, options.batch_size))
+        batches = cast("Batches", source)  # (Options.for_source: mini-batches need Batches)
+        n_updates = n_iter * batches.updates_per_epoch(cast(int, options.batch_size))
     steps = outcome.steps
     return GDResult(
         coef=coef,

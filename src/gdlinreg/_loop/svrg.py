@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .._kernels.types import Batch, Blocks, FloatArray, Matrix
     from .._problem.coordinates import Coordinates
     from .._protocols.registry import Loss
+    from .._protocols.source import Batches
     from .problem import Problem
     from .run import Run
 
@@ -99,7 +100,8 @@ def svrg(run: Run) -> Blocks:
     """The :data:`~gdlinreg._loop.methods.METHODS` entry: the epochs of ``run.source`` as
     batch problems, and the step of each batch size (``learning_rate="auto"``) or the number
     given (which is then never halved: a step too large diverges, as with "gd")."""
-    source, o, coords = run.source, run.options, run.coords
+    o, coords = run.options, run.coords
+    source = cast("Batches", run.source)  # (Options.for_source: mini-batches need Batches)
     rng = cast("np.random.Generator", run.rng)  # (drawn for every mini-batch method)
     batch_size = cast(int, o.batch_size)  # (chosen only with one)
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 
 import numpy as np
 
+from .._data.arrays import refinement_rows
 from .driver import stop_proposal
 from .messages import count
 from .polish import Polish, confirm
@@ -124,7 +125,7 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> tuple[Outcome, 
         reason = _exact(outcome, verdict)
     if reason not in ("tol", "stalled") or not _refinable(verdict):
         return replace(outcome, reason=reason), 0
-    rows = run.source.rows()
+    rows = refinement_rows(run.source)
     gram = cast("GramObjective", problem.objective)  # (refinable: the Gram form's A)
     start = outcome.last if outcome.last is not None else run.theta
     findings = None if rows is None else refine(*rows, run.coords, start, gram.A, gram.spectrum)

@@ -1,13 +1,26 @@
 """What the loop asks of the data: an objective form, and a source of data.
 
 Implemented by the Gram and data forms (:mod:`gdlinreg._problem`) and by the sources
-(:mod:`gdlinreg._data`): in memory, Dask, Array API.
+(:mod:`gdlinreg._data`): in memory, Dask, Array API. A source honours :class:`Source` (the
+statistics) and, by what it can do, some of :class:`DataForm`, :class:`Batches`,
+:class:`Rows` and :class:`Validated`, each whole: no stubs. The code that needs one checks
+for it where the choice is made (:meth:`gdlinreg._loop.options.Options.for_source`,
+:func:`honours`):
+
+==============  ======  ========  =======  ====  =========
+source          Source  DataForm  Batches  Rows  Validated
+==============  ======  ========  =======  ====  =========
+ArraySource     yes     yes       yes      yes   yes
+DaskSource      yes     yes       yes            yes
+XpSource        yes     yes       yes      yes
+MomentsSource   yes
+==============  ======  ========  =======  ====  =========
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -36,11 +49,15 @@ class Objective(Protocol):
     def lipschitz(self, rtol: float = ...) -> float: ...
 
 
+@runtime_checkable
 class Source(Protocol):
-    """Where the numbers of a fit come from (:mod:`._data.arrays`, :mod:`._data.dask_source`).
+    """What every source of a fit answers (:mod:`._data.arrays`, :mod:`._data.dask_source`,
+    :mod:`._data.xp_source`): the data's shape and dtype, the passes over them so far, and
+    their statistics, from which the Gram form is built (``_data.arrays.form_objective``).
+    ``MomentsSource`` (the statistics ``partial_fit`` has merged) answers this and no more.
 
-    ``segmented``: an epoch's batches come in segments (Dask's row chunks), momentum
-    restarting at each. ``passes`` counts the passes over the data so far.
+    What a source can do beyond, it declares by the narrower protocols below, each honoured
+    whole: :class:`DataForm`, :class:`Batches`, :class:`Rows`, :class:`Validated`.
     """
 
     n_samples: int
@@ -49,17 +66,34 @@ class Source(Protocol):
     one_target: bool
     dtype: np.dtype[Any]
     passes: int
-    segmented: bool
 
     def prefer_gram(self) -> bool: ...
 
-    def default_batch(self) -> int: ...
-
     def statistics(self, full: bool, minibatch: bool = ...) -> Moments: ...
 
-    def objective(
-        self, stats: Moments, coords: Coordinates, loss: Loss, form: str
+
+@runtime_checkable
+class DataForm(Source, Protocol):
+    """A source whose rows can be read at every step: the data form of the objective (any
+    loss), for ``precompute=False``, the Huber loss, and the full objective of mini-batch
+    runs (``batches``)."""
+
+    def data_objective(
+        self, stats: Moments, coords: Coordinates, loss: Loss, batches: bool
     ) -> Objective: ...
+
+
+@runtime_checkable
+class Batches(DataForm, Protocol):
+    """A source that yields mini-batches: the epochs of "sgd" and "svrg".
+
+    ``segmented``: an epoch's batches come in segments (Dask's row chunks), momentum
+    restarting at each.
+    """
+
+    segmented: bool
+
+    def default_batch(self) -> int: ...
 
     def batch_curvature(
         self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
@@ -71,8 +105,35 @@ class Source(Protocol):
 
     def updates_per_epoch(self, batch_size: int) -> int: ...
 
+
+@runtime_checkable
+class Rows(Source, Protocol):
+    """A source whose rows iterative refinement can read (:mod:`.._loop.refine`): in memory,
+    or read from a device in blocks. ``rows()`` is None where they are sparse."""
+
     def rows(self) -> ArrayData | None: ...
+
+
+@runtime_checkable
+class Validated(Source, Protocol):
+    """A source that can carry a validation set: its objective and moments, for early
+    stopping (None when this fit has none)."""
 
     def validation_objective(
         self, coords: Coordinates, gram: bool, loss: QuadraticLoss
     ) -> tuple[Objective, Moments] | None: ...
+
+
+#: What :func:`honours` has found, by (class, protocol).
+_HONOURED: dict[tuple[type, type], bool] = {}
+
+
+def honours(source: Source, protocol: type) -> bool:
+    """``isinstance(source, protocol)`` for the protocols above, remembered by class (a
+    source's class honours one or not; the structural check costs some 10-20 us a call on
+    Python 3.11, a few percent of a small fit)."""
+    key = (type(source), protocol)
+    found = _HONOURED.get(key)
+    if found is None:
+        found = _HONOURED[key] = isinstance(source, protocol)
+    return found

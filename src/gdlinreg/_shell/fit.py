@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .._loop.solve import Callbacks
     from .._problem.coordinates import Start
     from .._problem.statistics import Moments
-    from .._protocols.source import Source
+    from .._protocols.source import Batches, Source
 
     #: ``(X_val, y_val, sample_weight_val)``, in memory or Dask.
     Validation = tuple[Any, ...]
@@ -73,7 +73,7 @@ def fit_model(
     if namespace is not None:
         from .._data.xp_source import xp_source
 
-        source: Source = xp_source(X, y, sample_weight, namespace)
+        source: Batches = xp_source(X, y, sample_weight, namespace)
     else:
         source = _source(X, y, sample_weight, validation)
     check_start(start, source.n_features, source.n_targets, source.one_target)
@@ -88,16 +88,15 @@ def fit_model(
             params = {**params, "batch_size": batch, "solver": "gd", "max_iter": 1, "tol": None}
             tested = False
     options = Options.from_params(params)
-    if gram:
-        source = accumulate(source, memory)
-    result, stats = solve(source, options, start, callbacks)
+    solved: Source = accumulate(source, memory) if gram else source
+    result, stats = solve(solved, options, start, callbacks)
     # One SGD epoch leaves the statistics of earlier batches as they were.
     return Fitted(result, memory if partial and not gram else stats, tested)
 
 
 def _source(
     X: Matrix, y: object, sample_weight: ArrayLike | None, validation: Validation | HoldOut | None
-) -> Source:
+) -> Batches:
     arrays = validation[:2] if isinstance(validation, tuple) else ()
     if is_dask(X, y, sample_weight, *arrays):
         from .._data.dask_source import DaskSource
