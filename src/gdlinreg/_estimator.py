@@ -138,35 +138,19 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     max_iter : int, default=1000
         The most iterations: steps for full batches, epochs for mini-batches.
     tol : float or None, default=1e-10
-        Stop when the step :math:`\\nabla_j J / H_{jj}` (each coordinate's gradient over its
-        curvature, the diagonal of the Hessian; with a penalty, the proximal gradient step),
-        expressed in the units of y (each coefficient times its column's standard
-        deviation), is below ``tol`` times the largest such coefficient, and the intercept it
-        implies moves by less than ``tol`` times the larger of the intercept and that
-        coefficient. The intercept test matters when features have large offsets: the
-        intercept :math:`\\bar y - \\bar x^\\top w` then amplifies small coefficient errors.
-        Both tests allow their rounding floor (a few machine epsilons of the size of the
-        prediction's terms, amplified for the intercept by
-        :math:`|\\bar x| / \\mathrm{std}(x)`), so every ``tol >= 0`` is attainable and
-        ``tol=0`` means "to rounding". The distance to the solution can be up to the condition
-        number times the tested step: the default reaches 1e-6 relative accuracy up to
-        condition numbers (of the standardised Gram matrix) of about 1e4; use ``tol=1e-15``
-        with a larger ``max_iter`` beyond. On the Gram form (squared losses, the default),
-        where a step costs :math:`O(d^2)`, the fit goes on past ``tol`` while the gradient
-        still shrinks, to the accuracy of the statistics: ``tol`` decides the verdict,
-        rounding the answer. ``"svrg"`` computes the full gradient at every snapshot (each
-        epoch) anyway, and tests the criterion above there, on the full objective. With
-        ``"sgd"``, scikit-learn's SGD rule (the
-        epoch loss has not fallen by more than ``tol`` for ``n_iter_no_change`` epochs) only
-        proposes a stop: there the criterion above is evaluated on the full objective (one
-        pass over the data); if it holds the fit has converged ("tol"); if not, the epochs go
-        on while the step it measures keeps shrinking, and end "stalled" (the noise floor of
-        the step) with a ``ConvergenceWarning`` once it does not (with early stopping, the
-        validation score is the mini-batch stop instead). ``None`` runs
-        ``max_iter`` iterations unless the fit is *exact*: the method can make no further
-        progress and the ``tol=0`` criterion holds (the step is within the rounding floor of
-        the coefficients and intercept); it then stops with ``stop_reason_="tol"``. A method
-        that can make no progress short of that is "stalled", with a warning.
+        One criterion for every solver: the fit has converged when the step
+        :math:`\\nabla_j J / H_{jj}` (each coordinate's gradient over its curvature; with a
+        penalty, the proximal gradient step), in units of y (coefficient times the column's
+        standard deviation), is below ``tol`` times the largest such coefficient, and the
+        intercept it implies moves by less than ``tol`` times the larger of the intercept and
+        that coefficient; both allow their rounding floor, so ``tol=0`` means "to rounding".
+        The distance to the solution is at most about the condition number times that step
+        (the default gives 1e-6 up to condition numbers of about 1e4; beyond, ``tol=1e-15``).
+        Full-batch solvers test it at every step ("cg" on the Gram form then goes on to the
+        accuracy of the statistics), "svrg" at every snapshot, "sgd" where scikit-learn's
+        epoch rule proposes a stop (else "stalled", warned). ``None`` runs ``max_iter``
+        iterations unless the fit is exact (no progress left and the ``tol=0`` criterion
+        holds). The user guide's "When to stop: ``tol``" has the details.
     fit_intercept : bool, default=True
         Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
     solver : {"auto", "gd", "cg", "agd", "svrg"}, default="auto"
