@@ -67,24 +67,9 @@ def minibatch_curvature(
     from diverging at the full-batch step."""
     X, _, p = data
     n = X.shape[0]
-    # The user's coordinates (offset 0, scale 1) need no arithmetic; a constant column
-    # (scale inf) has no coordinate and adds nothing.
-    plain = not coords.offset.any() and bool(np.all(coords.scale == 1.0))
-    inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
     largest = 0.0
     for start in range(0, n, block_rows):
-        block = X[start : start + block_rows]
-        if is_sparse(block):
-            rows = np.asarray(block.multiply(block) @ (inv * inv), dtype=np.float64).ravel()
-            if not plain:  # |z|^2 expanded, never densifying; rounding only loosens a bound
-                shift = coords.offset * inv * inv
-                rows = np.maximum(rows - 2 * (block @ shift) + coords.offset @ shift, 0.0)
-        else:
-            block = block.astype(np.float64, copy=False)
-            if not plain:
-                block = (block - coords.offset) * inv
-            rows = np.einsum("ij,ij->i", block, block)
-        rows = rows + float(coords.augment)
+        rows = coords.squared_norms(X[start : start + block_rows])
         largest = max(largest, float(np.max(p[start : start + block_rows] * n * rows)))
     return batch_curvature(lipschitz, loss.curvature * largest, batch_size)
 

@@ -151,16 +151,15 @@ class DaskSource:
         self, coords: Coordinates, loss: Loss, lipschitz: float, batch_size: int
     ) -> float:
         largest = float(self.largest[int(coords.augment)])
-        if coords.offset.any() or not np.all(coords.scale == 1.0):
+        if not coords.plain:
             # The solver's coordinates (centred, standardised): one more reduction.
-            inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
             w = (
                 da.ones(self.n_samples, chunks=(self.sizes,))
                 if self.weights is None
                 else self.weights
             )
-            z = (self.X.astype(np.float64) - coords.offset) * inv
-            norms = da.sum(da.square(z), axis=1) + float(coords.augment)
+            # (row chunks of all the columns: as_arrays)
+            norms = da.map_blocks(coords.squared_norms, self.X, drop_axis=1, dtype=np.float64)
             largest = float(da.max(w * norms).compute()) * (self.n_samples / self.weight_sum)
             self.passes += 1
         return batch_curvature(lipschitz, loss.curvature * largest, batch_size)

@@ -115,22 +115,24 @@ def _pass(
     """``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV), (ZV)'PZ)`` at ``theta``, in one blocked pass
     over X.
 
-    Each block is centred (shifted by the solver's offsets) before it is multiplied: with large
-    offsets, ``X v - offset @ v`` would cancel away the small values that matter here.
+    Each block is centred (shifted by the solver's offsets, :meth:`Coordinates.centre`) before
+    it is multiplied: with large offsets, ``X v - offset @ v`` would cancel away the small
+    values that matter here. (A squared loss: the intercept is never a coordinate.)
     """
     n, d = X.shape
     k, m = theta.shape[1], V.shape[1]
     extended = n * d <= _EXTENDED_VALUES
-    finite = np.isfinite(coords.scale)
-    inv = np.where(finite, 1.0 / np.where(finite, coords.scale, 1.0), 0.0)[:, None]
+    # X's own weights of theta and V: (X - offset) @ maps is Z [theta, V]; no shift. (By the
+    # reciprocal of the scale, not a division: at the edge of float64, where refinement works,
+    # its verdict can turn on the last bit.)
+    inv = coords.inverse_scale
     maps = np.hstack([theta[:d] * inv, V[:d] * inv])
     rows = max(256, _BLOCK_BYTES // (8 * d))
     buf = np.empty((min(rows, n), d))
     mse, grad = 0.0, np.zeros((d, k))
     a, Q, G = np.zeros((m, k)), np.zeros((m, m)), np.zeros((m, d))
     for start in range(0, n, rows):
-        block = buf[: min(rows, n - start)]
-        np.subtract(X[start : start + rows], coords.offset, out=block)
+        block = coords.centre(X[start : start + rows], out=buf[: min(rows, n - start)])
         if extended:
             r, block_grad = _extended_gradient(
                 X[start : start + rows],
@@ -171,7 +173,7 @@ def _extended_gradient(
     digits that float64 arithmetic cannot see.
     """
     L = np.longdouble
-    block = np.asarray(X, dtype=L) - coords.offset.astype(L)
+    block = coords.centre(np.asarray(X, dtype=L))  # (offset exact in long double)
     r = block @ coef.astype(L) - (np.asarray(Y, dtype=L) - coords.y_offset.astype(L))
     grad = block.T @ (r * p.astype(L)[:, None])
     return r.astype(np.float64), grad.astype(np.float64)

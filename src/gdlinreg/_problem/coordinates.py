@@ -8,20 +8,28 @@ engineered methods); :class:`Start` is where a fit starts, :func:`check_start` a
 :func:`initial_point` turn ``coef_init``/``intercept_init`` into the
 solver's shapes and :func:`to_sklearn_shapes` turns the result back into scikit-learn's.
 :meth:`Coordinates.dot` and :meth:`Coordinates.tdot` are ``Z v`` and ``Z' r`` for a block of
-rows of X without forming Z, which every data-form pass uses.
+rows of X without forming Z (a pass over many blocks uses their two halves,
+:meth:`Coordinates.dot_terms` once before and :meth:`Coordinates.tdot_from` once after), and
+:meth:`Coordinates.rows` is the explicit ``Z_b`` where a dense block is needed: every data-form
+pass (the data form's objective and Newton system, svrg's batches, the curvature of single
+rows, iterative refinement) goes through them, so the map and its chain rule are written here
+only.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._kernels.sparse import is_sparse
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, DTypeLike
 
-    from .._kernels.types import FloatArray
+    from .._kernels.types import FloatArray, Matrix
     from .statistics import Moments
 
 
@@ -41,6 +49,11 @@ class Coordinates:
     @property
     def n_params(self) -> int:
         return int(self.offset.shape[0]) + int(self.augment)
+
+    @property
+    def plain(self) -> bool:
+        """The user's own coordinates (offset 0, scale 1): ``z = x``, no arithmetic."""
+        return not self.offset.any() and bool(np.all(self.scale == 1.0))
 
     def to_user(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Return ``(coef (..., d, k), intercept (..., k))`` for ``theta`` (..., p, k)."""
@@ -75,6 +88,92 @@ class Coordinates:
             b = intercept - self.y_offset + self.offset @ coef
             theta = np.vstack([theta, b[None, :]])
         return theta
+
+    # The design map ``Z = [(X - offset) / scale | 1]`` (the ones only when ``augment``), for a
+    # block of rows ``X_b`` (dense of any float dtype, or scipy.sparse) and ``theta`` or ``r``
+    # of shape (p, k) or (n_b, k). offset and scale are float64, so the products are too,
+    # whatever X's float type. A constant column (scale inf) is a column of zeros of Z.
+
+    def dot_terms(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``(w, shift)`` with ``Z theta = X w - shift`` for every block of rows: the weights
+        ``w = theta[:d] / scale`` of X's own columns (0 for a constant column, and wherever
+        the quotient is not finite) and one shift per column of theta,
+        ``offset @ w - theta[d]`` (no ``theta[d]`` unless ``augment``)."""
+        d = self.offset.shape[0]
+        w = theta[:d] / self.scale[:, None]
+        # (a finite sum of squares has finite terms: one BLAS call, cheaper than a mask)
+        if not math.isfinite(np.vdot(w, w)):
+            w = np.where(np.isfinite(w), w, 0.0)
+        shift: FloatArray = self.offset @ w
+        return w, shift - theta[d] if self.augment else shift
+
+    @property
+    def inverse_scale(self) -> FloatArray:
+        """``1 / scale`` as a column (d, 1), 0 for a constant column (scale inf)."""
+        finite = np.isfinite(self.scale)
+        inv: FloatArray = np.where(finite, 1.0 / np.where(finite, self.scale, 1.0), 0.0)
+        return inv[:, None]
+
+    def unscale(self, g: FloatArray) -> FloatArray:
+        """Sums over X's columns (d, k), of centred rows, as sums over Z's: ``g / scale``, the
+        chain rule's scale part (0 for a constant column)."""
+        out: FloatArray = g / self.scale[:, None]
+        return out
+
+    def tdot_from(self, xr: FloatArray, total: FloatArray) -> FloatArray:
+        """``Z' r`` (p, k) from ``X' r`` (d, k) and ``sum(r)`` (k,), summed over any blocks:
+        ``(X' r - offset sum(r)) / scale``, and the intercept's row ``sum(r)`` when
+        ``augment``."""
+        grad = self.unscale(xr - np.outer(self.offset, total))
+        return np.vstack([grad, total[None, :]]) if self.augment else grad
+
+    def dot(self, block: Matrix, theta: FloatArray) -> FloatArray:
+        """``Z_b theta`` (n_b, k), computed as ``X_b w - shift`` (:meth:`dot_terms`): Z is
+        never formed."""
+        w, shift = self.dot_terms(theta)
+        out: FloatArray = block @ w - shift
+        return out
+
+    def tdot(self, block: Matrix, r: FloatArray) -> FloatArray:
+        """``Z_b' r`` (p, k), computed as :meth:`tdot_from` of ``X_b' r`` and ``sum(r)``."""
+        return self.tdot_from(block.T @ r, r.sum(axis=0))
+
+    def centre(self, block: Matrix, out: FloatArray | None = None) -> FloatArray:
+        """``X_b - offset``, dense, in float64 (or the block's wider float type), into ``out``
+        if given: the rows centred before they are multiplied, where ``X_b w - offset @ w``
+        would cancel away small values under large offsets."""
+        dense = block.toarray() if is_sparse(block) else block
+        centred: FloatArray = np.subtract(dense, self.offset, out=out)
+        return centred
+
+    def rows(self, block: Matrix, intercept: bool = True) -> FloatArray:
+        """The explicit ``Z_b`` (n_b, p), dense float64 (without the intercept's column of ones
+        unless ``intercept``): for the few parameters of a dense block's products (Newton's
+        Hessians) and the curvature of single rows."""
+        z = self.centre(block)
+        # (a constant column's infinite scale makes its z exactly zero)
+        if not (self.augment and intercept):
+            return np.divide(z, self.scale, out=z)
+        ones = np.ones((z.shape[0], self.n_params))
+        np.divide(z, self.scale, out=ones[:, : self.offset.shape[0]])
+        return ones
+
+    def squared_norms(self, block: Matrix) -> FloatArray:
+        """``|z_i|^2`` (n_b,) for each row of the block, the intercept's 1 included. Sparse
+        blocks are never densified (``|z|^2`` expanded: rounding only loosens what it bounds);
+        the user's coordinates (offset 0, scale 1) need no arithmetic."""
+        plain = self.plain
+        if is_sparse(block):
+            inv = np.where(np.isfinite(self.scale), 1.0 / self.scale, 0.0)
+            norms = np.asarray(block.multiply(block) @ (inv * inv), dtype=np.float64).ravel()
+            if not plain:
+                shift = self.offset * inv * inv
+                norms = np.maximum(norms - 2 * (block @ shift) + self.offset @ shift, 0.0)
+        else:
+            z = block.astype(np.float64, copy=False) if plain else self.rows(block, False)
+            norms = np.einsum("ij,ij->i", z, z)
+        out: FloatArray = norms + float(self.augment)
+        return out
 
 
 def coordinates(

@@ -72,10 +72,8 @@ class DataObjective:
     ) -> tuple[float, FloatArray]:
         """Accumulate ``sum_block Z_b' f(Z_b theta)`` and the sum of f's second output."""
         self.passes += 1
-        d = self.X.shape[1]
-        w = theta[:d] / self.coords.scale[:, None]
-        w = np.where(np.isfinite(w), w, 0.0)
-        shift = self.coords.offset @ w - (theta[d] if self.coords.augment else 0.0)
+        # Z_b theta = X_b w - shift for every block; Z' r from X' r and sum(r), once at the end.
+        w, shift = self.coords.dot_terms(theta)
 
         def part(span: slice) -> tuple[float, FloatArray, FloatArray]:
             total, g_x, g_1 = 0.0, np.zeros_like(w), np.zeros(theta.shape[1])
@@ -88,11 +86,7 @@ class DataObjective:
 
         totals, g_xs, g_1s = zip(*_threads.run_parts(part, self.parts), strict=True)
         total, g_x, g_1 = sum(totals), np.sum(g_xs, axis=0), np.sum(g_1s, axis=0)
-        scale = np.where(np.isfinite(self.coords.scale), self.coords.scale, np.inf)
-        grad = (g_x - np.outer(self.coords.offset, g_1)) / scale[:, None]
-        if self.coords.augment:
-            grad = np.vstack([grad, g_1[None, :]])
-        return total, grad
+        return total, self.coords.tdot_from(g_x, g_1)
 
     def _blocks(self, span: slice) -> Iterator[tuple[slice, Product, Product]]:
         """``(rows, v -> X_rows v, r -> X_rows' r)`` for row blocks covering ``span``."""
@@ -136,7 +130,7 @@ class DataObjective:
         share is ``A'A`` with ``A = diag(sqrt(p_i l''(r_i))) Z_b`` (a symmetric rank-k
         update, half the work of a general product)."""
         p, k = theta.shape
-        d, coords = self.X.shape[1], self.coords
+        coords = self.coords
         second = self.loss.second_derivative  # type: ignore[attr-defined]
         self.passes += 1
 
@@ -145,11 +139,7 @@ class DataObjective:
             start, stop = span.start or 0, span.stop if span.stop is not None else len(self.Y)
             for a in range(start, stop, self.block_rows):
                 rows = slice(a, min(a + self.block_rows, stop))
-                block = self.X[rows]
-                block = block.toarray() if self.sparse else block
-                z = np.ones((block.shape[0], p))
-                # (a constant column's infinite scale makes its z exactly zero)
-                np.divide(block - coords.offset, coords.scale, out=z[:, :d])
+                z = coords.rows(self.X[rows])
                 r = z @ theta - (self.Y[rows] - coords.y_offset)
                 weights = self.weights[rows]
                 total += self.loss.value(r, weights)
