@@ -640,7 +640,7 @@ def test_weighted_squares_beyond_the_limit_name_sample_weight():
 def test_statistics_that_overflow_although_every_value_is_in_range_are_refused():
     # More than about 1e8 rows of values near 1e150 overflow the sums of squares; a test of
     # that size is out of reach, so the check is given such moments directly.
-    from gdlinreg._checks import confirm_magnitudes
+    from gdlinreg._data.checks import confirm_magnitudes
     from gdlinreg._problem.statistics import Moments
 
     stats = Moments(2e8, np.zeros(D + 1), np.full((D + 1, D + 1), np.inf))

@@ -37,7 +37,7 @@ def test_the_measure_sees_the_whole_package():
     assert {"_kernels.sparse", "_problem.statistics", "_protocols.source"} <= set(sizes)
     assert MEASURED["params"]["_estimator.GDLinearRegressor.__init__"] > budgets.MAX_PARAMS
     # Relative imports resolve from a subpackage too ("..", siblings).
-    assert {"_problem.statistics", "_kernels.sparse", "_checks"} <= MEASURED["graph"][
+    assert {"_problem.statistics", "_kernels.sparse", "_data.checks"} <= MEASURED["graph"][
         "_data.arrays"
     ]
     # TYPE_CHECKING imports count in the graph of every import, not in the runtime graph.

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .._checks import check_arrays, check_statistics, confirm_magnitudes
 from .._kernels.sparse import is_sparse
 from .._problem.data import DataObjective
 from .._problem.gram import GramObjective
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM, moments, prefer_gram
 from .._protocols.source import Rows, Validated, honours
 from ..losses import HalfMSE
+from .checks import check_arrays, check_statistics, confirm_magnitudes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

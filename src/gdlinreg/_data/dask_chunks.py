@@ -19,8 +19,8 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .._checks import _check_magnitudes, check_statistics
 from .._problem.statistics import Moments, moments
+from .checks import _check_magnitudes, check_statistics
 
 if TYPE_CHECKING:
     from dask.delayed import Delayed

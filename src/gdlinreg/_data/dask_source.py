@@ -13,13 +13,13 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .._checks import check_statistics
 from .._kernels.lanczos import lanczos
 from .._problem.data import DataObjective
 from .._problem.gram import GramObjective
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM
 from ..losses import HalfMSE
 from .arrays import batch_curvature, batches
+from .checks import check_statistics
 from .dask_chunks import as_arrays, moments_graph, split_rows, validation_arrays
 
 if TYPE_CHECKING:

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import check_range, check_sample_weight, check_statistics, moments_in_range
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM, Moments, counted
 from .arrays import ArraySource
+from .checks import check_range, check_sample_weight, check_statistics, moments_in_range
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

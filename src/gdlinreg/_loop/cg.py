@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .problem import rounding_slack
+from .._problem.composite import rounding_slack
 
 if TYPE_CHECKING:
     from .._kernels.types import Blocks, FloatArray
-    from .problem import Problem
+    from .._problem.composite import Problem
 
 # On the data form: a fresh gradient at least every this many steps.
 _REFRESH = 25

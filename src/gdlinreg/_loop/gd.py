@@ -19,7 +19,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .._kernels.types import Blocks, FloatArray, Value
-    from .problem import Problem
+    from .._problem.composite import Problem
     from .run import Run
 
 # Iterates per block handed to the driver when their values can wait: the driver tests,

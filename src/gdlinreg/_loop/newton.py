@@ -32,7 +32,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .._kernels.types import Blocks, FloatArray
-    from .problem import Problem
+    from .._problem.composite import Problem
 
 _ARMIJO = 1e-4
 # Levenberg-Marquardt's first c in mu = c min(1, |G| / |G_0|), against a Hessian whose diagonal

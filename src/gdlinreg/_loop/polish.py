@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from .._kernels.types import FloatArray
+    from .._problem.composite import Problem
     from .._problem.gram import GramObjective
     from .driver import ConvergedTest
-    from .problem import Problem
 
 #: Past ``tol``, stop once the squared gradient has not fallen below this share of its best
 #: for ``_PATIENCE`` steps in a row: conjugate gradients then only stir rounding.

@@ -14,11 +14,11 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .._kernels.types import Blocks, FloatArray
+    from .._problem.composite import Problem
     from .._problem.coordinates import Coordinates
     from .._protocols.registry import StepSchedule
     from .._protocols.source import Source
     from .options import Options
-    from .problem import Problem
 
 
 @dataclass

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from .._problem.composite import Problem
 from .._problem.data import DataObjective
-from .problem import Problem
 
 if TYPE_CHECKING:
     from .._kernels.types import Blocks, Value

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from .._data.arrays import form_objective, validation_score
+from .._problem.composite import Problem
 from .._problem.coordinates import coordinates, initial_point, to_sklearn_shapes
 from ..schedules import Constant, get_schedule
 from .cg import ritz_top
@@ -19,7 +20,6 @@ from .conditioning import condition_number
 from .driver import drive
 from .messages import ignored_intercept, stop_message
 from .methods import METHODS
-from .problem import Problem
 from .result import GDResult
 from .run import Run
 from .verdict import decide, iterates, prepare

@@ -43,16 +43,16 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .problem import rounding_slack
+from .._problem.composite import rounding_slack
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from .._kernels.types import Batch, Blocks, FloatArray
+    from .._problem.composite import Problem
     from .._problem.coordinates import Coordinates
     from .._protocols.registry import Loss
     from .._protocols.source import Batches
-    from .problem import Problem
     from .run import Run
 
 # After this many halvings of the step the method gives up ("stalled").

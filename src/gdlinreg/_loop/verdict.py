@@ -38,12 +38,12 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from .._kernels.types import Blocks, FloatArray, Value
+    from .._problem.composite import Problem
     from .._problem.coordinates import Coordinates
     from .._problem.gram import GramObjective
     from .._problem.statistics import Moments
     from .._protocols.registry import Loss
     from .driver import ConvergedTest, Outcome
-    from .problem import Problem
     from .run import Method, Run
 
     #: The ``tol`` test: ``(thetas, steps) -> one bool per stacked iterate``.

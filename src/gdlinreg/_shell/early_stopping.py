@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._checks import check_sample_weight
+from .._data.checks import check_sample_weight
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike

@@ -13,7 +13,7 @@ import numpy as np
 
 import gdlinreg.inference._statistics as _core
 
-from .._checks import check_arrays
+from .._data.checks import check_arrays
 from .._kernels import warnings as _warnings
 from ._result import InferenceResult, from_numbers
 from ._statistics import Fit

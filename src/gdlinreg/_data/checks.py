@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._kernels.sparse import check_sparse, is_sparse
+from .._kernels.sparse import check_sparse, is_sparse
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from ._kernels.types import FloatArray, Matrix
-    from ._problem.statistics import Moments
+    from .._kernels.types import FloatArray, Matrix
+    from .._problem.statistics import Moments
 
 
 def check_arrays(
