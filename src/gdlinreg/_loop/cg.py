@@ -9,7 +9,7 @@ import numpy as np
 from .._problem.composite import rounding_slack
 
 if TYPE_CHECKING:
-    from .._kernels.types import Blocks, FloatArray
+    from .._kernels.types import Blocks, FloatArray, Value
     from .._problem.composite import Problem
 
 # On the data form: a fresh gradient at least every this many steps.
@@ -19,15 +19,13 @@ _REFRESH = 25
 _REFRESH_SHRINK = 1e-12
 
 
-def _dots(a: FloatArray, b: FloatArray) -> FloatArray:
-    """One inner product per target (column). (np.add.reduce is ``.sum``'s reduction without
-    its Python layer: a small Gram-form step makes a handful of these.)"""
-    out: FloatArray = np.add.reduce(a * b, axis=0)
-    return out
-
-
 def cg_iterates(
-    problem: Problem, theta: FloatArray, lanczos: list[tuple[FloatArray, FloatArray]] | None = None
+    problem: Problem,
+    theta: FloatArray,
+    lanczos: list[tuple[FloatArray, FloatArray]] | None = None,
+    block: int = 1,
+    near: float = 0.0,
+    budget: int = 0,
 ) -> Blocks:
     """Conjugate gradients (Polak-Ribiere+), one target per column, for a quadratic
     ``problem`` (squared loss, at most an l2 penalty, no constraint).
@@ -43,49 +41,78 @@ def cg_iterates(
 
     ``lanczos``, if given, receives ``(alpha, beta)`` of each step until the first restart:
     the coefficients of the Lanczos process CG runs implicitly (see :func:`ritz_top`).
+
+    Steps are handed to the driver up to ``block`` at a time: where a step costs microseconds
+    (a small Gram form), so would the driver's test of it alone, and one test of a block costs
+    about a step. Where blocks end changes no result (the driver tests every iterate), only
+    the cost, since a block's steps past the stop are wasted: a block also ends at the first
+    step whose squared gradient falls below ``near`` times the first (``tol**2``: roughly
+    where a standardised problem's ``tol`` test can start to pass), and blocks are single
+    steps from there; no block runs past ``budget`` steps in all (``max_iter``; 0: no limit).
     """
+    # (one inner product per target, np.add.reduce(a * b, axis=0): .sum's reduction without
+    # its Python layer, a few of them a step)
+    dots = np.add.reduce
     value, grad = problem.value_and_gradient(theta)
     recur = problem.objective.reads_data
     slack = rounding_slack(problem, theta, value)
     direction = -grad
-    gg = _dots(grad, grad)
+    gg = dots(grad * grad, axis=0)
     fresh_gg, since_fresh = gg, 0
     zero = np.zeros_like(gg)
     restarted = True
+    near *= float(gg.sum())
+    thetas: list[FloatArray] = []
+    values: list[Value] = []
+    grads: list[FloatArray] = []
+    steps: list[float] = []
+    made = 0
     while True:
         hd = problem.hessian_product(direction)
-        curv = _dots(direction, hd)
+        curv = dots(direction * hd, axis=0)
         # Exact line search along the direction; a column already at its minimum stays put.
         alpha = np.divide(gg, curv, out=zero.copy(), where=curv > 0)
         trial = theta + alpha * direction
         recurred = False
         if recur and since_fresh < _REFRESH:
             new = grad + alpha * hd
-            new_gg = _dots(new, new)
+            new_gg = dots(new * new, axis=0)
             recurred = bool(np.all((new_gg > _REFRESH_SHRINK * fresh_gg) | (fresh_gg == 0)))
         if recurred:
             # A quadratic along the line: the value follows from the same numbers.
-            trial_value = value + float((alpha * _dots(grad, direction)).sum())
+            trial_value = value + float((alpha * dots(grad * direction, axis=0)).sum())
             trial_value += 0.5 * float((alpha * alpha * curv).sum())
             since_fresh += 1
         else:
             trial_value, new = problem.value_and_gradient(trial)
-            new_gg = _dots(new, new)
+            new_gg = dots(new * new, axis=0)
             fresh_gg, since_fresh = new_gg, 0
             if not trial_value <= value + slack:
                 if restarted:
+                    if thetas:
+                        yield np.array(thetas), values, np.array(grads), steps
                     return
                 direction, restarted = -grad, True
                 lanczos = None  # the Lanczos sequence ends at a restart
                 continue
         theta, value, restarted = trial, trial_value, False
         # PR+ restarts by itself when rounding costs the directions their conjugacy.
-        beta = np.divide(_dots(new, new - grad), gg, out=zero.copy(), where=gg > 0)
+        beta = np.divide(dots(new * (new - grad), axis=0), gg, out=zero.copy(), where=gg > 0)
         if lanczos is not None:
             lanczos.append((alpha, np.divide(new_gg, gg, out=zero.copy(), where=gg > 0)))
         direction = np.maximum(beta, 0.0) * direction - new
         grad, gg = new, new_gg
-        yield theta[None], [value], grad[None], [float(alpha.max())]
+        # (np.maximum.reduce: alpha.max() without its Python layer, a microsecond a step)
+        thetas.append(theta)
+        values.append(value)
+        grads.append(grad)
+        steps.append(float(np.maximum.reduce(alpha)))
+        made += 1
+        if gg.sum() < near:  # near the stop: single steps from here
+            block, near = 1, -1.0
+        if len(thetas) >= block or made == budget:
+            yield np.array(thetas), values, np.array(grads), steps
+            thetas, values, grads, steps = [], [], [], []
 
 
 def ritz_top(lanczos: list[tuple[FloatArray, FloatArray]]) -> float:

@@ -10,10 +10,7 @@ its own: :mod:`.gd` (the textbook update), :mod:`.sgd`, :mod:`.cg`, :mod:`.agd`,
 
 from __future__ import annotations
 
-import itertools
-from typing import TYPE_CHECKING, cast
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .agd import agd_iterates
 from .cg import cg_iterates
@@ -24,41 +21,30 @@ from .sgd import sgd_iterates
 from .svrg import svrg
 
 if TYPE_CHECKING:
-    from .._kernels.types import Blocks, FloatArray
+    from .._kernels.types import Blocks
     from .run import Run
 
 # Up to this many parameters a conjugate-gradient step on the Gram form costs microseconds,
 # and so would the driver's test of it alone: the driver tests a few steps at once.
-_MAX_PARAMS_FOR_STACKS = 64
-_CG_STACK = 4
+_MAX_PARAMS_FOR_BLOCKS = 64
+_CG_BLOCK = 8
 
 
 def _cg(run: Run) -> Blocks:
-    blocks = cg_iterates(run.problem, run.theta, run.lanczos)
-    if run.problem.objective.reads_data or run.coords.n_params > _MAX_PARAMS_FOR_STACKS:
-        return blocks
-    return _stacked(blocks, _CG_STACK)
+    small = not run.problem.objective.reads_data and run.coords.n_params <= _MAX_PARAMS_FOR_BLOCKS
+    tol = run.options.tol or 0.0
+    return cg_iterates(
+        run.problem,
+        run.theta,
+        run.lanczos,
+        block=_CG_BLOCK if small else 1,
+        near=tol * tol,
+        budget=run.options.max_iter,
+    )
 
 
 def _newton(run: Run) -> Blocks:
     return newton_iterates(run.problem, run.theta)
-
-
-def _stacked(blocks: Blocks, size: int) -> Blocks:
-    """``blocks`` of one iterate each, joined ``size`` at a time (the last, possibly fewer)."""
-    while True:
-        group = list(itertools.islice(blocks, size))
-        if not group:
-            return
-        thetas, values, grads, steps = zip(*group, strict=True)
-        yield (
-            np.concatenate(thetas),
-            [v for vs in values for v in vs],
-            np.concatenate(cast("tuple[FloatArray, ...]", grads)),
-            [a for ss in steps for a in ss],
-        )
-        if len(group) < size:
-            return
 
 
 #: The methods, by the name ``Options.method`` gives (``solver="gd"`` with a ``batch_size``

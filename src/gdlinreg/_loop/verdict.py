@@ -20,7 +20,7 @@ test it applies and, once the loop is over, decides the reason the result report
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn, cast
 
 import numpy as np
@@ -123,22 +123,24 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> tuple[Outcome, 
         reason = confirm(verdict.polish, reason, outcome.last, problem)
     if reason == "stalled" and run.options.tol is None and not method.batches:
         reason = _exact(outcome, verdict)
+    # (the driver's record is this fit's own: the verdict writes its decision into it)
+    outcome.reason = reason
     if reason not in ("tol", "stalled") or not _refinable(verdict):
-        return replace(outcome, reason=reason), 0
+        return outcome, 0
     rows = refinement_rows(run.source)
     gram = cast("GramObjective", problem.objective)  # (refinable: the Gram form's A)
     start = outcome.last if outcome.last is not None else run.theta
     findings = None if rows is None else refine(*rows, run.coords, start, gram.A, gram.spectrum)
     if findings is None:  # conditioned well enough for the Gram form alone (or no rows)
-        return replace(outcome, reason=reason), 0
+        return outcome, 0
     thetas, mses, done, passes = findings
-    outcome = replace(outcome, reason="tol" if done else "stalled")
+    outcome.reason = "tol" if done else "stalled"
     if thetas:
         factor = 0.5 * run.options.loss.curvature  # (a squared loss: factor * r^2)
         steps = np.stack(thetas)
-        path = steps if outcome.path is None else np.concatenate([outcome.path, steps])
-        losses = outcome.losses + [factor * m for m in mses]
-        outcome = replace(outcome, last=thetas[-1], losses=losses, path=path)
+        outcome.path = steps if outcome.path is None else np.concatenate([outcome.path, steps])
+        outcome.losses.extend(factor * m for m in mses)
+        outcome.last = thetas[-1]
     return outcome, passes
 
 

@@ -39,6 +39,8 @@ class Problem:
         self.weights: FloatArray = inv[:, None]
         self.is_coef = (np.arange(coords.n_params) < coords.offset.size)[:, None]
         self.l2 = 0.0 if penalty is None else penalty.l2
+        # The l2 penalty's Hessian, diagonal in these coordinates (kept: a product per step).
+        self._l2_diagonal = self.l2 * self.weights**2
         self.smooth = (penalty is None or penalty.is_smooth) and constraint is None
         if penalty is None:
             # Without a penalty these are the objective's own: one Python call less per
@@ -85,7 +87,7 @@ class Problem:
 
     def hessian_product(self, v: FloatArray) -> FloatArray:
         out = self.objective.hessian_product(v)
-        return out + self.l2 * self.weights**2 * v if self.l2 else out
+        return out + self._l2_diagonal * v if self.l2 else out
 
     def lipschitz(self, rtol: float = 1e-3) -> float:
         return self.objective.lipschitz(rtol) + self.l2 * float(np.max(self.weights**2))

@@ -68,7 +68,8 @@ class GramObjective:
         return gradient
 
     def hessian_product(self, v: FloatArray) -> FloatArray:
-        return self._hessian @ v
+        product: FloatArray = self._hessian.dot(v)  # (v is (p, k): as gradient's .dot)
+        return product
 
     #: A's eigenvalues, ascending, once :meth:`lipschitz` has computed them (small A only).
     spectrum: FloatArray | None = None
