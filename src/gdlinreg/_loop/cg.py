@@ -61,7 +61,7 @@ def cg_iterates(
     fresh_gg, since_fresh = gg, 0
     zero = np.zeros_like(gg)
     restarted = True
-    near *= float(gg.sum())
+    near *= float(dots(gg))
     thetas: list[FloatArray] = []
     values: list[Value] = []
     grads: list[FloatArray] = []
@@ -108,7 +108,7 @@ def cg_iterates(
         grads.append(grad)
         steps.append(float(np.maximum.reduce(alpha)))
         made += 1
-        if gg.sum() < near:  # near the stop: single steps from here
+        if dots(gg) < near:  # near the stop: single steps from here
             block, near = 1, -1.0
         if len(thetas) >= block or made == budget:
             yield np.array(thetas), values, np.array(grads), steps
