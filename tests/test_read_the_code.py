@@ -44,6 +44,10 @@ MAX_ITER = 1000
 
 
 def section():
+    if not GUIDE.is_file():
+        # The release check runs a copy of tests/ alone against the installed wheel: the
+        # guide's citations are checked on a source checkout (the main suite).
+        pytest.skip("docs/user-guide.md is read from a source checkout")
     text = GUIDE.read_text(encoding="utf-8")
     match = re.search(r"^## Read the code\n(.*?)(?=^## )", text, re.S | re.M)
     assert match, "docs/user-guide.md has no '## Read the code' section"
@@ -67,6 +71,17 @@ def cited_line(fragment):
     return line
 
 
+def update_line():
+    """The update's line: as the guide cites it, or (without the guide) found in gd.py."""
+    if GUIDE.is_file():
+        return cited_line(UPDATE)
+    lines = (PACKAGE_ROOT / "gdlinreg/_loop/gd.py").read_text(encoding="utf-8").splitlines()
+    (line,) = [
+        i + 1 for i, text in enumerate(lines) if text.rstrip().endswith("# the textbook update")
+    ]
+    return line
+
+
 def test_every_citation_points_at_the_line_it_describes():
     cited = citations()
     matched = set()
@@ -79,7 +94,7 @@ def test_every_citation_points_at_the_line_it_describes():
 
 
 def test_the_update_line_is_the_formula():
-    text = source_line("gdlinreg/_loop/gd.py", cited_line(UPDATE))
+    text = source_line("gdlinreg/_loop/gd.py", update_line())
     assert text.strip() == "theta = prox(theta - step * grad, step)  # the textbook update"
 
 
@@ -120,7 +135,7 @@ def test_the_update_runs_once_per_step_in_the_tutorial_fit(loss, precompute):
     )
     hits, model = count_runs(
         gd.gd_iterates.__code__,
-        cited_line(UPDATE),
+        update_line(),
         lambda: model.fit(X, y, coef_init=[0.48], intercept_init=0.75),
     )
     assert hits == MAX_ITER
