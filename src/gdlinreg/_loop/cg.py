@@ -102,10 +102,10 @@ def cg_iterates(
             lanczos.append((alpha, np.divide(new_gg, gg, out=zero.copy(), where=gg > 0)))
         direction = np.maximum(beta, 0.0) * direction - new
         grad, gg = new, new_gg
-        # (np.maximum.reduce: alpha.max() without its Python layer, a microsecond a step)
         thetas.append(theta)
         values.append(value)
         grads.append(grad)
+        # (np.maximum.reduce: alpha.max() without its Python layer, a microsecond a step)
         steps.append(float(np.maximum.reduce(alpha)))
         made += 1
         if dots(gg) < near:  # near the stop: single steps from here

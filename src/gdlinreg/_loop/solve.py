@@ -91,10 +91,9 @@ def solve(
             verbose=options.verbose,
             unit=method.unit,
         )
-    outcome, refined = decide(verdict, outcome, value0)
+    refined = decide(verdict, outcome, value0)
     passes = source.passes + objective.passes + (len(outcome.losses) if method.batches else 0)
-    passes += refined
-    result = _result(outcome, run, method, options, source, stats, score is not None, passes)
+    result = _result(outcome, run, method, stats, score is not None, passes + refined)
     return result, stats if gram else None
 
 
@@ -159,14 +158,13 @@ def _result(
     outcome: Outcome,
     run: Run,
     method: Method,
-    options: Options,
-    source: Source,
     stats: Moments,
     scored: bool,
     passes: int,
 ) -> GDResult:
     """The fixed fields of a finished fit, in scikit-learn's shapes and the input's dtype."""
     base, coords, theta = run.base, run.coords, run.theta
+    options, source = run.options, run.source
     if run.lanczos is not None:
         top = ritz_top(run.lanczos)
         base = 1.0 / (top if top > 0 else max(run.problem.lipschitz(), np.finfo(float).tiny))
@@ -206,7 +204,7 @@ def _result(
             options.fit_intercept,
             options.penalty,
             options.loss,
-            _known_spectrum(run, method, options),
+            _known_spectrum(run, method),
         ),
         coef_path=coef_path,
         intercept_path=intercept_path,
@@ -214,10 +212,10 @@ def _result(
     )
 
 
-def _known_spectrum(run: Run, method: Method, options: Options) -> FloatArray | None:
+def _known_spectrum(run: Run, method: Method) -> FloatArray | None:
     # The eigenvalues of the standardised Gram matrix, when the step bound computed them
     # already: the correlation matrix whose conditioning condition_number_ reports.
-    if not (run.options.gram and method.standardised and options.fit_intercept):
+    if not (run.options.gram and method.standardised and run.options.fit_intercept):
         return None
     return getattr(run.problem.objective, "spectrum", None)
 

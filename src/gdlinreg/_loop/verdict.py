@@ -111,10 +111,10 @@ def iterates(verdict: Verdict) -> Blocks:
     return blocks
 
 
-def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> tuple[Outcome, int]:
-    """The stop reason the result reports, decided once from the driver's ``outcome`` (see the
-    module docstring), with refinement's iterates and losses appended; and the passes over the
-    data that deciding made."""
+def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
+    """Write into the driver's ``outcome`` the stop reason the result reports, decided once
+    (see the module docstring), with refinement's iterates and losses appended; return the
+    passes over the data that deciding made."""
     run, method, problem = verdict.run, verdict.method, verdict.run.problem
     if outcome.reason == "diverged":
         _raise_divergence(outcome, run, method, value0)
@@ -123,16 +123,15 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> tuple[Outcome, 
         reason = confirm(verdict.polish, reason, outcome.last, problem)
     if reason == "stalled" and run.options.tol is None and not method.batches:
         reason = _exact(outcome, verdict)
-    # (the driver's record is this fit's own: the verdict writes its decision into it)
     outcome.reason = reason
     if reason not in ("tol", "stalled") or not _refinable(verdict):
-        return outcome, 0
+        return 0
     rows = refinement_rows(run.source)
     gram = cast("GramObjective", problem.objective)  # (refinable: the Gram form's A)
     start = outcome.last if outcome.last is not None else run.theta
     findings = None if rows is None else refine(*rows, run.coords, start, gram.A, gram.spectrum)
     if findings is None:  # conditioned well enough for the Gram form alone (or no rows)
-        return outcome, 0
+        return 0
     thetas, mses, done, passes = findings
     outcome.reason = "tol" if done else "stalled"
     if thetas:
@@ -141,7 +140,7 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> tuple[Outcome, 
         outcome.path = steps if outcome.path is None else np.concatenate([outcome.path, steps])
         outcome.losses.extend(factor * m for m in mses)
         outcome.last = thetas[-1]
-    return outcome, passes
+    return passes
 
 
 def _refinable(verdict: Verdict) -> bool:

@@ -33,7 +33,7 @@ class Problem:
     ) -> None:
         self.objective, self.penalty, self.constraint = objective, penalty, constraint
         self.coords = coords
-        inv = np.where(np.isfinite(coords.scale), 1.0 / coords.scale, 0.0)
+        inv = coords.inverse_scale[:, 0]
         if coords.augment:
             inv = np.append(inv, 0.0)
         self.weights: FloatArray = inv[:, None]

@@ -164,7 +164,7 @@ class Coordinates:
         the user's coordinates (offset 0, scale 1) need no arithmetic."""
         plain = self.plain
         if is_sparse(block):
-            inv = np.where(np.isfinite(self.scale), 1.0 / self.scale, 0.0)
+            inv = self.inverse_scale[:, 0]
             norms = np.asarray(block.multiply(block) @ (inv * inv), dtype=np.float64).ravel()
             if not plain:
                 shift = self.offset * inv * inv
