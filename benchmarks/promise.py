@@ -30,7 +30,12 @@ def lstsq(X, y, s=None):
     p = s / s.sum()
     xm, ym = p @ X, p @ y
     r = np.sqrt(p)[:, None]
-    coef = np.linalg.lstsq((X - xm) * r, (y - ym).reshape(len(y), -1) * r, rcond=None)[0]
+    # Columns scaled to unit spread first: lstsq's error is normwise, and unscaled columns
+    # spanning six decades would leave the small coefficients at its mercy.
+    sd = np.sqrt(p @ (X - xm) ** 2)
+    sd = np.where(sd > 0, sd, 1.0)
+    coef = np.linalg.lstsq((X - xm) / sd * r, (y - ym).reshape(len(y), -1) * r, rcond=None)[0]
+    coef = coef / sd[:, None]
     coef = coef[:, 0] if np.ndim(y) == 1 else coef.T
     return coef, ym - xm @ (coef.T if np.ndim(y) > 1 else coef)
 

@@ -11,8 +11,9 @@ test it applies and, once the loop is over, decides the reason the result report
 * on the Gram form, a fit goes on past ``tol`` to the accuracy of the statistics
   (:class:`.polish.Polish`), and is "tol" if the criterion held there and holds at the end;
 * mini-batch epochs only propose stops, certified on the full objective (:func:`certified`);
-* with ``tol=None``, a method that can make no more progress is exact ("tol") where the
-  ``tol=0`` criterion holds, else "stalled";
+* with ``tol=None``, a method that can make no more progress (on the Gram form: polished to
+  the floor of the statistics) is exact ("tol") where the ``tol=0`` criterion holds, else
+  "stalled";
 * an ill-conditioned Gram-form fit is handed to iterative refinement on the data
   (:mod:`.refine`), whose findings (iterates, losses, certified or not) decide the reason;
 * a blow-up raises :class:`~gdlinreg.DivergenceError` with the largest stable step.
@@ -28,7 +29,7 @@ import numpy as np
 from .._data.arrays import refinement_rows
 from .driver import stop_proposal
 from .messages import count
-from .polish import Polish, confirm
+from .polish import GATE, Polish, confirm
 from .refine import refine
 from .result import DivergenceError
 
@@ -88,12 +89,18 @@ def prepare(
     stop_test = make_stop_test(coords, stats, d, *spreads, options.tol or 0.0)
     converged = None if options.tol is None else _tol_test(problem, stop_test, curvature)
     polish = None
-    if run.options.gram and method.own_steps and converged is not None and not scored:
-        # Past tol to the accuracy of the statistics: a step here is O(p^2) (.polish).
+    if run.options.gram and method.own_steps and not scored:
+        # Past tol to the accuracy of the statistics: a step here is O(p^2) (.polish). With
+        # tol=None too, from where the default criterion holds: once the gradient is at its
+        # floor no progress is left (decide then asks whether the fit is exact); running on
+        # to max_iter would only stir rounding, and conjugate gradients drift as they do.
         gram = cast("GramObjective", problem.objective)
+        if converged is None:
+            gate = make_stop_test(coords, stats, d, *spreads, GATE)
+            converged = _tol_test(problem, gate, curvature)
         converged = polish = Polish(converged, gram, coords.n_params)
     at_start = False
-    if converged is not None and polish is None and not method.batches:
+    if options.tol is not None and polish is None and not method.batches:
         step = problem.gradient_map(run.theta, grad0, curvature)
         at_start = bool(stop_test(run.theta, step))
     return Verdict(run, method, stop_test, curvature, converged, polish, at_start, scored)
@@ -119,10 +126,12 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
     if outcome.reason == "diverged":
         _raise_divergence(outcome, run, method, value0)
     reason = "tol" if verdict.at_start else outcome.reason
-    if verdict.polish is not None:
+    exhausted = reason == "stalled" or (reason == "tol" and verdict.polish is not None)
+    if run.options.tol is None:
+        if exhausted and not method.batches:
+            reason = _exact(outcome, verdict)
+    elif verdict.polish is not None:
         reason = confirm(verdict.polish, reason, outcome.last, problem)
-    if reason == "stalled" and run.options.tol is None and not method.batches:
-        reason = _exact(outcome, verdict)
     outcome.reason = reason
     if reason not in ("tol", "stalled") or not _refinable(verdict):
         return 0
