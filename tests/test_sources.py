@@ -8,10 +8,18 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gdlinreg._data.arrays import ArraySource, accumulate, refinement_rows, validation_score
+from gdlinreg._data.arrays import ArraySource, accumulate, refinement_reader, validation_score
 from gdlinreg._loop.options import Options
 from gdlinreg._problem.coordinates import coordinates, initial_point
-from gdlinreg._protocols.source import Batches, DataForm, Rows, Source, Validated, honours
+from gdlinreg._protocols.source import (
+    Batches,
+    DataForm,
+    RowParts,
+    Rows,
+    Source,
+    Validated,
+    honours,
+)
 from gdlinreg.losses import HalfMSE
 
 
@@ -86,8 +94,8 @@ def test_accumulated_statistics_are_those_of_all_the_batches():
     whole = ArraySource(X, y, w).statistics(full=True)
     np.testing.assert_allclose(merged.statistics(True).mean, whole.mean, rtol=1e-12)
     np.testing.assert_allclose(merged.statistics(True).scatter, whole.scatter, rtol=1e-10)
-    assert merged.prefer_gram() and not isinstance(merged, Rows)
-    assert refinement_rows(merged) is None
+    assert merged.prefer_gram() and not isinstance(merged, Rows | RowParts)
+    assert refinement_reader(merged) is None
 
 
 def _xp_source(X, y, w):
@@ -105,17 +113,20 @@ def _xp_source(X, y, w):
     return XpSource(put(X), put(y), put(w), space)
 
 
-PROTOCOLS = (Source, DataForm, Batches, Rows, Validated)
+PROTOCOLS = (Source, DataForm, Batches, Rows, RowParts, Validated)
 EVERY = set(PROTOCOLS)
 
 #: Every kind of source, built on small data, and the protocols its class declares (its
 #: docstring, and the table of gdlinreg._protocols.source): all of them, and no other.
 CONTRACTS = {
-    "dense": (SOURCES["dense"], EVERY),
-    "sparse": (SOURCES["sparse"], EVERY),
-    "dense, validated": (lambda X, y, w: ArraySource(X, y, w, (X[:20], y[:20])), EVERY),
+    "dense": (SOURCES["dense"], EVERY - {RowParts}),
+    "sparse": (SOURCES["sparse"], EVERY - {RowParts}),
+    "dense, validated": (
+        lambda X, y, w: ArraySource(X, y, w, (X[:20], y[:20])),
+        EVERY - {RowParts},
+    ),
     "dask": (_dask_source, EVERY - {Rows}),
-    "array api": (_xp_source, EVERY - {Validated}),
+    "array api": (_xp_source, EVERY - {Validated, RowParts}),
     "partial_fit": (lambda X, y, w: accumulate(ArraySource(X, y, w), None), {Source}),
 }
 
@@ -139,6 +150,7 @@ def _calls(source):
         "epoch": lambda: [list(segment) for _, segment in source.epoch(rng, 8, True)],
         "updates_per_epoch": lambda: source.updates_per_epoch(8),
         "rows": lambda: source.rows(),
+        "map_rows": lambda: source.map_rows(lambda X, Y, p: float(np.sum(p))),
         "validation_objective": lambda: source.validation_objective(coords, True, loss),
     }
 
@@ -171,9 +183,13 @@ def test_every_source_honours_whole_the_protocols_it_declares_and_no_other(kind)
         if name in calls:
             calls[name]()
     # What the loop asks for beyond the statistics, each source answers or declines by its
-    # declaration: refinement's rows, and the validation score.
-    if Rows not in declared:
-        assert refinement_rows(source) is None
+    # declaration: refinement's rows (all of them, weights normalised), and the validation
+    # score.
+    read = refinement_reader(source)
+    assert (read is None) == (not declared & {Rows, RowParts})
+    if read is not None:
+        assert sum(read(lambda X, Y, p: float(np.sum(p)))) == pytest.approx(1.0)
+        assert sum(read(lambda X, Y, p: X.shape[0])) == source.n_samples
     coords = coordinates(source.statistics(full=True), source.n_features, True, True)[2]
     scored = validation_score(source, coords, True) is not None
     assert scored == (kind == "dense, validated")  # (none of the others was given one)

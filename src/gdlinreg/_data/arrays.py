@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .._kernels.sparse import is_sparse
 from .._problem.data import DataObjective
 from .._problem.gram import GramObjective
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM, moments, prefer_gram
-from .._protocols.source import Rows, Validated, honours
+from .._protocols.source import RowParts, Rows, Validated, honours
 from ..losses import HalfMSE
 from .checks import check_arrays, check_statistics, confirm_magnitudes
 
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from .._problem.coordinates import Coordinates
     from .._problem.statistics import Moments
     from .._protocols.registry import Loss, QuadraticLoss
-    from .._protocols.source import DataForm, Objective, Source
+    from .._protocols.source import DataForm, Objective, Reader, Source
 
     #: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
     Validation = tuple[Matrix, ArrayLike] | tuple[Matrix, ArrayLike, ArrayLike | None]
@@ -149,8 +148,8 @@ class ArraySource:
         return self.X, self.Y, self.p
 
     def rows(self) -> ArrayData | None:
-        """Dense rows for iterative refinement on the data (None for sparse X)."""
-        return None if is_sparse(self.X) else (self.X, self.Y, self.p)
+        """The rows for iterative refinement on the data (dense, or CSR)."""
+        return self.X, self.Y, self.p
 
     def validation_objective(
         self, coords: Coordinates, gram: bool, loss: QuadraticLoss
@@ -213,10 +212,17 @@ def form_objective(
     return rows.data_objective(stats, coords, loss, batches=form == "batches")
 
 
-def refinement_rows(source: Source) -> ArrayData | None:
-    """The rows iterative refinement reads: None for a source with none to read (the merged
-    statistics of ``partial_fit``, Dask's chunks, which it would gather) or sparse X."""
-    return cast("Rows", source).rows() if honours(source, Rows) else None
+def refinement_reader(source: Source) -> Reader | None:
+    """How iterative refinement reads the rows (:data:`.._loop.refine.Reader`): in memory,
+    dense or CSR, or from a device in blocks (one part), or Dask's chunks where they live;
+    None for a source with no rows to read (the merged statistics of ``partial_fit``)."""
+    if honours(source, RowParts):
+        return cast("RowParts", source).map_rows
+    rows = cast("Rows", source).rows() if honours(source, Rows) else None
+    if rows is None:
+        return None
+    X, Y, p = rows
+    return lambda fn: [fn(X, Y, p)]
 
 
 def validation_score(

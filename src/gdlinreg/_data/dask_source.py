@@ -23,7 +23,7 @@ from .checks import check_statistics
 from .dask_chunks import as_arrays, moments_graph, split_rows, validation_arrays
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from dask.delayed import Delayed
     from numpy.typing import ArrayLike
@@ -50,8 +50,9 @@ class DaskSource:
     drawn from ``rng``, each shuffled by the same ``rng``; batches do not straddle chunks and
     momentum restarts at every chunk.
 
-    It honours :class:`~gdlinreg._protocols.source.Source`, ``DataForm``, ``Batches`` and
-    ``Validated``; not ``Rows``: iterative refinement would gather X.
+    It honours :class:`~gdlinreg._protocols.source.Source`, ``DataForm``, ``Batches``,
+    ``RowParts`` (iterative refinement's passes run where the chunks live; only their sums
+    travel) and ``Validated``.
     """
 
     #: Epochs come in row chunks: momentum restarts at each, and their means are pooled.
@@ -135,6 +136,12 @@ class DaskSource:
             )
         )
         return stats
+
+    def map_rows(self, fn: Callable[[Any, Any, Any], Any]) -> list[Any]:
+        """``fn(X_chunk, Y_chunk, p_chunk)`` for every row chunk, in one ``dask.compute``
+        (after :meth:`statistics`, which normalises the weights). Refinement counts the
+        passes it makes."""
+        return list(dask.compute(*(dask.delayed(fn)(x, y, p) for x, y, p in self.parts)))
 
     def data_objective(
         self, stats: Moments, coords: Coordinates, loss: Loss, batches: bool

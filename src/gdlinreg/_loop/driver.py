@@ -43,6 +43,8 @@ class Outcome:
     best_theta: np.ndarray | None = None
     best_iter: int = 0
     diverged_at: float | None = None
+    #: Why the verdict is what it is, where the stop reason alone does not say (a sentence).
+    detail: str | None = None
 
 
 def drive(

@@ -10,8 +10,11 @@ def count(n: int, unit: str) -> str:
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
-def stop_message(reason: str, n_iter: int, max_iter: int, tol: float | None, unit: str) -> str:
-    """Why the iteration stopped (``GDResult.message``)."""
+def stop_message(
+    reason: str, n_iter: int, max_iter: int, tol: float | None, unit: str, detail: str | None
+) -> str:
+    """Why the iteration stopped (``GDResult.message``); ``detail``: the verdict's own words
+    for a stall that the criterion's steps do not explain."""
     criterion = "no stopping test (tol=None)" if tol is None else f"the tol={tol:g} criterion"
     ran = count(n_iter, unit)
     if reason == "tol" and tol is None:
@@ -36,6 +39,8 @@ def stop_message(reason: str, n_iter: int, max_iter: int, tol: float | None, uni
             f"mini-batch steps) before {criterion} held on the full objective"
         )
     criterion = "the tol=0 criterion" if tol is None else criterion
+    if detail is not None:
+        return f"stalled after {ran}, short of the accuracy {criterion} promises: {detail}"
     return (
         f"stalled after {ran}: rounding errors dominate before {criterion} is "
         "met (the problem is too ill-conditioned for it)"

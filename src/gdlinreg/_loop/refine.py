@@ -22,13 +22,16 @@ fit is certified; otherwise (passes run out while steps still contract) it is "s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import numpy as np
+
+from .._kernels.sparse import is_sparse
 
 if TYPE_CHECKING:
     from .._kernels.types import FloatArray, Matrix
     from .._problem.coordinates import Coordinates
+    from .._protocols.source import Reader
 
 #: Problems with a smaller ratio of extreme curvatures are refined on the data.
 SHARP = 1e-6
@@ -54,42 +57,72 @@ _BLOCK_BYTES = 8 << 20
 _EXTENDED_VALUES = 1_000_000
 
 
-def refine(
-    X: Matrix,
-    Y: FloatArray,
-    p: FloatArray,
-    coords: Coordinates,
-    theta: FloatArray,
-    A: FloatArray,
-    spectrum: FloatArray | None = None,
-) -> tuple[list[FloatArray], list[float], bool, int] | None:
-    """Refine ``theta`` (the squared loss, solver coordinates) on the data; see the module doc.
+class Eigen(NamedTuple):
+    """The eigendecomposition of the (penalised) Hessian ``A + D`` that refinement steps
+    through, ascending."""
 
-    ``p`` are the normalised weights. Returns None, without reading X, when ``A`` is well
-    enough conditioned for the Gram form alone; otherwise ``(thetas, mses, done, passes)``:
-    the successive iterates that improved the fit (possibly none), their weighted mean
-    squared errors (summed over targets), whether the fit is certified (the corrections
-    reached rounding, or stopped contracting with no gain beyond rounding), and the passes
-    over X made.
-    """
+    values: FloatArray
+    vectors: FloatArray
+
+
+def eigen(A: FloatArray, spectrum: FloatArray | None = None) -> Eigen | None:
+    """``A``'s eigendecomposition where it is ill-conditioned enough for refinement
+    (``lambda_min < SHARP * lambda_max``); None, without eigh where ``spectrum`` (its
+    eigenvalues, if known) already says so, when it is not."""
     if spectrum is not None and spectrum[-1] > 0 and spectrum[0] >= _CLEARLY * spectrum[-1]:
         return None
     values, vectors = np.linalg.eigh(A)
     if not values.size or values[0] >= SHARP * values[-1]:
         return None
-    flat = values < FLAT * values[-1]
-    U, lam, V = vectors[:, ~flat], values[~flat], vectors[:, flat]
-    # Gains below this are rounding: the residuals carry a few eps of y's size.
-    floor = (64 * np.finfo(np.float64).eps) ** 2 * float(np.sum(p @ (Y - coords.y_offset) ** 2))
+    return Eigen(values, vectors)
+
+
+def unresolved(eig: Eigen) -> float | None:
+    """The condition number the statistics alone cannot resolve: ``lambda_max / lambda`` of
+    the flattest direction whose curvature is above the rounding of ``A`` (``64 p eps`` of
+    the largest: below it the statistics cannot tell the direction from an exact null
+    direction, and like one it gets no step, the minimum-norm answer) and below ``SHARP``
+    of the largest; None if there is none."""
+    values = eig.values
+    top = values[-1]
+    null = 64 * values.size * np.finfo(np.float64).eps * top
+    between = values[(values > null) & (values < SHARP * top)]
+    return float(top / between[0]) if between.size else None
+
+
+def refine(
+    read: Reader,
+    coords: Coordinates,
+    theta: FloatArray,
+    eig: Eigen,
+    ridge: FloatArray | None = None,
+) -> tuple[list[FloatArray], list[float], bool, int]:
+    """Refine ``theta`` (the squared loss, solver coordinates) on the data; see the module doc.
+
+    ``read`` reads the rows (dense, CSR or Dask chunks) with their normalised weights;
+    ``eig`` is the eigendecomposition of the Hessian ``A + diag(ridge)`` (:func:`eigen`);
+    ``ridge`` (p,): an l2 penalty's Hessian diagonal in the units of ``A`` (the objective
+    then being ``sum p r^2 + theta' diag(ridge) theta``). Returns ``(thetas, values, done,
+    passes)``: the successive iterates that improved the fit (possibly none), their
+    objectives in those units (summed over targets), whether the fit is certified (the
+    corrections reached rounding, or stopped contracting with no gain beyond rounding), and
+    the passes over X made.
+    """
+    flat = eig.values < FLAT * eig.values[-1]
+    U, lam, V = eig.vectors[:, ~flat], eig.values[~flat], eig.vectors[:, flat]
+    D = np.zeros(theta.shape[0]) if ridge is None else ridge
     thetas: list[FloatArray] = []
     mses: list[float] = []
     last = np.inf
+    floor = np.inf
     for passes in range(1, _PASSES + 1):
-        mse, grad, a, Q, G = _pass(X, Y, p, coords, theta, V)
+        mse, grad, a, Q, G, total = _penalised(_sums(read, coords, theta, V), theta, V, D)
+        # Gains below this are rounding: the residuals carry a few eps of y's size.
+        floor = min(floor, (64 * np.finfo(np.float64).eps) ** 2 * total)
         if mses:
             mses[-1] = mse  # measured, where it was predicted
         along = U.T @ grad
-        step, gain = _joint_step(along, lam, G @ U, a, Q, X.shape[1])
+        step, gain = _joint_step(along, lam, G @ U, a, Q, coords.offset.shape[0])
         move = U @ step[0] + V @ step[1]
         size = float(np.max(np.abs(move), initial=0.0))
         # The steps of iterative refinement contract while they are real; once one does not
@@ -105,58 +138,108 @@ def refine(
         last, theta = size, theta + move
         thetas.append(theta)
         mses.append(mse - gain)
-    mses[-1] = _pass(X, Y, p, coords, theta, V)[0]
+    mses[-1] = _penalised(_sums(read, coords, theta, V), theta, V, D)[0]
     return thetas, mses, False, _PASSES + 1
+
+
+#: What a pass sums over the rows: ``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV), (ZV)'PZ,
+#: sum p t^2)``.
+Sums = tuple[float, "FloatArray", "FloatArray", "FloatArray", "FloatArray", float]
+
+
+def _sums(read: Reader, coords: Coordinates, theta: FloatArray, V: FloatArray) -> Sums:
+    """One pass: :func:`_pass` over every part of the rows, summed."""
+    parts = read(lambda X, Y, p: _pass(X, Y, p, coords, theta, V))
+    out = cast("Sums", parts[0])
+    for part in parts[1:]:
+        out = cast("Sums", tuple(a + b for a, b in zip(out, part, strict=True)))
+    return out
+
+
+def _penalised(sums: Sums, theta: FloatArray, V: FloatArray, D: FloatArray) -> Sums:
+    """The sums of a pass with the l2 penalty ``theta' diag(D) theta`` added: its value, its
+    gradient ``D theta``, and its curvature on the flat directions and their coupling."""
+    mse, grad, a, Q, G, total = sums
+    if not D.any():
+        return sums
+    Dtheta = D[:, None] * theta
+    DV = D[:, None] * V
+    return (
+        mse + float(np.sum(theta * Dtheta)),
+        grad + Dtheta,
+        a + V.T @ Dtheta,
+        Q + V.T @ DV,
+        G + DV.T,
+        total,
+    )
 
 
 def _pass(
     X: Matrix, Y: FloatArray, p: FloatArray, coords: Coordinates, theta: FloatArray, V: FloatArray
-) -> tuple[float, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV), (ZV)'PZ)`` at ``theta``, in one blocked pass
-    over X.
+) -> Sums:
+    """``(sum p r^2, Z'Pr, (ZV)'Pr, (ZV)'P(ZV), (ZV)'PZ, sum p t^2)`` at ``theta``, in one
+    blocked pass over X (dense, or CSR).
 
-    Each block is centred (shifted by the solver's offsets, :meth:`Coordinates.centre`) before
-    it is multiplied: with large offsets, ``X v - offset @ v`` would cancel away the small
-    values that matter here. (A squared loss: the intercept is never a coordinate.)
+    Each dense block is centred (shifted by the solver's offsets, :meth:`Coordinates.centre`)
+    before it is multiplied: with large offsets, ``X v - offset @ v`` would cancel away the
+    small values that matter here. A sparse block is never densified: its products are
+    shifted after (:func:`_sparse_products`). (A squared loss: the intercept is never a
+    coordinate.)
     """
     n, d = X.shape
     k, m = theta.shape[1], V.shape[1]
-    extended = n * d <= _EXTENDED_VALUES
+    sparse = is_sparse(X)
+    extended = n * d <= _EXTENDED_VALUES and not sparse
     # X's own weights of theta and V: (X - offset) @ maps is Z [theta, V]; no shift. (By the
     # reciprocal of the scale, not a division: at the edge of float64, where refinement works,
     # its verdict can turn on the last bit.)
     inv = coords.inverse_scale
     maps = np.hstack([theta[:d] * inv, V[:d] * inv])
     rows = max(256, _BLOCK_BYTES // (8 * d))
-    buf = np.empty((min(rows, n), d))
-    mse, grad = 0.0, np.zeros((d, k))
+    buf = np.empty((0 if sparse else min(rows, n), d))
+    mse, total, grad = 0.0, 0.0, np.zeros((d, k))
     a, Q, G = np.zeros((m, k)), np.zeros((m, m)), np.zeros((m, d))
     for start in range(0, n, rows):
-        block = coords.centre(X[start : start + rows], out=buf[: min(rows, n - start)])
-        if extended:
-            r, block_grad = _extended_gradient(
-                X[start : start + rows],
-                Y[start : start + rows],
-                p[start : start + rows],
-                coords,
-                maps[:, :k],
-            )
-            zv = block @ maps[:, k:]
+        t = Y[start : start + rows] - coords.y_offset
+        w = p[start : start + rows, None]
+        if sparse:
+            block = X[start : start + rows]
+            r, zv, block_grad, block_g = _sparse_products(block, t, w, coords, maps)
         else:
-            prod = block @ maps
-            r, zv, block_grad = (
-                prod[:, :k] - (Y[start : start + rows] - coords.y_offset),
-                prod[:, k:],
-                None,
-            )
-        pr = r * p[start : start + rows, None]
-        grad += block.T @ pr if block_grad is None else block_grad
+            block = coords.centre(X[start : start + rows], out=buf[: min(rows, n - start)])
+            if extended:
+                r, block_grad = _extended_gradient(
+                    X[start : start + rows], Y[start : start + rows], w[:, 0], coords, maps[:, :k]
+                )
+                zv = block @ maps[:, k:]
+            else:
+                prod = block @ maps
+                r, zv = prod[:, :k] - t, prod[:, k:]
+                block_grad = block.T @ (r * w)
+            block_g = (zv * w).T @ block
+        pr = r * w
+        grad += block_grad
         mse += float(np.sum(pr * r))
+        total += float(np.sum(t * t * w))
         a += zv.T @ pr
-        pzv = zv * p[start : start + rows, None]
-        Q += zv.T @ pzv
-        G += pzv.T @ block
-    return mse, grad * inv, a, Q, G * inv.T
+        Q += zv.T @ (zv * w)
+        G += block_g
+    return mse, grad * inv, a, Q, G * inv.T, total
+
+
+def _sparse_products(
+    block: Matrix, t: FloatArray, w: FloatArray, coords: Coordinates, maps: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(r, ZV, (X - offset)'Pr, (ZV)'P(X - offset))`` of a CSR block, through scipy's
+    kernels: ``(X - offset) M = X M - offset M`` and ``(X - offset)' u = X'u - offset sum(u)``
+    (sums of the sparse values and one correction, float64 throughout)."""
+    k = t.shape[1]
+    prod = np.asarray(block @ maps) - coords.offset @ maps
+    r, zv = prod[:, :k] - t, prod[:, k:]
+    pr, pzv = r * w, zv * w
+    grad = np.asarray(block.T @ pr) - np.outer(coords.offset, pr.sum(axis=0))
+    g = (np.asarray(block.T @ pzv) - np.outer(coords.offset, pzv.sum(axis=0))).T
+    return r, zv, grad, g
 
 
 def _extended_gradient(

@@ -190,7 +190,9 @@ def _result(
         intercept=intercept,
         n_iter=n_iter,
         converged=outcome.reason == "tol",
-        message=stop_message(outcome.reason, n_iter, options.max_iter, options.tol, method.unit),
+        message=stop_message(
+            outcome.reason, n_iter, options.max_iter, options.tol, method.unit, outcome.detail
+        ),
         loss_history=np.asarray(outcome.losses, dtype=np.float64),
         learning_rate=float(steps[-1] if not method.own_steps and steps else base),
         solver=method.name,

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, NoReturn, cast
 
 import numpy as np
 
-from .._data.arrays import refinement_rows
+from .._data.arrays import refinement_reader
 from .driver import stop_proposal
 from .messages import count
 from .polish import GATE, Polish, confirm
-from .refine import refine
+from .refine import eigen, refine, unresolved
 from .result import DivergenceError
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .._problem.gram import GramObjective
     from .._problem.statistics import Moments
     from .._protocols.registry import Loss
+    from .._protocols.source import Reader
     from .driver import ConvergedTest, Outcome
     from .run import Method, Run
 
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
 # Flat directions come from an eigendecomposition of the p x p Gram matrix (p^3 flops).
 _MAX_PARAMS_FOR_REFINE = 512
+_EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -133,36 +135,80 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
     elif verdict.polish is not None:
         reason = confirm(verdict.polish, reason, outcome.last, problem)
     outcome.reason = reason
-    if reason not in ("tol", "stalled") or not _refinable(verdict):
+    if reason not in ("tol", "stalled") or not _judged(verdict):
         return 0
-    rows = refinement_rows(run.source)
-    gram = cast("GramObjective", problem.objective)  # (refinable: the Gram form's A)
+    gram = cast("GramObjective", problem.objective)
+    ridge = _ridge(problem, gram)
+    hessian = gram.A if ridge is None else gram.A + np.diag(ridge)
+    eig = eigen(hessian, gram.spectrum if ridge is None else None)
+    if eig is None:  # conditioned well enough for the statistics alone
+        return 0
+    read = refinement_reader(run.source)
+    blocker = _blocker(verdict, read)
+    if blocker is not None:
+        # The statistics alone resolve the minimiser only to cond * eps along the flat
+        # directions: "tol" there would promise digits the fit does not have.
+        cond = unresolved(eig)
+        if cond is not None and reason == "tol":
+            outcome.reason = "stalled"
+            outcome.detail = _unresolved_message(cond, blocker)
+        return 0
     start = outcome.last if outcome.last is not None else run.theta
-    findings = None if rows is None else refine(*rows, run.coords, start, gram.A, gram.spectrum)
-    if findings is None:  # conditioned well enough for the Gram form alone (or no rows)
-        return 0
-    thetas, mses, done, passes = findings
+    thetas, values, done, passes = refine(cast("Reader", read), run.coords, start, eig, ridge)
     outcome.reason = "tol" if done else "stalled"
     if thetas:
-        factor = 0.5 * run.options.loss.curvature  # (a squared loss: factor * r^2)
         steps = np.stack(thetas)
         outcome.path = steps if outcome.path is None else np.concatenate([outcome.path, steps])
-        outcome.losses.extend(factor * m for m in mses)
+        # (a squared loss: the objective is factor * (sum p r^2 + theta' diag(ridge) theta))
+        outcome.losses.extend(gram.factor * v for v in values)
         outcome.last = thetas[-1]
     return passes
 
 
-def _refinable(verdict: Verdict) -> bool:
-    """Iterative refinement finishes Gram-form fits of the methods that declare it, without a
-    penalty or constraint, scored by no validation set, up to 512 parameters."""
-    run, problem = verdict.run, verdict.run.problem
+def _judged(verdict: Verdict) -> bool:
+    """Whether the conditioning of the statistics decides this fit's verdict: a Gram-form fit
+    in the standardised coordinates (whose conditioning is the problem's own), not scored by a
+    validation set, of up to 512 parameters (the flat directions come from an
+    eigendecomposition, p^3 flops)."""
+    run = verdict.run
     return (
         run.options.gram
+        and verdict.method.standardised
         and not verdict.scored
-        and verdict.method.refines
-        and problem.penalty is None
-        and problem.constraint is None
         and run.coords.n_params <= _MAX_PARAMS_FOR_REFINE
+    )
+
+
+def _ridge(problem: Problem, gram: GramObjective) -> FloatArray | None:
+    """An l2 penalty's Hessian diagonal in the units of the Gram matrix ``A`` (the objective
+    being ``factor * (sum p r^2 + theta' diag(ridge) theta)``); None without one."""
+    if not problem.l2:
+        return None
+    ridge: FloatArray = problem.l2 * problem.weights[:, 0] ** 2 / (2.0 * gram.factor)
+    return ridge
+
+
+def _blocker(verdict: Verdict, read: Reader | None) -> str | None:
+    """Why iterative refinement cannot finish this ill-conditioned fit, in words; None where
+    it can: a method that declares it, at most an l2 penalty, no constraint, rows to read."""
+    problem = verdict.run.problem
+    if problem.constraint is not None:
+        return "refinement on the rows does not handle positive=True"
+    if problem.penalty is not None and not problem.penalty.is_smooth:
+        return "refinement on the rows handles only the l2 penalty"
+    if not verdict.method.refines:
+        return f"solver={verdict.method.name!r} is not refined on the rows (solver='cg' is)"
+    if read is None:
+        return "partial_fit keeps only the statistics, with no rows to refine on"
+    return None
+
+
+def _unresolved_message(cond: float, blocker: str) -> str:
+    return (
+        f"the Gram matrix of the standardised columns has condition number {cond:.3g}, so "
+        f"its statistics resolve the coefficients only to about {cond * _EPS:.1g} relative, "
+        f"and {blocker}. Refit with fit() on all the rows (refined to the accuracy of a QR "
+        "solve), drop or combine near-collinear columns, or add an l2 penalty"
     )
 
 

@@ -3,23 +3,23 @@
 Implemented by the Gram and data forms (:mod:`gdlinreg._problem`) and by the sources
 (:mod:`gdlinreg._data`): in memory, Dask, Array API. A source honours :class:`Source` (the
 statistics) and, by what it can do, some of :class:`DataForm`, :class:`Batches`,
-:class:`Rows` and :class:`Validated`, each whole: no stubs. The code that needs one checks
-for it where the choice is made (:meth:`gdlinreg._loop.options.Options.for_source`,
-:func:`honours`):
+:class:`Rows` (or :class:`RowParts`) and :class:`Validated`, each whole: no stubs. The code
+that needs one checks for it where the choice is made
+(:meth:`gdlinreg._loop.options.Options.for_source`, :func:`honours`):
 
-==============  ======  ========  =======  ====  =========
-source          Source  DataForm  Batches  Rows  Validated
-==============  ======  ========  =======  ====  =========
-ArraySource     yes     yes       yes      yes   yes
-DaskSource      yes     yes       yes            yes
+==============  ======  ========  =======  ========  =========
+source          Source  DataForm  Batches  Rows      Validated
+==============  ======  ========  =======  ========  =========
+ArraySource     yes     yes       yes      yes       yes
+DaskSource      yes     yes       yes      RowParts  yes
 XpSource        yes     yes       yes      yes
 MomentsSource   yes
-==============  ======  ========  =======  ====  =========
+==============  ======  ========  =======  ========  =========
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -106,12 +106,27 @@ class Batches(DataForm, Protocol):
     def updates_per_epoch(self, batch_size: int) -> int: ...
 
 
+#: How iterative refinement reads rows: ``read(fn)`` runs ``fn(X, Y, p)`` over the parts
+#: of the rows (one in memory; a Dask chunk each) and returns the results, one per part.
+Reader = Callable[[Callable[[Any, Any, Any], Any]], list[Any]]
+
+
 @runtime_checkable
 class Rows(Source, Protocol):
-    """A source whose rows iterative refinement can read (:mod:`.._loop.refine`): in memory,
-    or read from a device in blocks. ``rows()`` is None where they are sparse."""
+    """A source whose rows iterative refinement can read (:mod:`.._loop.refine`): in memory
+    (dense or CSR), or read from a device in blocks."""
 
     def rows(self) -> ArrayData | None: ...
+
+
+@runtime_checkable
+class RowParts(Source, Protocol):
+    """A source whose rows come in parts that are never gathered (Dask's chunks):
+    ``map_rows(fn)`` runs ``fn(X_part, Y_part, p_part)`` where each part lives (``p``: the
+    weights normalised over all rows) and returns the results, one per part: a pass over the
+    data for iterative refinement, of which only the results travel."""
+
+    def map_rows(self, fn: Callable[[Any, Any, Any], Any]) -> list[Any]: ...
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._data.arrays import ArraySource, accumulate
 from .._loop.options import Options
 from .._loop.solve import solve
-from .._problem.coordinates import check_start
+from .._problem.coordinates import Start, check_start
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM
 from ..losses import get_loss
 from .early_stopping import HoldOut
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from .._kernels.types import Matrix
     from .._loop.result import GDResult
     from .._loop.solve import Callbacks
-    from .._problem.coordinates import Start
     from .._problem.statistics import Moments
     from .._protocols.source import Batches, Source
 
@@ -82,12 +81,21 @@ def fit_model(
         loss = get_loss(params["loss"], epsilon=params["epsilon"])
         gram = loss.is_quadratic and source.n_features <= MAX_FEATURES_FOR_GRAM
         if gram:  # every batch's statistics, one solve on all of them, whatever batch_size
-            params = {**params, "batch_size": None, "precompute": True}
+            # The statistics have no rows to sample: svrg's full-batch limit runs ("cg" for
+            # the "auto" step, textbook "gd" for a number).
+            solver = "auto" if params["solver"] == "svrg" else params["solver"]
+            params = {**params, "batch_size": None, "precompute": True, "solver": solver}
         else:  # one epoch of mini-batch SGD over this batch: no convergence to test
             batch = params["batch_size"] or source.default_batch()
             params = {**params, "batch_size": batch, "solver": "gd", "max_iter": 1, "tol": None}
             tested = False
     options = Options.from_params(params)
+    if gram and options.method != "gd":
+        # The standardised methods solve afresh on all the statistics, from fit's start: a
+        # warm start would keep the earlier solution's part along directions the data seen
+        # so far leave free (n <= d, one-hot columns), and the answer would not be fit's
+        # minimum-norm one. (Textbook gd continues: its steps are the budget it counts.)
+        start = Start(step=start.step, label=start.label)
     solved: Source = accumulate(source, memory) if gram else source
     result, stats = solve(solved, options, start, callbacks)
     # One SGD epoch leaves the statistics of earlier batches as they were.
