@@ -188,27 +188,31 @@ def _ridge(problem: Problem, gram: GramObjective) -> FloatArray | None:
     return ridge
 
 
-def _blocker(verdict: Verdict, read: Reader | None) -> str | None:
-    """Why iterative refinement cannot finish this ill-conditioned fit, in words; None where
-    it can: a method that declares it, at most an l2 penalty, no constraint, rows to read."""
+def _blocker(verdict: Verdict, read: Reader | None) -> tuple[str, str] | None:
+    """Why iterative refinement cannot finish this ill-conditioned fit, and what would, in
+    words; None where it can: a method that declares it, at most an l2 penalty, no
+    constraint, rows to read."""
     problem = verdict.run.problem
     if problem.constraint is not None:
-        return "refinement on the rows does not handle positive=True"
+        return "refinement on the rows does not handle positive=True", "use positive=False"
     if problem.penalty is not None and not problem.penalty.is_smooth:
-        return "refinement on the rows handles only the l2 penalty"
+        why = "refinement on the rows handles only the l2 penalty"
+        return why, "use penalty='l2' or None, or a larger alpha"
     if not verdict.method.refines:
-        return f"solver={verdict.method.name!r} is not refined on the rows (solver='cg' is)"
+        why = f"solver={verdict.method.name!r} is not refined on the rows"
+        return why, "use solver='auto'"
     if read is None:
-        return "partial_fit keeps only the statistics, with no rows to refine on"
+        why = "partial_fit keeps only the statistics, with no rows to refine on"
+        return why, "fit all the rows with fit() (refined to the accuracy of a QR solve)"
     return None
 
 
-def _unresolved_message(cond: float, blocker: str) -> str:
+def _unresolved_message(cond: float, blocker: tuple[str, str]) -> str:
+    why, remedy = blocker
     return (
         f"the Gram matrix of the standardised columns has condition number {cond:.3g}, so "
         f"its statistics resolve the coefficients only to about {cond * _EPS:.1g} relative, "
-        f"and {blocker}. Refit with fit() on all the rows (refined to the accuracy of a QR "
-        "solve), drop or combine near-collinear columns, or add an l2 penalty"
+        f"and {why}. To resolve them, {remedy}, or drop or combine near-collinear columns"
     )
 
 
