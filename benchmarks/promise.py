@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import HuberRegressor, Ridge
+from sklearn.linear_model import ElasticNet, HuberRegressor, Ridge
 
 from gdlinreg import GDLinearRegressor
 
@@ -114,7 +114,7 @@ def solvers_in_partial_fit():
         try:
             m, w = fit(GDLinearRegressor(solver=solver, **kw), X, y, method="partial_fit")
             show(f"partial_fit solver={solver!r} {kw}", rel(m.coef_, lstsq(X, y)[0]), m, w)
-        except Exception as exc:
+        except Exception as exc:  # the table reports it
             print(f"partial_fit solver={solver!r} {kw}: {type(exc).__name__}: {exc}")
 
 
@@ -135,9 +135,16 @@ def penalised():
     y = X @ rng.standard_normal(d) + rng.standard_normal(300)
     for penalty, alpha in (("l2", 1e-9), ("l1", 1e-9), ("elasticnet", 1e-9)):
         m, w = fit(GDLinearRegressor(penalty=penalty, alpha=alpha, tol=1e-15), X, y)
-        ref = Ridge(alpha=alpha * len(y), solver="svd").fit(X, y)
-        case = f"{penalty} alpha=1e-9, 300 x 6 offset 1e4 vs Ridge(svd)"
-        show(case, rel(m.coef_, ref.coef_), m, w)
+        if penalty == "l2":
+            ref_coef = Ridge(alpha=alpha * len(y), solver="svd").fit(X, y).coef_
+            name = "Ridge(svd)"
+        else:
+            ratio = 1.0 if penalty == "l1" else 0.15  # (gdlinreg's l1_ratio default)
+            enet = ElasticNet(alpha=alpha, l1_ratio=ratio, tol=1e-14, max_iter=100_000)
+            ref_coef = enet.fit(X, y).coef_
+            name = "ElasticNet(cd, tol=1e-14)"
+        label = f"{penalty} alpha=1e-9, 300 x 6 offset 1e4 vs {name}"
+        show(label, rel(m.coef_, ref_coef), m, w)
 
 
 def nist():
@@ -209,8 +216,8 @@ def saturated():
                     warnings.simplefilter("always")
                     res = m.inference(X, y, cov_type=cov) if cov != "nonrobust" else m.inference()
                 names = sorted({w.category.__name__ for w in caught})
-                print(f"{label} {cov}: bse {np.ravel(res.bse)[:2]} warnings {names}")
-            except Exception as exc:
+                print(f"{label} {cov}: bse {np.ravel(res.std_err)[:2]} warnings {names}")
+            except Exception as exc:  # the table reports it
                 print(f"{label} {cov}: {type(exc).__name__}: {str(exc)[:80]}")
 
 

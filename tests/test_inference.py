@@ -384,3 +384,158 @@ def test_a_model_saved_before_the_row_count_needs_the_data():
     # The default tol (1e-10) leaves the coefficients some 1e-10 from lstsq.
     _close(res.std_err, ref.bse, 1e-6)
     _close(res.r2, ref.rsquared, 1e-6)
+
+
+# Saturated designs: as many rows as the rank of the design, no residual degrees of freedom.
+SATURATED = {
+    "n = d + 1": (np.array([[1.0], [2.0]]), np.array([1.0, 3.0]), True),
+    "n = d + 1 = 4": (
+        np.array([[1.0, 0.5, -2.0], [2.0, 1.5, 0.3], [0.2, -1.0, 1.0], [3.0, 2.0, 2.5]]),
+        np.array([1.0, 3.0, -0.7, 2.2]),
+        True,
+    ),
+    "n < d + 1": (np.arange(12.0).reshape(3, 4) ** 1.5, np.array([1.0, 2.0, 4.0]), True),
+    "no intercept, n = d": (
+        np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]]),
+        np.array([1.0, -2.0, 0.5]),
+        False,
+    ),
+}
+SATURATION = (
+    r"The design is saturated: n = {n} rows and rank {n}, so df_resid = n - rank = 0\. With no "
+    r"residual degrees of freedom the fit interpolates the data and the variance of the errors "
+    r"cannot be estimated: .*Fit more rows than parameters \(n > {p}\), or fewer columns\."
+)
+
+
+def _pattern(a):
+    """Where an array is NaN, +inf, -inf or finite."""
+    a = np.asarray(a, float)
+    kind = np.where(np.isnan(a), "nan", "finite").astype(object)
+    kind[np.isposinf(a)], kind[np.isneginf(a)] = "+inf", "-inf"
+    return kind
+
+
+def _saturated_reference(X, y, const):
+    """statsmodels' classical numbers (read under its own 0/0 warnings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _reference(X, y, const=const)
+        names = ["scale", "rsquared", "rsquared_adj", "f_pvalue", "df_resid", "df_model"]
+        names += ["bse", "tvalues", "pvalues"]
+        out = {name: np.asarray(getattr(ref, name)) for name in names}
+        out.update(ci=np.asarray(ref.conf_int()), ci10=np.asarray(ref.conf_int(0.1)))
+        return {**out, "cov": np.asarray(ref.cov_params())}
+
+
+def _saturated_inference(model, X, y, kind, **kwargs):
+    """``model.inference`` on a saturated design: exactly one warning, ours, and no
+    RuntimeWarning of NumPy or SciPy (the filter turns one into an error)."""
+    n, p = len(y), model.n_features_in_ + model.fit_intercept
+    extra = {"groups": np.arange(n) % 2} if kind == "cluster" else {}
+    pass_data = kwargs.pop("data", False) or kind != "nonrobust"
+    data = (X, y) if pass_data else ()
+    with pytest.warns(UserWarning, match=SATURATION.format(n=n, p=p)) as record:
+        warnings.simplefilter("error", RuntimeWarning)
+        res = model.inference(*data, cov_type=kind, **extra, **kwargs)
+    assert len(record) == 1, [str(w.message) for w in record]
+    return res
+
+
+@pytest.mark.parametrize("kind", ["nonrobust", *KINDS, "cluster"])
+@pytest.mark.parametrize("case", list(SATURATED))
+def test_saturated_design_warns_once_and_gives_statsmodels_inf_and_nan(case, kind):
+    X, y, const = SATURATED[case]
+    model = GDLinearRegressor(fit_intercept=const).fit(X, y)
+    res = _saturated_inference(model, X, y, kind)
+    # The parameters are those of the fit.
+    fitted = np.r_[model.intercept_, model.coef_] if const else model.coef_
+    np.testing.assert_array_equal(res.coef, fitted)
+    assert res.df_resid == 0 and res.nobs == len(y) and res.rank == len(y)
+    ok = ~np.isin(res.names, res.unidentified)
+    ref = _saturated_reference(X, y, const)  # statsmodels' classical numbers
+    # Every kind shares statsmodels' scale (SSR / 0 = inf), its NaN adjusted R^2 and F
+    # p-value, and its R^2 (1: the fit interpolates).
+    assert res.sigma2 == ref["scale"] == np.inf
+    assert np.isnan(res.r2_adj) and np.isnan(ref["rsquared_adj"])
+    assert np.isnan(res.f_stat) and np.isnan(res.f_p_value) and np.isnan(ref["f_pvalue"])
+    _close(res.r2, ref["rsquared"], 1e-6)
+    assert res.df_resid == ref["df_resid"]
+    if const:  # (statsmodels finds the constant that any n = d design spans: one df less)
+        assert res.df_model == ref["df_model"]
+    if kind == "nonrobust":
+        # statsmodels' pattern: infinite standard errors, t = 0, NaN p-values and intervals.
+        assert np.all(np.isposinf(ref["bse"])) and np.all(ref["tvalues"] == 0)
+        for ours, theirs in [
+            (res.std_err, ref["bse"]),
+            (res.t_stat, ref["tvalues"]),
+            (res.p_value, ref["pvalues"]),
+            (res.conf_int(), ref["ci"]),
+            (res.conf_int(0.1), ref["ci10"]),
+        ]:
+            np.testing.assert_array_equal(_pattern(ours[ok]), _pattern(theirs[ok]))
+        both = np.outer(ok, ok)
+        np.testing.assert_array_equal(_pattern(res.cov[both]), _pattern(ref["cov"][both]))
+        np.testing.assert_array_equal(res.t_stat[ok], 0.0)
+        assert res.use_t
+    else:
+        # The robust kinds have zero residuals and unit leverages here: HC1 is n/0 * 0,
+        # HC2 and HC3 0/0, the cluster factor (n-1)/(n-p) infinite or negative times a zero
+        # meat. statsmodels returns NaN for some of them and rounding noise for others (HC0's
+        # standard errors of 1e-16, HC3's of any size) or raises: gdlinreg says NaN.
+        for name in ("std_err", "t_stat", "p_value", "cov"):
+            assert np.all(np.isnan(getattr(res, name))), name
+        assert np.all(np.isnan(res.conf_int())) and not res.use_t
+    # Parameters the data do not determine stay NaN (statsmodels' pinv gives them inf).
+    assert np.all(np.isnan(res.std_err[~ok])) and np.all(np.isnan(res.p_value[~ok]))
+    assert (case == "n < d + 1") == bool(res.unidentified)
+
+
+def test_saturated_design_from_data_sparse_and_partial_fit_agree():
+    X, y, _ = SATURATED["n = d + 1 = 4"]
+    dense = GDLinearRegressor().fit(X, y)
+    expected = {kind: _saturated_inference(dense, X, y, kind) for kind in ["nonrobust", *KINDS]}
+    Xs = sp.csr_matrix(X)
+    for model, X_ in [
+        (GDLinearRegressor().fit(Xs, y), Xs),  # sparse X
+        (GDLinearRegressor(precompute=False).fit(X, y), X),  # no statistics: built from X
+        (GDLinearRegressor().partial_fit(X[:2], y[:2]).partial_fit(X[2:], y[2:]), X),
+    ]:
+        for kind, exp in expected.items():
+            res = _saturated_inference(model, X_, y, kind, data=True)
+            np.testing.assert_array_equal(_pattern(res.std_err), _pattern(exp.std_err))
+            np.testing.assert_array_equal(_pattern(res.p_value), _pattern(exp.p_value))
+            assert res.sigma2 == np.inf and np.isnan(res.f_stat)
+    # Two targets share the design and its warning.
+    Y = np.c_[y, 2.0 * y - 1.0]
+    results = _saturated_inference(GDLinearRegressor().fit(X, Y), X, Y, "HC3")
+    assert len(results) == 2 and all(np.all(np.isnan(r.std_err)) for r in results)
+
+
+def test_saturated_design_on_dask_chunks():
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    X, y, _ = SATURATED["n = d + 1 = 4"]
+    Xd, yd = da.from_array(X, chunks=(2, 3)), da.from_array(y, chunks=2)
+    with dask.config.set(scheduler="sync"):
+        model = GDLinearRegressor().fit(Xd, yd)
+        for kind in ["nonrobust", *KINDS, "cluster"]:
+            res = _saturated_inference(model, Xd, yd, kind, data=True)
+            assert res.df_resid == 0 and res.sigma2 == np.inf and np.isnan(res.f_stat)
+            se = res.std_err
+            assert np.all(np.isposinf(se) if kind == "nonrobust" else np.isnan(se))
+
+
+@pytest.mark.parametrize("kind", ["nonrobust", "HC3"])
+def test_saturated_summary_frame_and_html_show_inf_and_nan(kind):
+    pytest.importorskip("pandas")
+    X, y, _ = SATURATED["n < d + 1"]
+    model = GDLinearRegressor().fit(X, y)
+    res = _saturated_inference(model, X, y, kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text, frame, html = res.summary(), res.to_frame(), res._repr_html_()
+        ci = res.conf_int(0.01)
+    assert "Df residuals    0" in text and "nan" in text and "Not identified" in text
+    assert list(frame.index) == list(res.names) and frame["p_value"].isna().all()
+    assert html.count("<tr>") == len(res.names) + 1 and np.all(np.isnan(ci))

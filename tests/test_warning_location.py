@@ -158,6 +158,18 @@ def test_inference_rank_warning():
     assert_points_at(record, line, (UserWarning, "The design has rank 4 < 5"))
 
 
+@pytest.mark.parametrize("kind", ["nonrobust", "HC3"])
+def test_inference_saturated_design_warning(kind):
+    X, y = make_data(n=4)  # four rows, three features and the intercept: df_resid = 0
+    est = GDLinearRegressor().fit(X, y)
+    data = (X, y) if kind != "nonrobust" else ()
+    with recorded() as record:
+        line = next_line()
+        est.inference(*data, cov_type=kind)
+    assert_points_at(record, line, (UserWarning, "The design is saturated: n = 4 rows"))
+    assert len(record) == 1, [str(w.message) for w in record]
+
+
 # ----------------------------------------------------------------------------- gradient_descent
 
 

@@ -650,7 +650,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             use a bootstrap), for data that are not the fit's, and for a missing ``X, y`` or
             ``groups``. A fit that did not converge, or stopped early, gets a
             ``ConvergenceWarning``. A rank-deficient design warns and names the parameters
-            the data do not determine (their standard errors are NaN).
+            the data do not determine (their standard errors are NaN). A saturated design
+            (as many rows as its rank: no residual degrees of freedom) warns once, and its
+            standard errors are ``inf`` (classical) or NaN (robust), as the user guide says.
         """
         check_is_fitted(self)
         if doubt := _inference.check_model(self.get_params(), self.stop_reason_, X, y):

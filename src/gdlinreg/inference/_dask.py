@@ -51,8 +51,10 @@ def reduce(
             )
         gs = list(g.rechunk((rows,)).to_delayed().ravel())
     model_b = (*model, B)
+    assert stats.rows is not None
+    kind = _core.pass_kind(cov_type, stats.rows, B)
     parts = [
-        dask.delayed(_chunk_parts, pure=True)(x, y, wi, model_b, cov_type, gi)
+        dask.delayed(_chunk_parts, pure=True)(x, y, wi, model_b, kind, gi)
         for x, y, wi, gi in zip(xs, ys, ws, gs, strict=True)
     ]
     while len(parts) > 1:

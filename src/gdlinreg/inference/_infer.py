@@ -93,7 +93,9 @@ def infer(
             params, B, (stats.rows, stats.log_weights), (ssr[t], tss[t]), cov_type, robust
         )
         results.append(from_numbers(names, num))
-    if B.rank < len(names):
+    if _core.saturated(stats.rows, B):
+        _warn_saturated(stats.rows, B, names, cov_type)
+    elif B.rank < len(names):
         _warn_rank(B, names)
     one_target = np.ndim(fit.coef) == 1
     return results[0] if one_target else results
@@ -147,7 +149,9 @@ def _pass(
         stats = moments(X, Y, weights)
     assert stats is not None
     B = _core.bread(stats, X.shape[1], fit.fit_intercept)
-    parts = _core.block_parts(X, Y, weights, (coef, intercept, B), cov_type, g)
+    assert stats.rows is not None
+    kind = _core.pass_kind(cov_type, stats.rows, B)
+    parts = _core.block_parts(X, Y, weights, (coef, intercept, B), kind, g)
     _core.check_same_data(stats, parts)
     return stats, parts
 
@@ -172,5 +176,27 @@ def _warn_rank(B: _core.Bread, names: tuple[str, ...]) -> None:
         f"{', '.join(lost) or 'some combinations of the parameters'} (their std_err, t_stat "
         f"and p_value are NaN). Predictions do not change along: {'; '.join(directions)}. "
         "Drop or combine collinear features to test them.",
+        UserWarning,
+    )
+
+
+def _warn_saturated(n: int, B: _core.Bread, names: tuple[str, ...], cov_type: str) -> None:
+    p = len(names)
+    if cov_type == "nonrobust":
+        what = "sigma2 and std_err are inf, t_stat 0, p_value, conf_int and f_stat NaN"
+    else:
+        what = f"the {cov_type} std_err, t_stat, p_value, conf_int and f_stat are NaN"
+    lost = [nm for nm, ok in zip(names, B.identified, strict=True) if not ok]
+    also = (
+        f" The data also do not determine {', '.join(lost)} (rank {B.rank} < {p} "
+        "parameters): their std_err, t_stat and p_value are NaN."
+        if lost
+        else ""
+    )
+    _warnings.warn(
+        f"The design is saturated: n = {n} rows and rank {B.rank}, so df_resid = n - rank = "
+        f"{n - B.rank}. With no residual degrees of freedom the fit interpolates the data and "
+        f"the variance of the errors cannot be estimated: {what}.{also} Fit more rows than "
+        f"parameters (n > {p}), or fewer columns.",
         UserWarning,
     )

@@ -53,7 +53,8 @@ class InferenceResult:
     df_resid, df_model : float
         :math:`n - r` and :math:`r - 1` (:math:`r` without an intercept).
     sigma2 : float
-        :math:`\\hat\\sigma^2 = \\sum_i s_i r_i^2 / (n - r)`.
+        :math:`\\hat\\sigma^2 = \\sum_i s_i r_i^2 / (n - r)`; ``inf`` when ``df_resid`` is 0
+        (a saturated design, as statsmodels' ``scale``: see the user guide).
     r2, r2_adj : float
         :math:`1 - \\mathrm{SSR}/\\mathrm{TSS}` (TSS centred on the weighted mean; uncentred
         without an intercept, as statsmodels) and :math:`1 - \\frac{n - k_c}{n - r}(1 - R^2)`.
@@ -221,8 +222,12 @@ def from_numbers(names: tuple[str, ...], num: _core.Numbers) -> InferenceResult:
         t = num.params / se
     df = num.df_resid if num.use_t else None
     n, r = num.nobs, num.rank
-    llf = -n / 2 * (np.log(2 * np.pi) + np.log(num.ssr / n) + 1) + num.log_weights / 2
+    with np.errstate(divide="ignore"):  # an exact fit (SSR = 0): an infinite likelihood
+        log_ssr = np.log(num.ssr / n)
+    llf = -n / 2 * (np.log(2 * np.pi) + log_ssr + 1) + num.log_weights / 2
     r2 = 1 - num.ssr / num.tss if num.tss > 0 else np.nan
+    # No residual degrees of freedom (a saturated design): statsmodels' inf and NaN.
+    free = num.df_resid > 0
     return InferenceResult(
         names=names,
         coef=_frozen(num.params),
@@ -235,9 +240,9 @@ def from_numbers(names: tuple[str, ...], num: _core.Numbers) -> InferenceResult:
         rank=r,
         df_resid=num.df_resid,
         df_model=num.df_model,
-        sigma2=float(num.ssr / num.df_resid) if num.df_resid > 0 else float("nan"),
+        sigma2=float(num.ssr / num.df_resid) if free else float("inf"),
         r2=float(r2),
-        r2_adj=float(1 - (n - (r - num.df_model)) / num.df_resid * (1 - r2)),
+        r2_adj=float(1 - (n - (r - num.df_model)) / num.df_resid * (1 - r2)) if free else np.nan,
         f_stat=num.f_stat,
         f_p_value=_core.f_sf(num.f_stat, num.f_df),
         log_likelihood=float(llf),

@@ -306,19 +306,24 @@ def numbers(
     (None for the classical kind) and the number of clusters. Classical:
     :math:`\\hat\\sigma^2 T B T^\\top`, :math:`\\hat\\sigma^2 = \\mathrm{SSR}/(n - r)`; robust:
     :math:`c\\,T B M B T^\\top` with :math:`c = 1` (HC0, HC2, HC3), :math:`n/(n-r)` (HC1) or
-    :math:`\\frac{G}{G-1}\\frac{n-1}{n-p}` (cluster, statsmodels' default correction).
+    :math:`\\frac{G}{G-1}\\frac{n-1}{n-p}` (cluster, statsmodels' default correction). A
+    saturated design (:math:`n = r`) gets :func:`_saturated`'s numbers.
     """
     n, log_weights = counts
+    if saturated(n, B):
+        return _saturated(params, B, counts, sums, cov_type)
     ssr, tss = sums
     meat, n_groups = robust
     p = params.size
     k_const = int(B.intercept)
     df_resid = float(n - B.rank)
     df_model = float(B.rank - k_const)
+    classical = cov_type == "nonrobust"
     T = B.transform()
-    if meat is None:
+    if classical:
         cov = (ssr / df_resid) * (T @ B.inverse @ T.T)
     else:
+        assert meat is not None
         factor = 1.0
         if cov_type == "HC1":
             factor = n / df_resid
@@ -327,7 +332,7 @@ def numbers(
         sandwich = B.inverse @ meat @ B.inverse
         cov = factor * (T @ sandwich @ T.T)
     cov = np.where(np.outer(B.identified, B.identified), cov, np.nan)
-    if meat is None:
+    if classical:
         f_stat = ((tss - ssr) / df_model) / (ssr / df_resid) if df_model > 0 else np.nan
         f_df = (df_model, df_resid)
     else:
@@ -343,9 +348,70 @@ def numbers(
         tss=tss,
         log_weights=log_weights,
         cov_type=cov_type,
-        use_t=meat is None,
+        use_t=classical,
         f_stat=float(f_stat),
         f_df=f_df,
+        identified=B.identified,
+    )
+
+
+def saturated(rows: int, B: Bread) -> bool:
+    """Whether the design is saturated: as many rows (of positive weight) as its rank, so
+    no residual degrees of freedom (the fit interpolates the data)."""
+    return rows <= B.rank
+
+
+def pass_kind(cov_type: str, rows: int, B: Bread) -> str:
+    """The kind the residual pass sums for: on a saturated design only the residual sum of
+    squares and the counts ("nonrobust"), since every leverage is 1 there (the factors
+    :math:`1/(1-h_i)` are infinite, the residuals zero) and :func:`numbers` reads no meat."""
+    return "nonrobust" if saturated(rows, B) else cov_type
+
+
+def _saturated(
+    params: FloatArray,
+    B: Bread,
+    counts: tuple[int, float],
+    sums: tuple[float, float],
+    cov_type: str,
+) -> Numbers:
+    """The numbers of a saturated design (``df_resid == 0``), decided here rather than left
+    to 0/0 and x/0: nothing estimates the variance of the errors.
+
+    Classical, as statsmodels' ``OLS``: :math:`\\hat\\sigma^2 = \\mathrm{SSR}/0 = \\infty`, so the
+    covariance is :math:`\\infty \\cdot T B T^\\top` (infinite standard errors, t = 0, and NaN
+    where an entry of :math:`T B T^\\top` is 0), the F statistic NaN. Robust kinds: NaN. Their
+    residuals are zero and every leverage is 1, so HC1 is :math:`\\frac{n}{0} \\cdot 0`, HC2
+    and HC3 are :math:`0/0`, the cluster factor :math:`(n-1)/(n-p)` is infinite or negative
+    times a zero meat, and HC0's zero would claim a precision the data cannot show;
+    statsmodels returns NaN for HC1 and rounding noise for the others (or raises).
+    Unidentified parameters stay NaN.
+    """
+    n, log_weights = counts
+    ssr, tss = sums
+    q = params.size
+    if cov_type == "nonrobust":
+        T = B.transform()
+        M = T @ B.inverse @ T.T
+        cov = np.where(M == 0, np.nan, np.copysign(np.inf, M))
+    else:
+        cov = np.full((q, q), np.nan)
+    cov = np.where(np.outer(B.identified, B.identified), cov, np.nan)
+    df_model = float(B.rank - int(B.intercept))
+    return Numbers(
+        params=params,
+        cov=cov,
+        nobs=n,
+        rank=B.rank,
+        df_resid=float(n - B.rank),
+        df_model=df_model,
+        ssr=ssr,
+        tss=tss,
+        log_weights=log_weights,
+        cov_type=cov_type,
+        use_t=cov_type == "nonrobust",
+        f_stat=float("nan"),
+        f_df=(df_model, 0.0),
         identified=B.identified,
     )
 
@@ -367,14 +433,20 @@ def _wald(
 
 
 def two_sided_p(t: FloatArray, df: float | None) -> FloatArray:
-    """:math:`2P(T > |t|)`, T Student's t on ``df`` degrees of freedom (None: normal)."""
+    """:math:`2P(T > |t|)`, T Student's t on ``df`` degrees of freedom (None: normal; NaN
+    for no degrees of freedom, as statsmodels)."""
+    if df is not None and not df > 0:
+        return np.full(np.shape(t), np.nan)
     dist = _dist.norm if df is None else _dist.t(df)
     p: FloatArray = 2.0 * dist.sf(np.abs(t))
     return p
 
 
 def quantile(level: float, df: float | None) -> float:
-    """The ``level`` quantile of Student's t on ``df`` degrees of freedom (None: normal)."""
+    """The ``level`` quantile of Student's t on ``df`` degrees of freedom (None: normal;
+    NaN for no degrees of freedom, as statsmodels)."""
+    if df is not None and not df > 0:
+        return float("nan")
     return float(_dist.norm.ppf(level) if df is None else _dist.t.ppf(level, df))
 
 
