@@ -109,7 +109,7 @@ def solvers_in_partial_fit():
         try:
             m, w = fit(GDLinearRegressor(solver=solver, **kw), X, y, method="partial_fit")
             show(f"partial_fit solver={solver!r} {kw}", rel(m.coef_, lstsq(X, y)[0]), m, w)
-        except Exception as exc:  # noqa: BLE001 - the table reports it
+        except Exception as exc:
             print(f"partial_fit solver={solver!r} {kw}: {type(exc).__name__}: {exc}")
 
 
@@ -131,7 +131,8 @@ def penalised():
     for penalty, alpha in (("l2", 1e-9), ("l1", 1e-9), ("elasticnet", 1e-9)):
         m, w = fit(GDLinearRegressor(penalty=penalty, alpha=alpha, tol=1e-15), X, y)
         ref = Ridge(alpha=alpha * len(y), solver="svd").fit(X, y)
-        show(f"{penalty} alpha=1e-9, 300 x 6 offset 1e4 vs Ridge(svd)", rel(m.coef_, ref.coef_), m, w)
+        label = f"{penalty} alpha=1e-9, 300 x 6 offset 1e4 vs Ridge(svd)"
+        show(label, rel(m.coef_, ref.coef_), m, w)
 
 
 def nist():
@@ -204,7 +205,7 @@ def saturated():
                     res = m.inference(X, y, cov_type=cov) if cov != "nonrobust" else m.inference()
                 names = sorted({w.category.__name__ for w in caught})
                 print(f"{label} {cov}: bse {np.ravel(res.bse)[:2]} warnings {names}")
-            except Exception as exc:  # noqa: BLE001 - the table reports it
+            except Exception as exc:
                 print(f"{label} {cov}: {type(exc).__name__}: {str(exc)[:80]}")
 
 
@@ -237,7 +238,9 @@ def main():
         "solvers": solvers_in_partial_fit,
         "penalised": penalised,
         "nist": nist,
-        "chain": lambda: chain_rows((10_000, 100_000) + ((400_000, 1_000_000) if args.large else ())),
+        "chain": lambda: chain_rows(
+            (10_000, 100_000) + ((400_000, 1_000_000) if args.large else ())
+        ),
         "saturated": saturated,
         "huber": streamed_huber,
     }

@@ -14,6 +14,7 @@ ArraySource     yes     yes       yes      yes   yes
 DaskSource      yes     yes       yes            yes
 XpSource        yes     yes       yes      yes
 MomentsSource   yes
+StreamSource    yes     yes       yes
 ==============  ======  ========  =======  ====  =========
 """
 
