@@ -534,3 +534,130 @@ def test_newton_on_sparse_x_is_the_dense_fit(fmt):
     assert model.solver_ == "newton" and model.stop_reason_ == "tol"
     coef, b, _ = scipy_huber(X, y, sw, 1.0)
     assert_close(model.coef_, model.intercept_, coef, b, X)
+
+
+# --------------------------------------------------------------------------------------------
+# partial_fit: a stream of batches, against the fit on all the data
+# --------------------------------------------------------------------------------------------
+
+
+def unscaled_stream(n=20_000, d=20, seed=0):
+    """Columns of spreads 1e-2..1e3 around offsets up to 1e4, y near 5e3, t(3) noise: the
+    stream of ``benchmarks/promise.py --only huber`` (n=100_000 there)."""
+    rng = np.random.default_rng(seed)
+    scale = np.logspace(-2, 3, d)
+    X = rng.standard_normal((n, d)) * scale + rng.uniform(-1e4, 1e4, d)
+    y = (X - X.mean(0)) @ (rng.standard_normal(d) / scale) + 5e3 + rng.standard_t(3, n)
+    return X, y
+
+
+def centred_stream(n=20_000, d=20, seed=1):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = X @ rng.standard_normal(d) + rng.standard_t(3, n)
+    return X, y - y.mean()
+
+
+def stream(model, X, y, sample_weight=None, chunks=50):
+    for rows in np.array_split(np.arange(len(y)), chunks):
+        s = None if sample_weight is None else sample_weight[rows]
+        model.partial_fit(X[rows], y[rows], sample_weight=s)
+    return model
+
+
+@pytest.mark.parametrize("make", [unscaled_stream, centred_stream], ids=["unscaled", "centred"])
+def test_streamed_huber_reaches_the_fit_on_all_the_data(make):
+    # 50 chunks, the "auto" step: the running statistics give the coordinates, and no warning
+    # (filterwarnings=error) comes with an epoch that promises no convergence.
+    X, y = make()
+    full = GDLinearRegressor(loss="huber").fit(X, y)
+    model = stream(GDLinearRegressor(loss="huber"), X, y)
+    assert model.score(X, y) == pytest.approx(full.score(X, y), abs=0.01)
+    # The fit itself against scikit-learn's HuberRegressor on standardised columns.
+    Z = (X - X.mean(0)) / X.std(0)
+    reference = HuberRegressor(max_iter=1000).fit(Z, y)
+    assert model.score(X, y) == pytest.approx(reference.score(Z, y), abs=0.01)
+    # Within 2% of the minimum of the objective of all the rows.
+    best = huber_objective(X, y, full.coef_, full.intercept_, None, 1.35)
+    assert huber_objective(X, y, model.coef_, model.intercept_, None, 1.35) < 1.02 * best
+    # One epoch a call, and no claim of convergence: a stream's objective is never tested.
+    assert (model.n_iter_, model.t_, model.solver_) == (1, 50, "sgd")
+    assert model.stop_reason_ == "max_iter" and not model.converged_
+
+
+def test_streamed_huber_with_a_numeric_step_is_the_textbook_epoch_in_x_own_coordinates():
+    # A numeric learning_rate keeps the textbook update on the user's coordinates, as fit's
+    # solver="gd" does: on the unscaled stream it cannot move the intercept to y's level.
+    X, y = unscaled_stream(n=5000)
+    model = stream(GDLinearRegressor(loss="huber", learning_rate=1e-9), X, y)
+    assert model.score(X, y) < 0
+    assert model.stop_reason_ == "max_iter" and not model.converged_
+
+
+def test_streamed_huber_with_weights_and_mini_batches():
+    X, y = unscaled_stream(n=10_000, d=5, seed=3)
+    w = np.random.default_rng(3).uniform(0.2, 2.0, len(y))
+    full = GDLinearRegressor(loss="huber").fit(X, y, sample_weight=w)
+    for batch_size in (None, 64):
+        model = GDLinearRegressor(loss="huber", batch_size=batch_size, random_state=0)
+        stream(model, X, y, w, chunks=20)
+        score = model.score(X, y, sample_weight=w)
+        assert score == pytest.approx(full.score(X, y, sample_weight=w), abs=0.01)
+
+
+def test_streamed_huber_starts_robustly_from_its_first_batch():
+    # 10% of y shifted by 1e3: the stream starts from the Huber fit of its first batch, not
+    # from y's mean (100 away, some 70 bounded Huber steps), and stays with the Huber fit.
+    rng = np.random.default_rng(2)
+    n, d = 20_000, 5
+    X = rng.standard_normal((n, d)) * [1, 10, 100, 1e3, 0.1] + rng.uniform(-1e4, 1e4, d)
+    y = X @ (rng.standard_normal(d) / [1, 10, 100, 1e3, 0.1]) + 3e3 + rng.standard_normal(n)
+    bad = rng.random(n) < 0.1
+    y[bad] += 1e3
+    full = GDLinearRegressor(loss="huber").fit(X, y)
+    model = stream(GDLinearRegressor(loss="huber"), X, y)
+    squares = GDLinearRegressor().fit(X, y)
+
+    def rmse(m):  # on the rows without the shift
+        return np.sqrt(np.mean((m.predict(X[~bad]) - y[~bad]) ** 2))
+
+    assert rmse(model) < 1.01 * rmse(full) < 1.1
+    assert rmse(squares) > 50
+
+
+def test_streamed_huber_keeps_the_statistics_of_every_batch():
+    # The running statistics are those of all the rows seen: a squared-loss partial_fit that
+    # continues from them (the Gram form) is least squares on every row.
+    X, y = unscaled_stream(n=3000, d=4, seed=4)
+    model = stream(GDLinearRegressor(loss="huber"), X[:2990], y[:2990], chunks=5)
+    model.set_params(loss="half_mse").partial_fit(X[2990:], y[2990:])
+    A = np.column_stack([X - X.mean(0), np.ones(len(y))])
+    solution = np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose(model.coef_, solution[:-1], rtol=1e-6)
+
+
+def test_streamed_huber_continues_after_pickling():
+    import pickle
+
+    X, y = unscaled_stream(n=4000, d=5, seed=5)
+    model = stream(GDLinearRegressor(loss="huber"), X[:2000], y[:2000], chunks=4)
+    loaded = pickle.loads(pickle.dumps(model))
+    stream(model, X[2000:], y[2000:], chunks=4)
+    stream(loaded, X[2000:], y[2000:], chunks=4)
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+    assert loaded.intercept_ == model.intercept_ and loaded.t_ == model.t_ == 8
+
+
+def test_streamed_huber_on_dask_chunks_equals_the_in_memory_stream():
+    # One chunk a call: the Dask epoch is the in-memory one (the same batch, the same step).
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    X, y = unscaled_stream(n=3000, d=5, seed=6)
+    memory, chunked = GDLinearRegressor(loss="huber"), GDLinearRegressor(loss="huber")
+    with dask.config.set(scheduler="sync"):
+        for rows in np.array_split(np.arange(len(y)), 6):
+            memory.partial_fit(X[rows], y[rows])
+            chunked.partial_fit(da.from_array(X[rows], chunks=len(rows)), da.from_array(y[rows]))
+    np.testing.assert_allclose(chunked.coef_, memory.coef_, rtol=1e-9)
+    assert chunked.intercept_ == pytest.approx(memory.intercept_, rel=1e-12)
+    assert chunked.t_ == memory.t_ == 6

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from gdlinreg._data.arrays import ArraySource, accumulate, refinement_reader, validation_score
+from gdlinreg._data.stream import StreamSource
 from gdlinreg._loop.options import Options
 from gdlinreg._problem.coordinates import coordinates, initial_point
 from gdlinreg._protocols.source import (
@@ -128,6 +129,12 @@ CONTRACTS = {
     "dask": (_dask_source, EVERY - {Rows}),
     "array api": (_xp_source, EVERY - {Validated, RowParts}),
     "partial_fit": (lambda X, y, w: accumulate(ArraySource(X, y, w), None), {Source}),
+    "partial_fit, streamed": (
+        lambda X, y, w: StreamSource(
+            ArraySource(X, y, w), accumulate(ArraySource(X, y), None).stats
+        ),
+        {Source, DataForm, Batches},
+    ),
 }
 
 

@@ -506,7 +506,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         the data into batches, the model approaches the one ``fit`` gives on all of it
         (scikit-learn's SGD ``partial_fit`` stays far from least squares). For the Huber
         loss it runs one epoch of mini-batch SGD over this batch (batches of ``batch_size``,
-        or the whole batch), continuing the schedule's step counter ``t_``.
+        or the whole batch), continuing the schedule's step counter ``t_``. With
+        ``learning_rate="auto"`` the epoch runs in the coordinates of the running means and
+        spreads of every batch seen (kept as the squared losses' statistics are), with the
+        step ``1/L`` of the batch there, and a fresh model starts from the Huber fit of its
+        first batch: the model follows the Huber fit of all the data seen, approximately
+        (``stop_reason_`` is "max_iter": a stream's objective is never tested, and no
+        ``ConvergenceWarning`` is issued). For the exact fit, call :meth:`fit` on all the data
+        (or on Dask collections). A numeric ``learning_rate`` or a schedule is the textbook
+        update in X's own coordinates, which needs centred, scaled columns.
 
         ``partial_fit`` after ``fit`` continues from the fitted model. For the squared losses
         the data of that ``fit`` count as seen when it used the Gram form (the default:
@@ -552,8 +560,9 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         r"""Drop the training statistics that :meth:`partial_fit` continues from.
 
         A fit with the Gram form (the squared losses, ``precompute`` not False, no
-        ``batch_size``), and every :meth:`partial_fit` with a squared loss, keeps the
-        weighted centred sufficient statistics of all the data seen: the total weight
+        ``batch_size``), and every :meth:`partial_fit` with a squared loss (or with the Huber
+        loss and ``learning_rate="auto"``), keeps the weighted centred sufficient statistics
+        of all the data seen: the total weight
         :math:`S`, the means of the columns of :math:`[X \mid y]` and their
         :math:`(d + k) \times (d + k)` scatter matrix :math:`\sum_i s_i (z_i - \bar z)
         (z_i - \bar z)^\top`. They let :meth:`partial_fit` solve on all the data seen so

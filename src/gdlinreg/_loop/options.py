@@ -63,7 +63,9 @@ class Options:
     """The settings of one fit, checked together. ``method`` is what runs; ``fixed`` is True
     when ``learning_rate`` is a number or "auto" (no schedule); ``gram`` whether the objective
     is the Gram form (the statistics) rather than the data form, settled with the method by
-    :meth:`for_source` once the data's shape is known."""
+    :meth:`for_source` once the data's shape is known. ``standardise``: iterate on the
+    centred, standardised coordinates even where the method would take the user's (the
+    textbook "sgd" epoch of a streamed Huber ``partial_fit``, which sets it)."""
 
     loss: Loss
     penalty: Penalty | None
@@ -85,6 +87,7 @@ class Options:
     return_path: bool
     verbose: int
     gram: bool = False
+    standardise: bool = False
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Options:

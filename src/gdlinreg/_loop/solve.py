@@ -59,7 +59,7 @@ def solve(
     user = callbacks() if callbacks is not None else None
     d, k = source.n_features, source.n_targets
     ridge = 0.0 if options.penalty is None else options.penalty.l2 / loss.curvature
-    standard = method.standardised
+    standard = method.standardised or options.standardise
     x_spread, y_spread, coords = coordinates(
         stats, d, standard, options.fit_intercept, loss.is_quadratic, ridge
     )

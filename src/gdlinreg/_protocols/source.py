@@ -14,8 +14,8 @@ ArraySource     yes     yes       yes      yes       yes
 DaskSource      yes     yes       yes      RowParts  yes
 XpSource        yes     yes       yes      yes
 MomentsSource   yes
-==============  ======  ========  =======  ========  =========
-"""
+StreamSource    yes     yes       yes
+==============  ======  ========  =======  ========  =="""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ only it uses, one module per concern.
 - :mod:`.array_api`: Array API input (scikit-learn's ``array_api_dispatch``);
 - :mod:`.persistence`: the stamp of a pickled model (format and version);
 - :mod:`.partial_fit`: what ``partial_fit`` refuses;
+- :mod:`.streamed`: ``partial_fit`` for the Huber loss with the "auto" step (a stream);
 - :mod:`.param_checks`: parameter values that passed scikit-learn's checks, remembered.
 
 The shell may import the core and scikit-learn; the core never imports the shell, and no

@@ -15,6 +15,7 @@ from .._problem.coordinates import Start, check_start
 from .._problem.statistics import MAX_FEATURES_FOR_GRAM
 from ..losses import get_loss
 from .early_stopping import HoldOut
+from .streamed import fit_streamed, streams
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Fitted:
     """What :func:`fit_model` hands back: the result; the statistics to keep (the Gram
-    form's, merged over ``partial_fit`` batches; None for the data form); and whether the
+    form's, merged over ``partial_fit`` batches, and the running statistics of a streamed
+    Huber ``partial_fit``; None for the data form); and whether the
     ``tol`` test ran (not in one ``partial_fit`` epoch), so that a missed one is worth a
     warning."""
 
@@ -64,7 +66,9 @@ def fit_model(
     ``partial``: one ``partial_fit`` step. For the squared losses (up to 2000 features) the
     batch's statistics are merged into ``memory`` (those of the batches before) and the
     solver runs on all of them; for other losses it is one epoch of mini-batch SGD over the
-    batch (batches of ``batch_size``, or the whole batch; for Dask, the largest chunk).
+    batch (batches of ``batch_size``, or the whole batch; for Dask, the largest chunk): with
+    the "auto" step in the coordinates of the running statistics, merged into ``memory``
+    (:mod:`.streamed`), with any other in the user's.
 
     ``namespace``: X, y and ``sample_weight`` are arrays of that Array API namespace (see
     :mod:`gdlinreg._data.xp_source`), without a validation set.
@@ -85,6 +89,9 @@ def fit_model(
             # the "auto" step, textbook "gd" for a number).
             solver = "auto" if params["solver"] == "svrg" else params["solver"]
             params = {**params, "batch_size": None, "precompute": True, "solver": solver}
+        elif not loss.is_quadratic and streams(params):  # Huber with the "auto" step
+            result, running = fit_streamed(params, source, start, memory, callbacks)
+            return Fitted(result, running, tested=False)
         else:  # one epoch of mini-batch SGD over this batch: no convergence to test
             batch = params["batch_size"] or source.default_batch()
             params = {**params, "batch_size": batch, "solver": "gd", "max_iter": 1, "tol": None}
