@@ -57,7 +57,7 @@ METHODS: dict[str, Method] = {
         Method("sgd", sgd_iterates, standardised=False, batches=True, plain=True),
         Method("cg", _cg, quadratic=True, own_steps=True, refines=True),
         Method("agd", agd_iterates, refines=True),
-        Method("svrg", svrg, batches=True, certified=True),
+        Method("svrg", svrg, batches=True, certified=True, refines=True),
         Method("newton", _newton),
     )
 }

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 import numpy as np
 
 from .._data.arrays import refinement_reader
+from .._problem.gram import GramObjective
 from .driver import stop_proposal
 from .messages import count
 from .polish import GATE, Polish, confirm
@@ -41,9 +42,8 @@ if TYPE_CHECKING:
     from .._kernels.types import Blocks, FloatArray, Value
     from .._problem.composite import Problem
     from .._problem.coordinates import Coordinates
-    from .._problem.gram import GramObjective
     from .._problem.statistics import Moments
-    from .._protocols.registry import Loss
+    from .._protocols.registry import Loss, QuadraticLoss
     from .._protocols.source import Reader
     from .driver import ConvergedTest, Outcome
     from .run import Method, Run
@@ -137,7 +137,7 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
     outcome.reason = reason
     if reason not in ("tol", "stalled") or not _judged(verdict):
         return 0
-    gram = cast("GramObjective", problem.objective)
+    gram = _statistics(verdict)
     ridge = _ridge(problem, gram)
     hessian = gram.A if ridge is None else gram.A + np.diag(ridge)
     eig = eigen(hessian, gram.spectrum if ridge is None else None)
@@ -166,17 +166,31 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
 
 
 def _judged(verdict: Verdict) -> bool:
-    """Whether the conditioning of the statistics decides this fit's verdict: a Gram-form fit
+    """Whether the conditioning of the statistics decides this fit's verdict: a squared loss
     in the standardised coordinates (whose conditioning is the problem's own), not scored by a
     validation set, of up to 512 parameters (the flat directions come from an
     eigendecomposition, p^3 flops)."""
     run = verdict.run
     return (
-        run.options.gram
+        run.options.loss.is_quadratic
         and verdict.method.standardised
         and not verdict.scored
         and run.coords.n_params <= _MAX_PARAMS_FOR_REFINE
     )
+
+
+def _statistics(verdict: Verdict) -> GramObjective:
+    """The Gram form of the fit's problem: its own, or, for a data-form fit, built from the
+    source's full statistics (one pass over the rows, counted by the source). The step test
+    of the data form is first order: along a direction of curvature ``lambda`` it passes at
+    a distance of ``step / lambda``, so without the spectrum a near-collinear design would
+    stop far from its minimum and call it "tol"."""
+    run = verdict.run
+    if run.options.gram:
+        return cast("GramObjective", run.problem.objective)
+    stats = run.source.statistics(full=True)
+    loss = cast("QuadraticLoss", run.options.loss)
+    return GramObjective(stats, run.source.n_features, run.coords, loss)
 
 
 def _ridge(problem: Problem, gram: GramObjective) -> FloatArray | None:
