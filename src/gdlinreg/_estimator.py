@@ -146,6 +146,11 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         that coefficient; both allow their rounding floor, so ``tol=0`` means "to rounding".
         The distance to the solution is at most about the condition number times that step
         (the default gives 1e-6 up to condition numbers of about 1e4; beyond, ``tol=1e-15``).
+        A squared-loss fit (up to 512 parameters) whose standardised Gram matrix is
+        ill-conditioned (condition number above 1e6) is also refined on the rows, and "tol"
+        then means the data resolve the answer to rounding; where there are no rows
+        (``partial_fit``) or refinement does not apply (``l1``, ``positive=True``) and the
+        statistics cannot resolve it, the fit is "stalled", with a ``ConvergenceWarning``.
         Full-batch solvers test it at every step ("cg" on the Gram form then goes on to the
         accuracy of the statistics), "svrg" at every snapshot, "sgd" where scikit-learn's
         epoch rule proposes a stop (else "stalled", warned). ``None`` runs ``max_iter``
