@@ -50,6 +50,8 @@ _PASSES = 6
 #: ``p * eps * lambda_max`` (both backward stable), far below this margin of 1e-10, so eigh's
 #: eigenvalues would decide the same; nearer the threshold, eigh decides.
 _CLEARLY = SHARP + 1e-10
+#: Without a known spectrum, A's eigenvalues are computed first up to this size.
+_EIGENVALUES_FIRST = 512
 _BLOCK_BYTES = 8 << 20
 #: Up to this many values of X (a pass in long double costs some 36 ms per million values, 50
 #: times float64's BLAS), the residual and gradient of each pass are summed in extended
@@ -69,6 +71,10 @@ def eigen(A: FloatArray, spectrum: FloatArray | None = None) -> Eigen | None:
     """``A``'s eigendecomposition where it is ill-conditioned enough for refinement
     (``lambda_min < SHARP * lambda_max``); None, without eigh where ``spectrum`` (its
     eigenvalues, if known) already says so, when it is not."""
+    if spectrum is None and A.shape[0] <= _EIGENVALUES_FIRST:
+        # The eigenvalues alone cost a fraction of eigh (no back-transformation); most
+        # problems are decided by them.
+        spectrum = np.linalg.eigvalsh(A)
     if spectrum is not None and spectrum[-1] > 0 and spectrum[0] >= _CLEARLY * spectrum[-1]:
         return None
     values, vectors = np.linalg.eigh(A)
