@@ -22,10 +22,10 @@ MAX_FUNCTION_LINES = 80
 MAX_PARAMS = 12
 #: The public signatures that mirror scikit-learn's parameter lists.
 PARAM_EXCEPTIONS = {"_estimator.GDLinearRegressor.__init__", "_gradient_descent.gradient_descent"}
-#: Modules that may import scikit-learn (the estimator and its shell); SciPy and Dask: only
+#: Modules that may import scikit-learn (the estimators and their shell); SciPy and Dask: only
 #: the Sources that need them (imports under ``if TYPE_CHECKING:`` do not count: they never
 #: run). A rule naming a package allows every module under it (see :func:`allowed`).
-SKLEARN_MODULES = {"_estimator", "_shell"}
+SKLEARN_MODULES = {"_estimator", "_cv_estimator", "_shell"}
 SCIPY_MODULES = {"_kernels.sparse", "inference._statistics"}
 DASK_MODULES = {"_data.dask_chunks", "_data.dask_source", "inference._dask"}
 #: The ground floor (sparse products, row parts, Lanczos, warnings, array names).

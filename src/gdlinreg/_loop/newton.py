@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._problem.composite import rounding_slack
+
 if TYPE_CHECKING:
     from .._kernels.types import Blocks, FloatArray
     from .._problem.composite import Problem
@@ -50,6 +52,8 @@ def newton_iterates(problem: Problem, theta: FloatArray) -> Blocks:
     """(Proximal) Newton steps with a line search; see the module docstring. Ends (the driver
     says "stalled") when no step can lower the objective beyond its rounding."""
     value, grad, hess = problem.newton_system(theta)
+    # (the data form's newton_system is a pass: its own a few eps of the value suffice)
+    slack = 0.0 if problem.objective.reads_data else rounding_slack(problem, theta, value)
     eye = np.eye(theta.shape[0])
     eps = np.finfo(float).eps
     first, damping = None, _DAMPING
@@ -73,7 +77,9 @@ def newton_iterates(problem: Problem, theta: FloatArray) -> Blocks:
         # Near the minimum rounding in h's two values can outweigh g'd: no decrease is then
         # asked for beyond what the objective resolves (the test below).
         predicted = min(predicted, 0.0)
-        resolution = 8 * eps * abs(float(value))
+        # (On the Gram form the value's rounding is that of its terms, not of the residual
+        # it amounts to: rounding_slack. On the data form it is a few eps of the value.)
+        resolution = max(8 * eps * abs(float(value)), float(np.max(slack)))
         s, accepted = 1.0, False
         for _ in range(_MAX_BACKTRACKS):
             trial = theta + s * direction

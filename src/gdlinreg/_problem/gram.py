@@ -71,6 +71,14 @@ class GramObjective:
         product: FloatArray = self._hessian.dot(v)  # (v is (p, k): as gradient's .dot)
         return product
 
+    def newton_system(self, theta: FloatArray) -> tuple[Value, FloatArray, FloatArray]:
+        """The value, the gradient and the Hessian ``2c A``, one copy per target (shape
+        (k, p, p), as the data form's): Newton's method on the statistics, where a step is
+        one p x p solve and no pass (the penalty paths of cross-validation)."""
+        value, grad = self.value_and_gradient(theta)
+        hess = np.broadcast_to(self._hessian, (theta.shape[1], *self._hessian.shape)).copy()
+        return value, grad, hess
+
     #: A's eigenvalues, ascending, once :meth:`lipschitz` has computed them (small A only).
     spectrum: FloatArray | None = None
 
