@@ -53,10 +53,13 @@ def newton_iterates(problem: Problem, theta: FloatArray) -> Blocks:
     says "stalled") when no step can lower the objective beyond its rounding."""
     value, grad, hess = problem.newton_system(theta)
     # (the data form's newton_system is a pass: its own a few eps of the value suffice)
-    slack = 0.0 if problem.objective.reads_data else rounding_slack(problem, theta, value)
+    gram = not problem.objective.reads_data
+    slack = rounding_slack(problem, theta, value) if gram else 0.0
     eye = np.eye(theta.shape[0])
     eps = np.finfo(float).eps
-    first, damping = None, _DAMPING
+    # On the Gram form the objective is quadratic and its Hessian exact: no damping, so the
+    # first step lands on the minimum (of the smooth part; a path's warm start is close).
+    first, damping = None, (_FLOOR if gram else _DAMPING)
     while True:
         size = np.sqrt(np.sum(problem.gradient_map(theta, grad, 1.0) ** 2, axis=0))
         if first is None:

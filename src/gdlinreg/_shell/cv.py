@@ -59,11 +59,11 @@ def membership(splits: list[tuple[Any, Any]], n_samples: int) -> Membership:
     tests = []
     for j, (train, test) in enumerate(splits):
         train, test = np.asarray(train, dtype=np.intp), np.asarray(test, dtype=np.intp)
-        if np.intersect1d(train, test).size:
-            raise ValueError(f"cv's split {j} has rows in both its training and its test set.")
         if not len(train) or not len(test):
             raise ValueError(f"cv's split {j} has an empty training or test set.")
         table[train, j] = _TRAIN
+        if np.any(table[test, j]):
+            raise ValueError(f"cv's split {j} has rows in both its training and its test set.")
         table[test, j] = _TEST
         tests.append(test)
     if len(splits) <= 39:  # each row's parts as one base-3 number: a 1-d unique, no row sort
