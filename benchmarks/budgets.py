@@ -27,7 +27,7 @@ PARAM_EXCEPTIONS = {"_estimator.GDLinearRegressor.__init__", "_gradient_descent.
 #: run). A rule naming a package allows every module under it (see :func:`allowed`).
 SKLEARN_MODULES = {"_estimator", "_cv_estimator", "_shell"}
 SCIPY_MODULES = {"_kernels.sparse", "inference._statistics"}
-DASK_MODULES = {"_data.dask_chunks", "_data.dask_source", "inference._dask"}
+DASK_MODULES = {"_data.dask_chunks", "_data.dask_source", "_data.dask_folds", "inference._dask"}
 #: The ground floor (sparse products, row parts, Lanczos, warnings, array names).
 KERNELS = "_kernels"
 #: ONNX's packages (skl2onnx, onnx, onnxruntime): only the public export module.

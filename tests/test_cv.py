@@ -161,3 +161,17 @@ def test_refusals_name_the_fix(params, match):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_dask_input_reads_each_chunk_once_into_the_same_path():
+    da = pytest.importorskip("dask.array")
+    X, y = _data(10, n=400)
+    cv = KFold(4)
+    here = GDLinearRegressorCV(penalty="l1", alphas=10, cv=cv, tol=1e-13).fit(X, y)
+    lazy = GDLinearRegressorCV(penalty="l1", alphas=10, cv=cv, tol=1e-13)
+    lazy.fit(da.from_array(X, chunks=(70, 6)), da.from_array(y, chunks=70))
+    np.testing.assert_allclose(lazy.mse_path_, here.mse_path_, rtol=1e-9)
+    assert lazy.alpha_ == pytest.approx(here.alpha_, rel=1e-12)
+    np.testing.assert_allclose(lazy.coef_, here.coef_, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="K-fold"):
+        GDLinearRegressorCV(cv=None).fit(da.from_array(X, chunks=(70, 6)), da.from_array(y))

@@ -29,13 +29,16 @@ from ._loop.options import path_options
 from ._loop.path import penalty_path
 from ._loop.solve import solve
 from ._problem.coordinates import Start
-from ._shell.cv import FixedPredictions, membership
+from ._shell.cv import FixedPredictions, Membership, membership
+from ._shell.fit import is_dask
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from ._kernels.types import FloatArray, Matrix
     from ._loop.result import GDResult
+    from ._problem.statistics import Moments
+    from ._protocols.source import Source
 
 __all__ = ["GDLinearRegressorCV"]
 
@@ -199,6 +202,9 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_settings()
+        ratios = self._ratios()
+        if is_dask(X, y, sample_weight):
+            return self._fit_dask(X, y, sample_weight, ratios, params)
         X, y = validate_data(
             self,
             X,
@@ -209,13 +215,17 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
             y_numeric=True,
         )
         source = ArraySource(X, y, sample_weight)
-        ratios = self._ratios()
         if self.cv is None:
             stats = source.statistics(full=True)
             grids = [self._grid(stats, source.n_features, r) for r in ratios]
             self._leave_one_out(source, grids[0])
         else:
-            stats, grids = self._cross_validate(source, ratios, params)
+            member = membership(self._splits(X, y, params), source.n_samples)
+            # The one pass: each row into its group's statistics.
+            groups = fold_moments(X, source.Y, source.weights, member.labels, member.n_groups)
+            source.passes += 1
+            confirm_magnitudes(X, source.weights, merged(list(groups)), source.n_features)
+            stats, grids = self._cross_validate(source, ratios, member, groups)
         self.alphas_ = grids[0] if len(grids) == 1 else np.array(grids)
         self._refit(stats, source)
         return self
@@ -311,24 +321,52 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         loo = ridge_loo_mse(source.X, source.Y, source.weights, ridges, self.fit_intercept)
         self._choose(loo[None, :, None, :], [grid], [0.0], None)
 
-    def _cross_validate(
-        self, source: ArraySource, ratios: list[float], params: dict[str, Any]
-    ) -> tuple[Any, list[FloatArray]]:
+    def _fit_dask(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        ratios: list[float],
+        params: dict[str, Any],
+    ) -> GDLinearRegressorCV:
+        """Dask input: the splits from the row count (the splitter sees no X, nor y: KFold,
+        GroupKFold with ``groups`` in memory), then one ``dask.compute`` of every chunk's
+        statistics by group; X is never gathered."""
+        from ._data.dask_folds import dask_group_moments
+        from ._data.dask_source import DaskSource
+
+        if self.cv is None or self.scoring is not None:
+            raise ValueError(
+                "On Dask input GDLinearRegressorCV reads each chunk once into statistics: use "
+                "a K-fold cv (cv=None's leave-one-out and a scoring reading predictions need "
+                "the rows)."
+            )
+        X, y = validate_data(self, X, y, skip_check_array=True)
+        source = DaskSource(X, y, sample_weight)
+        placeholder = np.zeros((source.n_samples, 1))
+        member = membership(self._splits(placeholder, None, params), source.n_samples)
+        groups = dask_group_moments(
+            source.X, source.Y, source.weights, member.labels, member.n_groups
+        )
+        stats, grids = self._cross_validate(source, ratios, member, groups)
+        self.alphas_ = grids[0] if len(grids) == 1 else np.array(grids)
+        self._refit(stats, source)
+        return self
+
+    def _splits(self, X: Any, y: Any, params: dict[str, Any]) -> list[tuple[Any, Any]]:
         splitter = check_cv(self.cv)
-        X, Y = source.X, source.Y
         if _routing_enabled():
             split_params = process_routing(self, "fit", **params).splitter.split
         else:
             _raise_for_params(params, self, "fit", allow=["groups"])
             split_params = params
-        splits = list(splitter.split(X, Y, **split_params))
-        member = membership(splits, source.n_samples)
-        # The one pass: each row into its group's statistics.
-        groups = fold_moments(X, Y, source.weights, member.labels, member.n_groups)
-        source.passes += 1
+        return list(splitter.split(X, y, **split_params))
+
+    def _cross_validate(
+        self, source: Any, ratios: list[float], member: Membership, groups: list[Moments]
+    ) -> tuple[Any, list[FloatArray]]:
         stats = merged(list(groups))
         check_statistics(stats)
-        confirm_magnitudes(X, source.weights, stats, source.n_features)
         scorer = None if self.scoring is None else check_scoring(self, scoring=self.scoring)
         d, k = source.n_features, source.n_targets
         grids = [self._grid(stats, d, r) for r in ratios]
@@ -403,7 +441,7 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
             results[f"split{j}_test_score"] = flat[:, j]
         self.cv_results_ = results
 
-    def _refit(self, stats: Any, source: ArraySource) -> None:
+    def _refit(self, stats: Any, source: Source) -> None:
         """The final model from the statistics of all rows (no pass), at the chosen alpha."""
         d, k = source.n_features, source.n_targets
         alphas = np.broadcast_to(np.asarray(self.alpha_, dtype=float), (k,))
