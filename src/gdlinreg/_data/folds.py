@@ -96,6 +96,7 @@ def targets(stats: Moments, n_features: int, chosen: list[int]) -> Moments:
         shift,
         stats.rows,
         stats.log_weights,
+        stats.rounding,
     )
 
 

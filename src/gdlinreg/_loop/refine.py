@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .._problem.coordinates import Coordinates
     from .._protocols.source import Reader
 
+_EPS = float(np.finfo(np.float64).eps)
 #: Problems with a smaller ratio of extreme curvatures are refined on the data.
 SHARP = 1e-6
 #: Directions whose curvature is below this share of the largest are solved on the data.
@@ -46,10 +47,10 @@ _CONTRACT = 0.5
 _GAIN = 1e-13
 _PASSES = 6
 #: ``spectrum`` (A's eigenvalues from eigvalsh, ``GramObjective.spectrum``) this far above
-#: SHARP decides "well conditioned" without eigh: the two LAPACK paths differ by a few
+#: the threshold decides "well conditioned" without eigh: the two LAPACK paths differ by a few
 #: ``p * eps * lambda_max`` (both backward stable), far below this margin of 1e-10, so eigh's
 #: eigenvalues would decide the same; nearer the threshold, eigh decides.
-_CLEARLY = SHARP + 1e-10
+_MARGIN = 1e-10
 #: Without a known spectrum, A's eigenvalues are computed first up to this size.
 _EIGENVALUES_FIRST = 512
 _BLOCK_BYTES = 8 << 20
@@ -61,26 +62,40 @@ _EXTENDED_VALUES = 1_000_000
 
 class Eigen(NamedTuple):
     """The eigendecomposition of the (penalised) Hessian ``A + D`` that refinement steps
-    through, ascending."""
+    through, ascending, and the relative error of ``A`` beyond a few eps (``rounding``)."""
 
     values: FloatArray
     vectors: FloatArray
+    rounding: float = 0.0
 
 
-def eigen(A: FloatArray, spectrum: FloatArray | None = None) -> Eigen | None:
+def eigen(A: FloatArray, spectrum: FloatArray | None = None, rounding: float = 0.0) -> Eigen | None:
     """``A``'s eigendecomposition where it is ill-conditioned enough for refinement
-    (``lambda_min < SHARP * lambda_max``); None, without eigh where ``spectrum`` (its
-    eigenvalues, if known) already says so, when it is not."""
+    (``lambda_min < sharp * lambda_max``: :func:`sharpness`, SHARP for statistics accurate to
+    a few eps, more where ``rounding``, their relative error, is larger); None, without eigh
+    where ``spectrum`` (its eigenvalues, if known) already says so, when it is not."""
+    sharp = sharpness(rounding)
     if spectrum is None and A.shape[0] <= _EIGENVALUES_FIRST:
         # The eigenvalues alone cost a fraction of eigh (no back-transformation); most
         # problems are decided by them.
         spectrum = np.linalg.eigvalsh(A)
-    if spectrum is not None and spectrum[-1] > 0 and spectrum[0] >= _CLEARLY * spectrum[-1]:
+    if (
+        spectrum is not None
+        and spectrum[-1] > 0
+        and spectrum[0] >= (sharp + _MARGIN) * spectrum[-1]
+    ):
         return None
     values, vectors = np.linalg.eigh(A)
-    if not values.size or values[0] >= SHARP * values[-1]:
+    if not values.size or values[0] >= sharp * values[-1]:
         return None
-    return Eigen(values, vectors)
+    return Eigen(values, vectors, rounding)
+
+
+def sharpness(rounding: float) -> float:
+    """The ratio of extreme curvatures below which the statistics alone do not resolve the
+    minimiser to the rounding floor: SHARP (1e-6) where they are accurate to a few eps, scaled
+    up with their relative error ``rounding`` (at most 1: then every problem is refined)."""
+    return min(1.0, SHARP * max(1.0, rounding / _EPS))
 
 
 def unresolved(eig: Eigen) -> float | None:
@@ -91,8 +106,8 @@ def unresolved(eig: Eigen) -> float | None:
     of the largest; None if there is none."""
     values = eig.values
     top = values[-1]
-    null = 64 * values.size * np.finfo(np.float64).eps * top
-    between = values[(values > null) & (values < SHARP * top)]
+    null = 64 * values.size * max(_EPS, eig.rounding) * top
+    between = values[(values > null) & (values < sharpness(eig.rounding) * top)]
     return float(top / between[0]) if between.size else None
 
 
@@ -114,9 +129,14 @@ def refine(
     corrections reached rounding, or stopped contracting with no gain beyond rounding), and
     the passes over X made.
     """
-    flat = eig.values < FLAT * eig.values[-1]
+    # (statistics of relative error above eps resolve fewer directions: more are flat)
+    flat = eig.values < min(1.0, FLAT * max(1.0, eig.rounding / _EPS)) * eig.values[-1]
     U, lam, V = eig.vectors[:, ~flat], eig.values[~flat], eig.vectors[:, flat]
     D = np.zeros(theta.shape[0]) if ridge is None else ridge
+    # The rounding of Z V's columns (unit spread): each centred value carries eps times its
+    # offset (the rounded mean) over its spread.
+    shift = float(np.max(np.abs(coords.offset) * coords.inverse_scale[:, 0], initial=0.0))
+    level = (64 * _EPS * (1.0 + shift)) ** 2 * coords.offset.shape[0]
     thetas: list[FloatArray] = []
     mses: list[float] = []
     last = np.inf
@@ -128,7 +148,7 @@ def refine(
         if mses:
             mses[-1] = mse  # measured, where it was predicted
         along = U.T @ grad
-        step, gain = _joint_step(along, lam, G @ U, a, Q, coords.offset.shape[0])
+        step, gain = _joint_step(along, lam, G @ U, a, Q, (level, V.T @ theta))
         move = U @ step[0] + V @ step[1]
         size = float(np.max(np.abs(move), initial=0.0))
         # The steps of iterative refinement contract while they are real; once one does not
@@ -269,7 +289,12 @@ def _extended_gradient(
 
 
 def _joint_step(
-    along: FloatArray, lam: FloatArray, C: FloatArray, a: FloatArray, Q: FloatArray, d: int
+    along: FloatArray,
+    lam: FloatArray,
+    C: FloatArray,
+    a: FloatArray,
+    Q: FloatArray,
+    null: tuple[float, FloatArray],
 ) -> tuple[tuple[FloatArray, FloatArray], float]:
     """The Newton step on the data over the resolved directions ``U`` and the flat ones ``V``
     together, and its gain: ``(-(x, t), gain)`` in those bases.
@@ -286,22 +311,28 @@ def _joint_step(
     """
     alpha = along / lam[:, None]
     coupling = C / lam  # C Lambda^-1
-    t, gain = _subspace_step(a - C @ alpha, Q - coupling @ C.T, d)
+    t, gain = _subspace_step(a - C @ alpha, Q - coupling @ C.T, *null)
     x = -alpha - coupling.T @ t
     return (x, t), gain + float(np.sum(along * alpha))
 
 
-def _subspace_step(a: FloatArray, Q: FloatArray, d: int) -> tuple[FloatArray, float]:
+def _subspace_step(
+    a: FloatArray, Q: FloatArray, level: float, along: FloatArray
+) -> tuple[FloatArray, float]:
     """The minimiser ``t = -Q^+ a`` of ``sum p (r + ZV t)^2`` and its gain ``a' Q^+ a``.
 
-    Eigenvalues of ``Q`` at the rounding level of ``Z V`` (``(64 eps)^2 d`` against Z's unit
-    columns) belong to directions that are flat in the data too: they get no step, which keeps
-    the minimum-norm solution of rank-deficient problems.
+    Eigenvalues of ``Q`` at ``level``, the rounding of ``Z V`` (``(64 eps (1 + |offset| /
+    spread))^2 d`` against Z's unit columns: centred values carry eps times their offset),
+    belong to directions that are flat in the data too: there the step only removes theta's
+    component (``along``: ``V' theta``), which keeps the minimum-norm solution of
+    rank-deficient problems (the Gram form may have put rounding there, divided by rounding).
     """
     if not Q.size:
         return np.zeros_like(a), 0.0
     values, vectors = np.linalg.eigh(Q)
-    keep = values > (64 * np.finfo(np.float64).eps) ** 2 * d
+    keep = values > level
     basis = vectors[:, keep]
     coeffs = (basis.T @ a) / values[keep][:, None]
-    return -(basis @ coeffs), float(np.sum((basis.T @ a) * coeffs))
+    null = vectors[:, ~keep]
+    t = -(basis @ coeffs) - null @ (null.T @ along)
+    return t, float(np.sum((basis.T @ a) * coeffs))

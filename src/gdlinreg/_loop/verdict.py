@@ -140,7 +140,7 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
     gram = _statistics(verdict)
     ridge = _ridge(problem, gram)
     hessian = gram.A if ridge is None else gram.A + np.diag(ridge)
-    eig = eigen(hessian, gram.spectrum if ridge is None else None)
+    eig = eigen(hessian, gram.spectrum if ridge is None else None, gram.rounding)
     if eig is None:  # conditioned well enough for the statistics alone
         return 0
     read = refinement_reader(run.source)

@@ -44,6 +44,8 @@ class GramObjective:
             a = np.block([[a, (dx * inv)[:, None]], [(dx * inv)[None, :], np.ones((1, 1))]])
             b = np.vstack([b, dy[None, :]])
         self.A, self.B = a, b
+        #: The relative error of A beyond a few eps (sparse cross-products; Moments.rounding).
+        self.rounding = float(getattr(stats, "rounding", 0.0))
         self.t_sum = float(cov[d:, d:].trace() + dy @ dy)
         self.factor = loss.factor
         self._twice = 2.0 * self.factor

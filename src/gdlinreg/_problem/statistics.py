@@ -36,7 +36,9 @@ class Moments:
     subtracted before centring (its distance to the mean bounds the rounding in ``scatter``).
     ``rows`` counts the rows of positive weight and ``log_weights`` is :math:`\\sum_i \\log s_i`
     over them (the degrees of freedom and the weighted likelihood of :mod:`gdlinreg.inference`);
-    None in statistics saved before they were kept, which then load unchanged.
+    None in statistics saved before they were kept, which then load unchanged. ``rounding``
+    bounds the relative error of the standardised scatter where it is worse than a few eps:
+    sparse X's cross-products ``X'WX - W mean mean'`` lose ``eps (mean / spread)^2``.
     """
 
     weight_sum: float
@@ -45,6 +47,7 @@ class Moments:
     shift: FloatArray | float = 0.0
     rows: int | None = None
     log_weights: float | None = None
+    rounding: float = 0.0
 
     def merge(self, other: Moments) -> Moments:
         # Chan et al.'s pairwise update: merging centred blocks keeps every digit that the
@@ -62,7 +65,8 @@ class Moments:
         rows = None if self.rows is None or other.rows is None else self.rows + other.rows
         logs = self.log_weights, other.log_weights
         log_weights = None if None in logs else float(sum(logs))  # type: ignore[arg-type]
-        return Moments(total, mean, scatter, self.shift, rows, log_weights)
+        rounding = max(self.rounding, other.rounding)
+        return Moments(total, mean, scatter, self.shift, rows, log_weights, rounding)
 
 
 def moments(
@@ -100,7 +104,16 @@ def moments(
         from .._kernels.sparse import sparse_moments
 
         ys = moments(Y, Y[:, :0], sample_weight, full=full)
-        return counted(Moments(*sparse_moments(X, Y, sample_weight, ys, full=full)), sample_weight)
+        w_sum, mean, scatter, shift = sparse_moments(X, Y, sample_weight, ys, full=full)
+        d = X.shape[1]
+        spread = np.sqrt(
+            np.maximum(scatter.diagonal()[:d] if scatter.ndim == 2 else scatter[:d], 0) / w_sum
+        )
+        with np.errstate(all="ignore"):
+            ratio = np.where(spread > 0, np.abs(mean[:d]) / spread, 0.0)
+        rounding = 4 * float(np.finfo(np.float64).eps) * float(np.max(ratio, initial=0.0)) ** 2
+        stats = Moments(w_sum, mean, scatter, shift, rounding=rounding)
+        return counted(stats, sample_weight)
     parts = _threads.spans(X.shape[0], _threads.n_parts(X.size) if block_rows is None else 1)
     # One contiguous part of the rows per core, merged as any two blocks are.
     # In parts, BLAS runs one thread: no per-call synchronisation, so the in-place products
