@@ -98,16 +98,35 @@ def sharpness(rounding: float) -> float:
     return min(1.0, SHARP * max(1.0, rounding / _EPS))
 
 
+def _null_level(eig: Eigen) -> float:
+    # Below 64 p eps of the largest curvature a direction cannot be told from an exact null
+    # direction. (Statistics of a larger rounding blur more: those directions are ambiguous,
+    # unresolved, not null.)
+    return float(64 * eig.values.size * _EPS * eig.values[-1])
+
+
+def without_null(eig: Eigen, theta: FloatArray) -> FloatArray:
+    """``theta`` without its components along the directions the statistics cannot tell
+    from null ones (the minimum-norm answer of the statistics alone)."""
+    null = eig.vectors[:, eig.values <= _null_level(eig)]
+    out: FloatArray = theta - null @ (null.T @ theta)
+    return out
+
+
 def unresolved(eig: Eigen) -> float | None:
     """The condition number the statistics alone cannot resolve: ``lambda_max / lambda`` of
     the flattest direction whose curvature is above the rounding of ``A`` (``64 p eps`` of
     the largest: below it the statistics cannot tell the direction from an exact null
-    direction, and like one it gets no step, the minimum-norm answer) and below ``SHARP``
-    of the largest; None if there is none."""
+    direction, and like one it gets no coefficient, the minimum-norm answer) and below the
+    sharpness threshold (:func:`sharpness`) or the blur of statistics less accurate than eps
+    (``64 p rounding``); None if there is none."""
     values = eig.values
-    top = values[-1]
-    null = 64 * values.size * max(_EPS, eig.rounding) * top
-    between = values[(values > null) & (values < sharpness(eig.rounding) * top)]
+    top, null, sharp = values[-1], _null_level(eig), sharpness(eig.rounding)
+    blur = 64 * values.size * eig.rounding
+    if blur >= 1:  # the statistics' own rounding reaches every direction
+        return float(1 / eig.rounding)
+    # (between the null level and the statistics' blur, a direction may be real or null)
+    between = values[(values > null) & (values < max(sharp, blur) * top)]
     return float(top / between[0]) if between.size else None
 
 

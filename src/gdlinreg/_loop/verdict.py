@@ -31,7 +31,7 @@ from .._problem.gram import GramObjective
 from .driver import stop_proposal
 from .messages import count
 from .polish import GATE, Polish, confirm
-from .refine import eigen, refine, unresolved
+from .refine import eigen, refine, unresolved, without_null
 from .result import DivergenceError
 
 if TYPE_CHECKING:
@@ -152,6 +152,11 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
         if cond is not None and reason == "tol":
             outcome.reason = "stalled"
             outcome.detail = _unresolved_message(cond, blocker)
+        smooth = problem.penalty is None and problem.constraint is None
+        if cond is None and smooth and outcome.last is not None:
+            # Directions the statistics cannot tell from null ones get no coefficient (the
+            # minimum norm): the method may have put rounding there, divided by rounding.
+            outcome.last = without_null(eig, outcome.last)
         return 0
     start = outcome.last if outcome.last is not None else run.theta
     thetas, values, done, passes = refine(cast("Reader", read), run.coords, start, eig, ridge)
