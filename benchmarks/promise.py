@@ -23,6 +23,9 @@ from gdlinreg import GDLinearRegressor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+# The issue's designs, as the tests build them (one definition).
+from test_side_paths import chain, near_collinear
+
 
 def lstsq(X, y, s=None):
     """Centred weighted least squares (minimum norm): (coef, intercept)."""
@@ -56,14 +59,6 @@ def rel(a, b):
 def show(case, err, model, warned, extra=""):
     reason = getattr(model, "stop_reason_", "?")
     print(f"{case:<58} {err:>9.2e}  {reason:<8} {warned:<30} {extra}", flush=True)
-
-
-def near_collinear():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal(1000)
-    X = np.c_[x, x + 1e-6 * rng.standard_normal(1000), rng.standard_normal(1000)] + [5, 5, 0]
-    y = X @ [1.0, 2.0, -1.0] + 3 + 1e-3 * rng.standard_normal(1000)
-    return X, y
 
 
 def sparse_and_partial():
@@ -166,17 +161,6 @@ def nist():
             m, warned = fit(GDLinearRegressor(**params), X, y)
             cells.append(f"{lre(m):.1f} {m.stop_reason_} {warned}")
         print(f"NIST {name:<10} LRE default | tol=1e-15 | tol=None: " + " | ".join(cells))
-
-
-def chain(n, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, 100))
-    for j in range(1, 100):
-        X[:, j] = np.sqrt(0.19) * X[:, j] + 0.9 * X[:, j - 1]
-    scale = np.logspace(-3, 3, 100)[rng.permutation(100)]
-    X = X * scale + rng.uniform(-2, 2, 100) * scale
-    y = X @ (rng.standard_normal(100) / scale) + 3.0 + rng.standard_normal(n)
-    return X, y
 
 
 def chain_rows(sizes):
