@@ -175,3 +175,24 @@ def test_dask_input_reads_each_chunk_once_into_the_same_path():
     np.testing.assert_allclose(lazy.coef_, here.coef_, rtol=1e-9, atol=1e-12)
     with pytest.raises(ValueError, match="K-fold"):
         GDLinearRegressorCV(cv=None).fit(da.from_array(X, chunks=(70, 6)), da.from_array(y))
+
+
+def test_groups_reach_the_splitter_through_metadata_routing_too():
+    sklearn = pytest.importorskip("sklearn")
+    X, y = _data(11, n=120)
+    groups = np.repeat(np.arange(12), 10)
+    plain = GDLinearRegressorCV(penalty="l1", alphas=5, cv=GroupKFold(3)).fit(X, y, groups=groups)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = GDLinearRegressorCV(penalty="l1", alphas=5, cv=GroupKFold(3))
+        routed.fit(X, y, groups=groups)
+    np.testing.assert_allclose(routed.mse_path_, plain.mse_path_, rtol=1e-12)
+
+
+def test_stratified_folds_on_binned_y_as_an_iterable():
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = _data(12)
+    bins = np.digitize(y, np.quantile(y, [0.25, 0.5, 0.75]))
+    splits = list(StratifiedKFold(4).split(X, bins))
+    model = GDLinearRegressorCV(penalty="l1", alphas=6, cv=splits, tol=1e-13).fit(X, y)
+    np.testing.assert_allclose(model.mse_path_, _slow(X, y, splits, model.alphas_, "l1"), rtol=1e-8)
