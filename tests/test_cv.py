@@ -5,12 +5,15 @@ scikit-learn's LassoCV, ElasticNetCV and RidgeCV on the same splits and grid."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import GroupKFold, KFold, ShuffleSplit, TimeSeriesSplit
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gdlinreg import GDLinearRegressor, GDLinearRegressorCV
+
+_SKLEARN = tuple(int(v) for v in sklearn.__version__.split(".")[:2])
 
 
 def _data(seed=0, n=300, k=None):
@@ -68,7 +71,9 @@ def test_lasso_and_elastic_net_equal_scikit_learn(sparse):
     enet = GDLinearRegressorCV(
         penalty="elasticnet", l1_ratio=ratios, alphas=15, cv=cv, tol=1e-13
     ).fit(Xf, y)
-    ref = ElasticNetCV(l1_ratio=ratios, alphas=15, cv=cv, tol=1e-12, max_iter=100_000).fit(X, y)
+    # (scikit-learn < 1.7 takes the grid's size as n_alphas)
+    size = {"alphas": 15} if _SKLEARN >= (1, 7) else {"n_alphas": 15}
+    ref = ElasticNetCV(l1_ratio=ratios, cv=cv, tol=1e-12, max_iter=100_000, **size).fit(X, y)
     np.testing.assert_allclose(enet.alphas_, ref.alphas_, rtol=1e-10)
     np.testing.assert_allclose(enet.mse_path_, ref.mse_path_, rtol=1e-6)
     assert (enet.alpha_, enet.l1_ratio_) == pytest.approx((ref.alpha_, ref.l1_ratio_))

@@ -14,7 +14,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _raise_for_params,
     _routing_enabled,
     process_routing,
 )
@@ -358,7 +357,13 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         if _routing_enabled():
             split_params = process_routing(self, "fit", **params).splitter.split
         else:
-            _raise_for_params(params, self, "fit", allow=["groups"])
+            unexpected = sorted(set(params) - {"groups"})
+            if unexpected:
+                raise ValueError(
+                    f"GDLinearRegressorCV.fit got {unexpected}: without metadata routing only "
+                    "`groups` (for the splitter) is passed on; enable routing with "
+                    "sklearn.set_config(enable_metadata_routing=True) to pass others."
+                )
             split_params = params
         return list(splitter.split(X, y, **split_params))
 
