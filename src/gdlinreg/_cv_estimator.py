@@ -120,7 +120,7 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         ``mean_test_score``, ``std_test_score`` and ``rank_test_score``, as ``GridSearchCV``
         names them (scores: higher is better).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     Examples
     --------
