@@ -70,7 +70,7 @@ def test_sparse_input_is_refined_as_dense_input_is(form, tol):
     [
         {"precompute": False},
         {"solver": "agd", "precompute": False},
-        {"solver": "svrg", "batch_size": 32},
+        {"solver": "svrg", "batch_size": 32, "random_state": 0},
         {"penalty": "l2", "alpha": 1e-12, "precompute": False},
     ],
     ids=["data form", "agd, data form", "svrg", "l2, data form"],
