@@ -94,6 +94,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
+from test_side_paths import near_collinear  # (the design, defined once)
 
 from gdlinreg import DivergenceError, GDLinearRegressor
 
@@ -574,14 +575,6 @@ def test_dask_fit_keeps_the_promise(problem, params):
 
 
 # ----------------------------------------------------------------------------- examples
-
-
-def near_collinear():
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal(1000)
-    X = np.c_[x, x + 1e-6 * rng.standard_normal(1000), rng.standard_normal(1000)] + [5, 5, 0]
-    y = X @ [1.0, 2.0, -1.0] + 3 + 1e-3 * rng.standard_normal(1000)
-    return X, y
 
 
 def centred_lstsq(X, y):
