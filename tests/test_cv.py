@@ -161,6 +161,15 @@ def test_refusals_name_the_fix(params, match):
         GDLinearRegressorCV(**params).fit(X, y)
 
 
+def test_a_split_whose_rows_all_weigh_zero_is_refused():
+    # (its weighted error is 0/0: scikit-learn's scorers raise too)
+    X, y = _data()
+    sw = np.ones(len(y))
+    sw[:60] = 0.0  # KFold(5)'s first test fold
+    with pytest.raises(ValueError, match="split 0: every test row has sample_weight 0"):
+        GDLinearRegressorCV(cv=KFold(5)).fit(X, y, sample_weight=sw)
+
+
 @parametrize_with_checks(
     [GDLinearRegressorCV(alphas=5), GDLinearRegressorCV(penalty="l1", alphas=5)]
 )

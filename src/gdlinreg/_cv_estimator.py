@@ -25,7 +25,7 @@ from ._data.folds import fold_moments, held_out_mse, largest_alpha, merged, targ
 from ._data.loo import ridge_loo_mse
 from ._kernels import warnings as _warnings
 from ._loop.options import path_options
-from ._loop.path import penalty_path
+from ._loop.path import path_fits, penalty_path
 from ._loop.solve import solve
 from ._problem.coordinates import Start
 from ._shell.cv import FixedPredictions, Membership, membership
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from ._kernels.types import FloatArray, Matrix
-    from ._loop.result import GDResult
+    from ._loop.path import PathFit
     from ._problem.statistics import Moments
     from ._protocols.source import Source
 
@@ -380,10 +380,18 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         scores = None if scorer is None else np.empty((len(ratios), m, member.n_splits))
         late = 0
         for i, ratio in enumerate(ratios):
+            path = path_fits(self._params(ratio), grids[i])
             for j in range(member.n_splits):
                 train = merged([groups[g] for g in member.training(j)])
                 test = merged([groups[g] for g in member.test(j)])
-                fits = penalty_path(train, source, self._params(ratio), grids[i])
+                for part, what in ((train, "training"), (test, "test")):
+                    if part.weight_sum <= 0:
+                        raise ValueError(
+                            f"cv's split {j}: every {what} row has sample_weight 0, so its "
+                            "weighted error is undefined; drop the zero-weight rows or use "
+                            "a splitter that spreads them."
+                        )
+                fits = penalty_path(train, source, path)
                 late += sum(not f.converged for f in fits)
                 coef, intercept = _stacked(fits, k, d)
                 mse[i, :, j] = held_out_mse(test, d, coef, intercept)
@@ -474,7 +482,7 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
 
 
-def _stacked(fits: list[GDResult], k: int, d: int) -> tuple[FloatArray, FloatArray]:
+def _stacked(fits: list[PathFit], k: int, d: int) -> tuple[FloatArray, FloatArray]:
     """The path's coefficients (m, k, d) and intercepts (m, k)."""
     coef = np.array([np.asarray(f.coef, dtype=float).reshape(k, d) for f in fits])
     intercept = np.array([np.asarray(f.intercept, dtype=float).reshape(k) for f in fits])

@@ -86,7 +86,8 @@ def newton_iterates(problem: Problem, theta: FloatArray) -> Blocks:
         s, accepted = 1.0, False
         for _ in range(_MAX_BACKTRACKS):
             trial = theta + s * direction
-            trial_value = float(problem.value_and_gradient(trial)[0])
+            trial_value, trial_grad = problem.value_and_gradient(trial)
+            trial_value = float(trial_value)
             if trial_value <= value + _ARMIJO * s * predicted:
                 accepted = True
                 break
@@ -102,7 +103,10 @@ def newton_iterates(problem: Problem, theta: FloatArray) -> Blocks:
         # Levenberg-Marquardt's adaptation: a full step accepted means the model was good
         # (less damping), a shortened one that it was not (more).
         damping = max(damping / 10, _FLOOR) if s == 1.0 else min(damping * 10, 1.0)
-        value, grad, hess = problem.newton_system(theta)
+        if gram:  # (the Hessian of the statistics is constant: the line search's evaluation)
+            value, grad = trial_value, trial_grad
+        else:
+            value, grad, hess = problem.newton_system(theta)
         yield theta[None], [value], grad[None], [s]
 
 

@@ -65,7 +65,9 @@ class Options:
     is the Gram form (the statistics) rather than the data form, settled with the method by
     :meth:`for_source` once the data's shape is known. ``standardise``: iterate on the
     centred, standardised coordinates even where the method would take the user's (the
-    textbook "sgd" epoch of a streamed Huber ``partial_fit``, which sets it)."""
+    textbook "sgd" epoch of a streamed Huber ``partial_fit``, which sets it). ``conditioning``:
+    the result reports ``condition_number`` (a penalty path's fits, whose results give only
+    their coefficients, skip its eigenvalues)."""
 
     loss: Loss
     penalty: Penalty | None
@@ -88,6 +90,7 @@ class Options:
     verbose: int
     gram: bool = False
     standardise: bool = False
+    conditioning: bool = True
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Options:
@@ -199,7 +202,7 @@ def path_options(params: Mapping[str, Any], alpha: float) -> Options:
     test). Beyond :data:`NEWTON_MAX_PARAMS` parameters, "agd" (:meth:`Options.for_source`)."""
     options = Options.from_params({**params, "alpha": alpha, "precompute": True})
     settled = object.__new__(Options)
-    settled.__dict__.update(options.__dict__, method="newton")
+    settled.__dict__.update(options.__dict__, method="newton", conditioning=False)
     return settled
 
 

@@ -79,16 +79,19 @@ def eigen(A: FloatArray, spectrum: FloatArray | None = None, rounding: float = 0
         # The eigenvalues alone cost a fraction of eigh (no back-transformation); most
         # problems are decided by them.
         spectrum = np.linalg.eigvalsh(A)
-    if (
-        spectrum is not None
-        and spectrum[-1] > 0
-        and spectrum[0] >= (sharp + _MARGIN) * spectrum[-1]
-    ):
+    if spectrum is not None and resolved(spectrum[0], spectrum[-1], rounding):
         return None
     values, vectors = np.linalg.eigh(A)
     if not values.size or values[0] >= sharp * values[-1]:
         return None
     return Eigen(values, vectors, rounding)
+
+
+def resolved(lowest: float, highest: float, rounding: float = 0.0) -> bool:
+    """Whether curvatures from ``lowest`` to ``highest`` (eigenvalues, or bounds on them) are
+    conditioned well enough for the statistics alone to resolve the minimiser (no
+    refinement): ``lowest >= sharpness * highest``, with a margin."""
+    return bool(highest > 0 and lowest >= (sharpness(rounding) + _MARGIN) * highest)
 
 
 def sharpness(rounding: float) -> float:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     RandomState = int | np.random.RandomState | np.random.Generator | None
 
 # A loss this many times above its start (or non-finite) means the iteration diverges.
-_DIVERGENCE_FACTOR = 1e4
+DIVERGENCE_FACTOR = 1e4
 
 
 def solve(
@@ -86,7 +86,7 @@ def solve(
             n_iter_no_change=options.n_iter_no_change,
             tol=options.tol or 0.0,
             callback=_wrap_callback(user, coords, source.one_target),
-            limit=_DIVERGENCE_FACTOR * max(value0, 1e-6 * factor * y_spread @ y_spread),
+            limit=DIVERGENCE_FACTOR * max(value0, 1e-6 * factor * y_spread @ y_spread),
             keep_path=options.return_path,
             verbose=options.verbose,
             unit=method.unit,
@@ -207,7 +207,9 @@ def _result(
             options.penalty,
             options.loss,
             _known_spectrum(run, method),
-        ),
+        )
+        if options.conditioning
+        else None,
         coef_path=coef_path,
         intercept_path=intercept_path,
         n_passes=passes,
@@ -219,6 +221,8 @@ def _known_spectrum(run: Run, method: Method) -> FloatArray | None:
     # already: the correlation matrix whose conditioning condition_number_ reports.
     if not (run.options.gram and method.standardised and run.options.fit_intercept):
         return None
+    if getattr(run.problem.objective, "spectrum_ridge", None) is not None:
+        return None  # (of the penalised Hessian)
     return getattr(run.problem.objective, "spectrum", None)
 
 

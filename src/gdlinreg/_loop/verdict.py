@@ -89,7 +89,7 @@ def prepare(
     # direction but the stiffest, and would stop far from the solution.
     curvature = diagonal_curvature(stats, d, coords, options.loss, problem)
     stop_test = make_stop_test(coords, stats, d, *spreads, options.tol or 0.0)
-    converged = None if options.tol is None else _tol_test(problem, stop_test, curvature)
+    converged = None if options.tol is None else tol_test(problem, stop_test, curvature)
     polish = None
     if run.options.gram and method.own_steps and not scored:
         # Past tol to the accuracy of the statistics: a step here is O(p^2) (.polish). With
@@ -99,7 +99,7 @@ def prepare(
         gram = cast("GramObjective", problem.objective)
         if converged is None:
             gate = make_stop_test(coords, stats, d, *spreads, GATE)
-            converged = _tol_test(problem, gate, curvature)
+            converged = tol_test(problem, gate, curvature)
         converged = polish = Polish(converged, gram, coords.n_params)
     at_start = False
     if options.tol is not None and polish is None and not method.batches:
@@ -140,7 +140,7 @@ def decide(verdict: Verdict, outcome: Outcome, value0: Value) -> int:
     gram = _statistics(verdict)
     ridge = _ridge(problem, gram)
     hessian = gram.A if ridge is None else gram.A + np.diag(ridge)
-    eig = eigen(hessian, gram.spectrum if ridge is None else None, gram.rounding)
+    eig = eigen(hessian, _spectrum(gram, ridge), gram.rounding)
     if eig is None:  # conditioned well enough for the statistics alone
         return 0
     read = refinement_reader(run.source)
@@ -198,6 +198,13 @@ def _statistics(verdict: Verdict) -> GramObjective:
     return GramObjective(stats, run.source.n_features, run.coords, loss)
 
 
+def _spectrum(gram: GramObjective, ridge: FloatArray | None) -> FloatArray | None:
+    """The eigenvalues of ``A + diag(ridge)`` if the step bound computed them, else None."""
+    known = gram.spectrum_ridge
+    same = known is None if ridge is None else known is not None and np.array_equal(known, ridge)
+    return gram.spectrum if same else None
+
+
 def _ridge(problem: Problem, gram: GramObjective) -> FloatArray | None:
     """An l2 penalty's Hessian diagonal in the units of the Gram matrix ``A`` (the objective
     being ``factor * (sum p r^2 + theta' diag(ridge) theta)``); None without one."""
@@ -235,17 +242,17 @@ def _unresolved_message(cond: float, blocker: tuple[str, str]) -> str:
     )
 
 
-def _tol_test(problem: Problem, stop_test: StopTest, curvature: FloatArray) -> ConvergedTest:
-    def tol_test(
-        thetas: FloatArray, values: FloatArray, grads: FloatArray | None
-    ) -> NDArray[np.bool_]:
+def tol_test(problem: Problem, stop_test: StopTest, curvature: FloatArray) -> ConvergedTest:
+    """The driver's ``converged_test``: ``stop_test`` at each iterate's gradient map."""
+
+    def test(thetas: FloatArray, values: FloatArray, grads: FloatArray | None) -> NDArray[np.bool_]:
         # The full-batch methods always yield their gradients; mini-batches only the full
         # gradient at a candidate stop (see certified).
         if grads is None:
             return np.zeros(len(values), dtype=bool)
         return stop_test(thetas, problem.gradient_map(thetas, grads, curvature))
 
-    return tol_test
+    return test
 
 
 def diagonal_curvature(

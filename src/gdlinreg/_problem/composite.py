@@ -90,6 +90,9 @@ class Problem:
         return out + self._l2_diagonal * v if self.l2 else out
 
     def lipschitz(self, rtol: float = 1e-3) -> float:
+        if self.l2 and not self.objective.reads_data:
+            # The Gram form's eigenvalues of the penalised Hessian: the verdict reads them.
+            return self.objective.lipschitz(rtol, self._l2_diagonal[:, 0])  # type: ignore[call-arg]
         return self.objective.lipschitz(rtol) + self.l2 * float(np.max(self.weights**2))
 
     def prox(self, theta: FloatArray, step: FloatArray | float) -> FloatArray:
@@ -124,6 +127,7 @@ def rounding_slack(problem: Problem, theta: FloatArray, value: Value) -> Value:
     warm start near the minimum (``partial_fit``), the value is far below ``c``, and a slack
     relative to it alone would read rounding as a failed descent (a false "stalled")."""
     size = np.abs(value)
-    if not problem.objective.reads_data:  # (a pass over the data otherwise)
-        size = np.maximum(size, np.abs(problem.value_and_gradient(np.zeros_like(theta))[0]))
+    at_zero = getattr(problem.objective, "value_at_zero", None)  # (a pass on the data form)
+    if at_zero is not None:  # (no penalty has a value at zero)
+        size = np.maximum(size, at_zero)
     return 64 * np.finfo(float).eps * size

@@ -55,19 +55,30 @@ class Membership:
 
 def membership(splits: list[tuple[Any, Any]], n_samples: int) -> Membership:
     """The groups of rows that share their part in every split of ``splits``."""
-    table = np.zeros((n_samples, len(splits)), dtype=np.int8)
+    # (one row of the transposed table per split: each split's rows are written contiguously)
+    columns = np.zeros((len(splits), n_samples), dtype=np.int8)
     tests = []
     for j, (train, test) in enumerate(splits):
         train, test = np.asarray(train, dtype=np.intp), np.asarray(test, dtype=np.intp)
         if not len(train) or not len(test):
             raise ValueError(f"cv's split {j} has an empty training or test set.")
-        table[train, j] = _TRAIN
-        if np.any(table[test, j]):
+        column = columns[j]
+        column[train] = _TRAIN
+        if np.any(column[test]):
             raise ValueError(f"cv's split {j} has rows in both its training and its test set.")
-        table[test, j] = _TEST
+        column[test] = _TEST
         tests.append(test)
-    if len(splits) <= 39:  # each row's parts as one base-3 number: a 1-d unique, no row sort
-        codes = table.astype(np.int64) @ (3 ** np.arange(len(splits), dtype=np.int64))
+    table = columns.T
+    powers = 3 ** np.arange(min(len(splits), 39), dtype=np.int64)
+    if len(splits) <= 12:  # each row's parts as one base-3 number below 3^12: no sort at all
+        codes = powers @ columns.astype(np.int64)
+        present = np.flatnonzero(np.bincount(codes))
+        lookup = np.zeros(int(present[-1]) + 1, dtype=np.intp)
+        lookup[present] = np.arange(present.size)
+        labels = lookup[codes]
+        parts = (present[:, None] // powers % 3).astype(np.int8)
+    elif len(splits) <= 39:  # base 3 still fits an int64: a 1-d unique, no row sort
+        codes = table.astype(np.int64) @ powers
         _, first, labels = np.unique(codes, return_index=True, return_inverse=True)
         parts = table[first]
     else:
