@@ -143,13 +143,13 @@ def extra_peak(X, y):
 # The stages of a fit, as (module, attribute) of the functions that perform them.
 STAGES = {
     "validation": [("gdlinreg._estimator", "validate_data")],
-    "statistics pass": [("gdlinreg._problem.statistics", "moments")],
-    "finite/magnitude checks": [("gdlinreg._data.checks", "confirm_magnitudes")],
-    "conditioning (step bound)": [("gdlinreg._loop.solve", "_prepare_run")],
+    "statistics pass": [("gdlinreg._data.arrays", "moments")],
+    "finite/magnitude checks": [("gdlinreg._data.arrays", "confirm_magnitudes")],
+    "step bound (eigenvalues)": [("gdlinreg._loop.solve", "_prepare_run")],
     "iterations": [("gdlinreg._loop.solve", "drive")],
     "verdict and refinement": [("gdlinreg._loop.solve", "decide")],
-    "result (incl. condition_number_)": [("gdlinreg._loop.solve", "_result")],
-    "solve (all of the above but validation)": [("gdlinreg._loop.solve", "solve")],
+    "result (condition_number_)": [("gdlinreg._loop.solve", "_result")],
+    "solve": [("gdlinreg._shell.fit", "solve")],
 }
 
 

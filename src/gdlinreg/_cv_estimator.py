@@ -24,6 +24,7 @@ from ._data.checks import check_statistics, confirm_magnitudes
 from ._data.folds import fold_moments, held_out_mse, largest_alpha, merged, targets
 from ._data.loo import ridge_loo_mse
 from ._kernels import warnings as _warnings
+from ._kernels.threads import serial_blas
 from ._loop.options import path_options
 from ._loop.path import path_fits, penalty_path
 from ._loop.solve import solve
@@ -391,7 +392,8 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
                             "weighted error is undefined; drop the zero-weight rows or use "
                             "a splitter that spreads them."
                         )
-                fits = penalty_path(train, source, path)
+                with serial_blas():  # (p x p solves: see serial_blas)
+                    fits = penalty_path(train, source, path)
                 late += sum(not f.converged for f in fits)
                 coef, intercept = _stacked(fits, k, d)
                 mse[i, :, j] = held_out_mse(test, d, coef, intercept)

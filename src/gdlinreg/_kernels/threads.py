@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -74,10 +74,28 @@ def spans(n: int, parts: int) -> list[slice]:
     return [slice(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
+def serial_blas() -> AbstractContextManager[Any]:
+    """A one-thread BLAS for the block, when called from the main thread (elsewhere the
+    thread count is not gdlinreg's to change: threadpoolctl's limits are process-wide).
+
+    A fit's own linear algebra is small (p x p eigenvalues and solves, a part of the rows
+    too small to split): threaded, it ran 10-50x slower than one thread on a busy 2-core
+    machine (the statistics of 1e4 x 100 rows: 685 ms against 15 ms; eigvalsh of 101 x 101:
+    about 15 ms against 0.5), each call's threads waiting for a core at every
+    synchronisation, and it gained little on a quiet one. What is large runs in parts
+    (:func:`run_parts`)."""
+    if threading.current_thread() is not threading.main_thread():
+        return nullcontext()
+    controller = _controller()
+    return nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
+
+
 def run_parts(work: Callable[[slice], T], parts: Sequence[slice]) -> list[T]:
-    """``[work(part) for part in parts]``, one thread per part, each with a one-thread BLAS."""
+    """``[work(part) for part in parts]``, one thread per part, each with a one-thread BLAS
+    (one part too: :func:`serial_blas`)."""
     if len(parts) == 1:
-        return [work(parts[0])]
+        with serial_blas():
+            return [work(parts[0])]
     with _lock:
         if _state.get("pool_size", 0) < len(parts):
             if "pool" in _state:

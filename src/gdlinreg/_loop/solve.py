@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from .._data.arrays import form_objective, validation_score
+from .._kernels.threads import serial_blas
 from .._problem.composite import Problem
 from .._problem.coordinates import coordinates, initial_point, to_sklearn_shapes
 from ..schedules import Constant, get_schedule
@@ -52,7 +53,15 @@ def solve(
 
     Picks the objective form (Gram or data) and the method from :data:`METHODS`, finds the
     step, and runs the driver. Returns the result and, for the Gram form, the statistics
-    (which ``partial_fit`` merges with those of its next batch)."""
+    (which ``partial_fit`` merges with those of its next batch). Runs with a one-thread BLAS
+    (:func:`~gdlinreg._kernels.threads.serial_blas`): what is large runs in parts."""
+    with serial_blas():
+        return _solve(source, options, start, callbacks)
+
+
+def _solve(
+    source: Source, options: Options, start: Start, callbacks: Callbacks | None
+) -> tuple[GDResult, Moments | None]:
     options = options.for_source(source)
     method, loss, gram = METHODS[options.method], options.loss, options.gram
     stats = source.statistics(full=gram, minibatch=method.batches)
