@@ -159,9 +159,9 @@ CASES = [
     ),
     case(
         "unknown-solver",
-        params={"solver": "sgd"},
-        est=(ValueError, PARAM.format("solver") + r".*Got 'sgd'"),
-        core=(ValueError, r"solver='sgd' is not a known solver; use one of"),
+        params={"solver": "sag"},
+        est=(ValueError, PARAM.format("solver") + r".*Got 'sag'"),
+        core=(ValueError, r"solver='sag' is not a known solver; use one of"),
     ),
     *[
         case(

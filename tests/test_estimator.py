@@ -582,7 +582,7 @@ def _warm_start_mismatch(est, X, y):
 
 
 def _invalid_param(est, X, y):
-    est.set_params(solver="sgd")
+    est.set_params(solver="sag")
     return est.fit(np.c_[X, X], y)
 
 

@@ -158,12 +158,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         holds). The user guide's "When to stop: ``tol``" has the details.
     fit_intercept : bool, default=True
         Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
-    solver : {"auto", "gd", "cg", "agd", "svrg"}, default="auto"
+    solver : {"auto", "gd", "sgd", "cg", "agd", "svrg"}, default="auto"
         ``"gd"``: textbook gradient descent in your coordinates, the intercept being one more
         coordinate: :math:`\\theta \\leftarrow \\mathrm{prox}(\\theta - a\\nabla J(\\theta))`
         (the prox only with an l1 penalty or ``positive``), optionally with momentum, a
         schedule, a line search or mini-batches. Its speed depends on the conditioning of the
-        raw data; scale your features for it. ``"cg"``: conjugate gradients (squared losses,
+        raw data; scale your features for it. ``"sgd"`` (needs ``batch_size``): the same
+        update on mini-batches, stochastic gradient descent, which ``"gd"`` and ``"auto"``
+        also run when given a ``batch_size`` with a numeric step, a schedule or momentum
+        (``solver_ == "sgd"``). ``"cg"``: conjugate gradients (squared losses,
         at most an l2 penalty) on the centred problem with columns scaled to unit variance (a
         diagonal preconditioner); the intercept is recovered exactly from the means. It
         reaches the solution in a few times ``n_features`` steps even on ill-conditioned,

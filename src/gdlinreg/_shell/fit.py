@@ -85,9 +85,10 @@ def fit_model(
         loss = get_loss(params["loss"], epsilon=params["epsilon"])
         gram = loss.is_quadratic and source.n_features <= MAX_FEATURES_FOR_GRAM
         if gram:  # every batch's statistics, one solve on all of them, whatever batch_size
-            # The statistics have no rows to sample: svrg's full-batch limit runs ("cg" for
-            # the "auto" step, textbook "gd" for a number).
-            solver = "auto" if params["solver"] == "svrg" else params["solver"]
+            # The statistics have no rows to sample: the full-batch limit runs (svrg's: "cg"
+            # for the "auto" step, textbook "gd" for a number; sgd's: textbook "gd").
+            limit = {"svrg": "auto", "sgd": "gd"}
+            solver = limit.get(params["solver"], params["solver"])
             params = {**params, "batch_size": None, "precompute": True, "solver": solver}
         elif not loss.is_quadratic and streams(params):  # Huber with the "auto" step
             result, running = fit_streamed(params, source, start, memory, callbacks)
