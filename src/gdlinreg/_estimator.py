@@ -24,6 +24,7 @@ from ._shell.array_api import namespace as _namespace
 from ._shell.callbacks import CallbackBridge
 from ._shell.early_stopping import HoldOut, hold_out
 from ._shell.early_stopping import validation_set as _validation_set
+from ._shell.finite import NonFiniteError, check_finite, check_target
 from ._shell.fit import fit_model
 from ._shell.fit import is_dask as _is_dask
 from ._shell.param_checks import PassedChecks
@@ -485,11 +486,16 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             X, y, sample_weight, X_val, y_val, sample_weight_val = follow(
                 space, host, X, y, sample_weight, X_val, y_val, sample_weight_val
             )
-            X, y = self._validate(X, y, reset=True, finite=False)
             validation: Validation | None = None
             validation_set = _validation_set(X_val, y_val, sample_weight_val)
+            # (Before early stopping's split renumbers the rows, X is checked here, so that a
+            # NaN's row is the caller's; otherwise the core checks it, from the moments.)
+            held_out = self.early_stopping and validation_set is None
+            X, y = self._validate(X, y, reset=True, finite=held_out)
             if validation_set is not None:
-                Xv, yv = self._validate(validation_set[0], validation_set[1], reset=False)
+                Xv, yv = self._validate(
+                    validation_set[0], validation_set[1], reset=False, names=("X_val", "y_val")
+                )
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
                 X, y, sample_weight, validation = hold_out(
@@ -706,6 +712,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
             return _dask.r2_score(y, self.predict(X), sample_weight)
         y, sample_weight = follow(_namespace(X), False, y, sample_weight)
+        check_target(y)
         if sample_weight is not None:
             w = np.asarray(_host(sample_weight), dtype=np.float64)
             # Older scikit-learn returns NaN here instead of raising.
@@ -733,7 +740,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)
         array_api.check_predict(X, self)
-        X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
+        # NaN and infinity are found here, in fit's words (scikit-learn's would be longer).
+        X = validate_data(
+            self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric", ensure_all_finite=False
+        )
+        check_finite(X, "X", getattr(self, "feature_names_in_", None))
+        X = _as_float(X)
         coef = self.coef_
         prediction: FloatArray = X @ (coef.T if coef.ndim == 2 else coef) + self.intercept_
         return prediction
@@ -804,11 +816,18 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     # -- helpers -------------------------------------------------------------------------
 
     def _validate(
-        self, X: Matrix, y: ArrayLike, reset: bool, finite: bool = True
+        self,
+        X: Matrix,
+        y: ArrayLike,
+        reset: bool,
+        finite: bool = True,
+        names: tuple[str, str] = ("X", "y"),
     ) -> tuple[Matrix, NDArray[Any]]:
         # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
         # finite=False leaves X's NaN/infinity check to the core (fit, partial_fit), which
-        # reads it from the moments instead of an extra pass over X.
+        # reads it from the moments instead of an extra pass over X. y is checked first, so
+        # that its NaN and infinity get the words X's do (scikit-learn's differ).
+        check_target(y, names[1])
         checked: tuple[Matrix, NDArray[Any]] = validate_data(
             self,
             X,
@@ -818,8 +837,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             multi_output=True,
             y_numeric=True,
             reset=reset,
-            ensure_all_finite=finite,
+            ensure_all_finite=False,
         )
+        if finite:
+            check_finite(checked[0], names[0], getattr(self, "feature_names_in_", None))
         return _as_float(checked[0]), checked[1]
 
     def _continued(self, first: bool) -> Start:
@@ -844,18 +865,21 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         params = {name: getattr(self, name) for name in _CORE_PARAMS}
         params["return_path"] = self.store_path
         continuing = partial and start.label is not None
-        fitted = fit_model(
-            params,
-            X,
-            y,
-            sample_weight,
-            start,
-            validation=validation,
-            memory=getattr(self, "_stats", None) if continuing else None,
-            partial=partial,
-            callbacks=bridge.begin,
-            namespace=None if isinstance(X, np.ndarray) else space,
-        )
+        try:
+            fitted = fit_model(
+                params,
+                X,
+                y,
+                sample_weight,
+                start,
+                validation=validation,
+                memory=getattr(self, "_stats", None) if continuing else None,
+                partial=partial,
+                callbacks=bridge.begin,
+                namespace=None if isinstance(X, np.ndarray) else space,
+            )
+        except NonFiniteError as error:  # the core knows positions; the column's name is here
+            raise error.named(getattr(self, "feature_names_in_", None)) from None
         self._stats = fitted.memory
         if not partial:  # a new fit holds new statistics: partial_fit may continue again
             self.__dict__.pop("_statistics_discarded", None)
