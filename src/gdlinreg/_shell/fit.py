@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .._data.arrays import ArraySource, accumulate
+from .._loop.messages import clipped_batch
 from .._loop.options import Options
 from .._loop.solve import solve
 from .._problem.coordinates import Start, check_start
@@ -98,6 +99,8 @@ def fit_model(
             params = {**params, "batch_size": batch, "solver": "gd", "max_iter": 1, "tol": None}
             tested = False
     options = Options.from_params(params)
+    if not partial:  # (a partial_fit batch is what the stream gives: no warning per batch)
+        clipped_batch(options.method, options.batch_size, source.n_samples)
     if gram and options.method != "gd":
         # The standardised methods solve afresh on all the statistics, from fit's start: a
         # warm start would keep the earlier solution's part along directions the data seen
