@@ -27,6 +27,7 @@ from ._shell.early_stopping import validation_set as _validation_set
 from ._shell.finite import NonFiniteError, check_finite, check_target
 from ._shell.fit import fit_model
 from ._shell.fit import is_dask as _is_dask
+from ._shell.frame import coef_frame
 from ._shell.param_checks import PassedChecks
 from ._shell.partial_fit import check_partial_fit
 from ._shell.persistence import stamped, unstamped
@@ -611,6 +612,32 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self._stats = None
         self._statistics_discarded = True
         return self
+
+    def coef_frame(self) -> Any:
+        """The fitted coefficients as a labelled pandas ``DataFrame`` (pandas must be installed).
+
+        One row per parameter: ``"intercept"`` first (with ``fit_intercept=True``), then the
+        features, named as in ``feature_names_in_`` when X had names (else x0, x1, ...),
+        as :meth:`inference` names them; one column per target: ``"coef"`` for a 1-D ``y``,
+        ``y0``, ``y1``, ... for several targets.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_features + fit_intercept, n_targets)
+
+        Examples
+        --------
+        >>> from gdlinreg import GDLinearRegressor
+        >>> from gdlinreg.datasets import load_seed_example
+        >>> X, y = load_seed_example()
+        >>> GDLinearRegressor().fit(X, y).coef_frame().round(6)
+                   coef
+        intercept   0.6
+        x0          0.8
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        return coef_frame(_host(self.coef_), _host(self.intercept_), self.fit_intercept, names)
 
     def inference(
         self,
