@@ -550,7 +550,12 @@ CASES: list[Case] = [
         params={"solver": "gd", "learning_rate": 1e300},
     ),
     Case("max-iter-huge", "fit", Fits(), params={"max_iter": 10**30}),
-    Case("batch-size-above-n", "fit", Fits(rtol=1e-4), params={"batch_size": 10**9}),
+    Case(
+        "batch-size-above-n",
+        "fit",
+        Fits(rtol=1e-4, warns=(UserWarning, r"batch_size=1000000000 is larger than the 30 ")),
+        params={"batch_size": 10**9},
+    ),
     # --- degenerate columns and rank deficiency (see also test_rank_deficient_* below)
     Case("constant-column", "fit", Fits(unique=False), np.c_[X_OK, np.full(N, 7.0)]),
     Case("duplicate-column", "fit", Fits(unique=False), np.c_[X_OK, X_OK[:, 1]]),
