@@ -438,7 +438,7 @@ def test_bad_chunks_raise_clear_errors():
     X[2500, 1] = np.nan
     with dask.config.set(scheduler="threads"):
         # The in-memory messages (the chunk is scanned once its moments come out non-finite).
-        with pytest.raises(ValueError, match="Input X contains NaN; remove or impute"):
+        with pytest.raises(ValueError, match="Input X contains NaN in column 1; remove or impute"):
             GDLinearRegressor().fit(da.from_array(X, chunks=1000), y)
         X, y, w = _problem()
         y[10] = np.inf

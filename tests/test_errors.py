@@ -7,6 +7,7 @@ messages are its own). The regexes require the message to name the parameter or 
 
 import contextlib
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -35,31 +36,85 @@ def case(id, *, X=X_OK, y=Y_OK, params=None, fit=None, est=None, core=None):
 
 PARAM = "The '{}' parameter of GDLinearRegressor must be"
 
+
+def EXACT(message):
+    """A regex matching ``message`` whole."""
+    return "^" + re.escape(message) + "$"
+
+
 CASES = [
     # --- data
     case(
         "nan-in-X",
         X=_with(X_OK, (2, 1), np.nan),
-        est=(ValueError, "Input X contains NaN"),
-        core=(ValueError, "Input X contains NaN; remove or impute"),
+        est=(
+            ValueError,
+            EXACT(
+                "Input X contains NaN at row 2, column 1 (the first such value); "
+                "remove or impute those values."
+            ),
+        ),
+        core=(
+            ValueError,
+            EXACT(
+                "Input X contains NaN at row 2, column 1 (the first such value); "
+                "remove or impute those values."
+            ),
+        ),
     ),
     case(
         "inf-in-X",
         X=_with(X_OK, (0, 0), -np.inf),
-        est=(ValueError, "Input X contains infinity"),
-        core=(ValueError, "Input X contains infinity; remove or replace"),
+        est=(
+            ValueError,
+            EXACT(
+                "Input X contains infinity at row 0, column 0 (the first such value); "
+                "remove or replace those values."
+            ),
+        ),
+        core=(
+            ValueError,
+            EXACT(
+                "Input X contains infinity at row 0, column 0 (the first such value); "
+                "remove or replace those values."
+            ),
+        ),
     ),
     case(
         "nan-in-y",
         y=_with(Y_OK, 4, np.nan),
-        est=(ValueError, "Input y contains NaN"),
-        core=(ValueError, "Input y contains NaN; remove or impute"),
+        est=(
+            ValueError,
+            EXACT(
+                "Input y contains NaN at row 4 (the first such value); "
+                "remove or impute those values."
+            ),
+        ),
+        core=(
+            ValueError,
+            EXACT(
+                "Input y contains NaN at row 4 (the first such value); "
+                "remove or impute those values."
+            ),
+        ),
     ),
     case(
         "inf-in-y",
         y=_with(Y_OK, 4, np.inf),
-        est=(ValueError, "Input y contains infinity"),
-        core=(ValueError, "Input y contains infinity"),
+        est=(
+            ValueError,
+            EXACT(
+                "Input y contains infinity at row 4 (the first such value); "
+                "remove or replace those values."
+            ),
+        ),
+        core=(
+            ValueError,
+            EXACT(
+                "Input y contains infinity at row 4 (the first such value); "
+                "remove or replace those values."
+            ),
+        ),
     ),
     case(
         "empty-X",
@@ -159,9 +214,9 @@ CASES = [
     ),
     case(
         "unknown-solver",
-        params={"solver": "sgd"},
-        est=(ValueError, PARAM.format("solver") + r".*Got 'sgd'"),
-        core=(ValueError, r"solver='sgd' is not a known solver; use one of"),
+        params={"solver": "sag"},
+        est=(ValueError, PARAM.format("solver") + r".*Got 'sag'"),
+        core=(ValueError, r"solver='sag' is not a known solver; use one of"),
     ),
     *[
         case(
@@ -681,3 +736,54 @@ def test_iteration_counts_take_their_plural_only_when_plural(params, words):
     params = {"max_iter": 1, "tol": 1e-12, **params}
     with pytest.warns(ConvergenceWarning, match=words):
         GDLinearRegressor(**params).fit(X_OK, Y_OK)
+
+
+@pytest.mark.parametrize("kind", ["NaN", "infinity"])
+def test_nonfinite_messages_name_the_column_and_row_alike(kind):
+    """One wording for fit, partial_fit, predict, early stopping's split, X and y: the first
+    bad value's row, and its column by feature name when X is a DataFrame."""
+    pd = pytest.importorskip("pandas")
+    bad = np.nan if kind == "NaN" else -np.inf
+    fix = "impute" if kind == "NaN" else "replace"
+    X = pd.DataFrame(X_OK, columns=["age", "height", "weight"])
+    X_bad = X.copy()
+    X_bad.iloc[7, 2] = bad
+    X_bad.iloc[9, 0] = bad  # a later row: not the first
+    message = (
+        "Input {} contains {} at row 7, column 'weight' (the first such value); "
+        "remove or {} those values."
+    )
+    named = EXACT(message.format("X", kind, fix))
+    with pytest.raises(ValueError, match=named):
+        GDLinearRegressor().fit(X_bad, Y_OK)
+    with pytest.raises(ValueError, match=named):
+        GDLinearRegressor().partial_fit(X_bad, Y_OK)
+    # early_stopping's split reorders the rows: the row named is still the caller's.
+    with pytest.raises(ValueError, match=named):
+        GDLinearRegressor(early_stopping=True, random_state=0).fit(X_bad, Y_OK)
+    model = GDLinearRegressor().fit(X, Y_OK)
+    with pytest.raises(ValueError, match=named):
+        model.predict(X_bad)
+    with pytest.raises(ValueError, match=named):
+        model.score(X_bad, Y_OK)
+    with pytest.raises(ValueError, match=EXACT(message.format("X_val", kind, fix))):
+        GDLinearRegressor().fit(X, Y_OK, X_val=X_bad, y_val=Y_OK)
+    # Without names, the column's index; two targets: the target column.
+    index = EXACT(
+        f"Input X contains {kind} at row 7, column 2 (the first such value); "
+        f"remove or {fix} those values."
+    )
+    with pytest.raises(ValueError, match=index):
+        GDLinearRegressor().fit(X_bad.to_numpy(), Y_OK)
+    with pytest.raises(ValueError, match=index):
+        GDLinearRegressor().fit(X.to_numpy(), Y_OK).predict(X_bad.to_numpy())
+    Y2 = np.c_[Y_OK, Y_OK]
+    Y2[11, 1] = bad
+    targets = EXACT(
+        f"Input y contains {kind} at row 11, target column 1 (the first such value); "
+        f"remove or {fix} those values."
+    )
+    with pytest.raises(ValueError, match=targets):
+        GDLinearRegressor().fit(X, Y2)
+    with pytest.raises(ValueError, match=targets):
+        gradient_descent(X_OK, Y2)

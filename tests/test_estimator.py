@@ -7,6 +7,7 @@ The references are NumPy's ``lstsq`` (plain and weighted least squares), scikit-
 import inspect
 import pickle
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -582,7 +583,7 @@ def _warm_start_mismatch(est, X, y):
 
 
 def _invalid_param(est, X, y):
-    est.set_params(solver="sgd")
+    est.set_params(solver="sag")
     return est.fit(np.c_[X, X], y)
 
 
@@ -723,3 +724,26 @@ def test_condition_number_is_that_of_the_standardised_gram_matrix(params, consta
     if "alpha" in params:
         scaled += np.diag(params["alpha"] / spread**2)  # half_mse: curvature 1
     assert model.condition_number_ == pytest.approx(np.linalg.cond(scaled), rel=1e-8)
+
+
+def test_coef_frame_labels_the_least_squares_coefficients(monkeypatch):
+    """Rows: intercept, then the features by name; columns: one per target. Values from
+    numpy.linalg.lstsq on [1 | X]."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.standard_normal((40, 3)), columns=["age", "bmi", "bp"])
+    Y = X.to_numpy() @ rng.standard_normal((3, 2)) + [1.0, -2.0] + rng.standard_normal((40, 2))
+    ref = np.linalg.lstsq(np.c_[np.ones(40), X.to_numpy()], Y, rcond=None)[0]
+    frame = GDLinearRegressor().fit(X, Y).coef_frame()
+    assert list(frame.index) == ["intercept", "age", "bmi", "bp"]
+    assert list(frame.columns) == ["y0", "y1"]
+    np.testing.assert_allclose(frame.to_numpy(), ref, rtol=1e-8, atol=1e-10)
+    one = GDLinearRegressor(fit_intercept=False).fit(X.to_numpy(), Y[:, 0]).coef_frame()
+    ref0 = np.linalg.lstsq(X.to_numpy(), Y[:, 0], rcond=None)[0]
+    assert list(one.index) == ["x0", "x1", "x2"] and list(one.columns) == ["coef"]
+    np.testing.assert_allclose(one["coef"].to_numpy(), ref0, rtol=1e-8, atol=1e-10)
+    with pytest.raises(NotFittedError):
+        GDLinearRegressor().coef_frame()
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    with pytest.raises(ImportError, match=r"coef_frame needs pandas.*pip install pandas"):
+        GDLinearRegressor().fit(X.to_numpy(), Y[:, 0]).coef_frame()

@@ -411,7 +411,13 @@ def call(method, *args, **kwargs):
 def check_promise(out: Outcome, problem: Problem, params: dict, how: str, container: str):
     """A "tol" claim is within the tolerance of the reference; any other stop warned."""
     tol = params.get("tol", 1e-10)
-    categories = {w.category for w in out.warned}
+    # A batch_size above the (training) rows is clipped, and says so; never without one.
+    clipped = [w for w in out.warned if "is larger than the" in str(w.message)]
+    batch = params.get("batch_size")
+    assert not clipped or batch is not None, [str(w.message) for w in clipped]
+    if how == "fit" and batch is not None and batch > len(problem.y):
+        assert clipped, (problem.label, params, container)
+    categories = {w.category for w in out.warned if w not in clipped}
     assert categories <= {ConvergenceWarning}, [str(w.message) for w in out.warned]
     context = f"{problem.label} {params} {how} {container}: {out.stop_reason}"
     if not out.converged:

@@ -58,9 +58,53 @@ def test_default_run_has_the_million_steps_and_the_explanation():
     # half-MSE after 1000 steps is still visibly off: the tutorial's "different answer".
     assert abs(table["half_mse", "1000"][1] - 0.6) > 0.03
     assert "least-squares" in out and "twice" in out
+    text = " ".join(out.split("\n\n")[-1].split())
+    assert "after 10, 100 and 1,000 steps" in text
+    assert "after 1,000,000 steps both agree with least squares" in text
 
 
-@pytest.mark.parametrize("argv", [["--steps", "0"], ["--learning-rate", "-1"]])
+@pytest.mark.parametrize(
+    "argv", [["--steps", "0"], ["--learning-rate", "-1"], ["--learning-rate", "nan"]]
+)
 def test_bad_arguments_are_refused(argv, capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("gdlinreg: error: ")
+    assert argv[0] in err
+
+
+def largest_stable_step(factor):
+    """2/L for the tutorial's data: L the top eigenvalue of the Hessian of factor * MSE."""
+    A = np.column_stack([np.arange(1.0, 6.0), np.ones(5)])
+    return 2.0 / np.linalg.eigvalsh(2 * factor * A.T @ A / 5)[-1]
+
+
+@pytest.mark.parametrize("rate", [0.2, 0.1])  # 0.1: only MSE's 2/L (0.0845) is below it
+def test_divergence_exits_2_with_one_line_and_no_traceback(rate):
+    done = subprocess.run(
+        [sys.executable, "-m", "gdlinreg", "--learning-rate", str(rate)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("gdlinreg: error: ") and "Traceback" not in done.stderr
+    diverged = "half_mse" if rate > largest_stable_step(0.5) else "mse"
+    stable = largest_stable_step(0.5 if diverged == "half_mse" else 1.0)
+    assert f"the {diverged} loss" in line
+    assert f"{stable:.6g}" in line  # 0.169048 and 0.0845241
+
+
+def test_closing_text_names_the_steps_that_ran(capsys):
+    main(["--steps", "5", "7"])
+    out = capsys.readouterr().out
+    text = " ".join(out.split("\n\n")[-1].split())
+    assert "after 5 and 7 steps" in text
+    assert "1000" not in text and "1,000" not in text
+    # After 7 steps neither loss is at least squares: the text says how far (the reference
+    # loop's distance to (0.8, 0.6), to the two digits printed).
+    far = max(np.hypot(m - 0.8, b - 0.6) for m, b, _ in (reference(f, {7})[7] for f in (0.5, 1)))
+    assert f"still {far:.2g} from" in text

@@ -10,6 +10,7 @@ rows, and the Huber minimiser by ``scipy.optimize.minimize`` on the objective wr
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import warnings
@@ -24,7 +25,7 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDRegressor
 
-from gdlinreg import GDLinearRegressor
+from gdlinreg import GDLinearRegressor, gradient_descent
 from gdlinreg.schedules import Adaptive, ExponentialDecay, InverseScaling
 
 
@@ -150,8 +151,8 @@ def _sgd_model(**kw):
 # ----------------------------------------------------------------------------- counters
 
 
-@pytest.mark.parametrize("batch_size", [1, 4, 7, 23, 30])
-@pytest.mark.parametrize("solver", ["gd", "auto"])
+@pytest.mark.parametrize("batch_size", [1, 4, 7, 23])
+@pytest.mark.parametrize("solver", ["gd", "sgd", "auto"])
 def test_epochs_and_updates_are_counted(batch_size, solver):
     X, y, _ = make_data()
     epochs = 6
@@ -165,6 +166,25 @@ def test_epochs_and_updates_are_counted(batch_size, solver):
     assert model.coef_path_.shape == (epochs + 1, 3)
     ref, _, _ = sgd_reference(X, y, None, "half_mse", 0.01, batch_size, epochs, random_state=0)
     assert_allclose(model_path(model, None), ref, rtol=1e-12, atol=1e-14)
+
+
+def test_solver_sgd_by_name():
+    """solver="sgd" is the mini-batch method "gd" and "auto" run with a batch_size (the
+    reference loop's iterates, with the "auto" step too, where "auto" would pick "svrg");
+    without a batch_size it is refused, naming the parameter."""
+    X, y, _ = make_data()
+    model = _sgd_model(solver="sgd", batch_size=5, learning_rate=0.01, max_iter=4, random_state=0)
+    model.fit(X, y)
+    ref, _, _ = sgd_reference(X, y, None, "half_mse", 0.01, 5, 4, random_state=0)
+    assert model.solver_ == "sgd"
+    assert_allclose(model_path(model, None), ref, rtol=1e-12, atol=1e-14)
+    auto_step = GDLinearRegressor(solver="sgd", batch_size=5, max_iter=3, tol=None, random_state=0)
+    assert auto_step.fit(X, y).solver_ == "sgd"
+    with pytest.raises(ValueError, match=r"solver='sgd' .* needs a batch_size"):
+        GDLinearRegressor(solver="sgd").fit(X, y)
+    # partial_fit of a squared loss solves on the statistics: sgd's full-batch limit, "gd".
+    part = _sgd_model(solver="sgd", batch_size=5, learning_rate=0.01, max_iter=5)
+    assert part.partial_fit(X, y).solver_ == "gd"
 
 
 @pytest.mark.parametrize("loss", ["half_mse", "mse", "huber"])
@@ -188,7 +208,17 @@ def test_one_batch_of_everything_is_full_batch_gd(loss, shuffle, batch_size):
         learning_rate=lr,
         max_iter=epochs,
         random_state=3,
-    ).fit(X, y, sample_weight=s)
+    )
+    # batch_size above the 23 samples is clipped, and says so (at the caller's line).
+    clipped = batch_size > len(y)
+    with (
+        pytest.warns(UserWarning, match="batch_size=40 is larger than the 23")
+        if clipped
+        else (contextlib.nullcontext()) as record
+    ):
+        model.fit(X, y, sample_weight=s)
+    if clipped:
+        assert [w.filename for w in record] == [__file__]
     assert model.solver_ == "sgd" and model.t_ == epochs
     assert_allclose(model_path(model, 2), ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
     # The epoch value is the objective before the epoch's single step.
@@ -634,3 +664,13 @@ def test_adaptive_divides_instead_of_stopping_as_sgdregressor(seed, tol, patienc
     assert model.stop_reason_ in ("tol", "stalled")
     warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     assert warned == (model.stop_reason_ != "tol")
+
+
+def test_gradient_descent_says_when_batch_size_is_clipped():
+    X, y, _ = make_data()
+    with pytest.warns(UserWarning, match=r"batch_size=50 is larger than the 23 training") as rec:
+        gradient_descent(X, y, batch_size=50, learning_rate=0.01, max_iter=2, tol=None)
+    assert [w.filename for w in rec] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # batch_size == n: no warning
+        gradient_descent(X, y, batch_size=23, learning_rate=0.01, max_iter=2, tol=None)

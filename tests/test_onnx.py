@@ -206,3 +206,27 @@ def test_importing_gdlinreg_never_imports_onnx():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_without_register_skl2onnx_names_the_model():
+    """What docs/deploy.md says a user who forgot register() meets: skl2onnx's
+    MissingShapeCalculator naming GDLinearRegressor (in a fresh process: registration lasts
+    for the process)."""
+    code = (
+        "from skl2onnx import to_onnx\n"
+        "from skl2onnx.common.exceptions import MissingShapeCalculator\n"
+        "from gdlinreg import GDLinearRegressor\n"
+        "from gdlinreg.datasets import load_seed_example\n"
+        "X, y = load_seed_example()\n"
+        "try:\n"
+        "    to_onnx(GDLinearRegressor().fit(X, y), X[:1])\n"
+        "except MissingShapeCalculator as error:\n"
+        "    print(str(error).splitlines()[0])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == (
+        "Unable to find a shape calculator for type "
+        "'<class 'gdlinreg._estimator.GDLinearRegressor'>'."
+    )

@@ -935,3 +935,32 @@ def test_inputs_not_modified_when_diverging():
         gradient_descent(X, y, solver="gd", learning_rate=1.0, coef_init=coef_init, sample_weight=s)
     for original, copy in zip((X, y, coef_init, s), copies, strict=True):
         np.testing.assert_array_equal(original, copy)
+
+
+def test_gdresult_repr_is_short_whatever_the_number_of_steps():
+    """print(result) shows the fields and the arrays' shapes, not 1000 loss values."""
+    X, y = load_seed_example()
+    res = gradient_descent(X, y, solver="gd", learning_rate=0.01, max_iter=1000, tol=None)
+    text = repr(res)
+    assert str(res) == text and len(text) < 400
+    for field in ("coef=", "intercept=", "n_iter=1000", "stop_reason='max_iter'", "solver='gd'"):
+        assert field in text
+    assert "loss_history=<float64 array of shape (1000,)" in text
+    # The last loss value, from the reference loop (factor 1/2: half-MSE), to 6 digits.
+    assert f"last {reference_loop_last_loss():.6g}>" in text
+    # Many coefficients and a path: shapes only.
+    rng = np.random.default_rng(0)
+    Xw = rng.standard_normal((40, 30))
+    wide = gradient_descent(Xw, Xw @ np.ones(30), return_path=True)
+    assert "coef=<float64 array of shape (30,)>" in repr(wide)
+    assert f"coef_path=<float64 array of shape ({wide.n_iter + 1}, 30)>" in repr(wide)
+    assert len(repr(wide)) < 600
+
+
+def reference_loop_last_loss():
+    x, y = np.arange(1.0, 6.0), np.array([1.0, 3.0, 3.0, 3.0, 5.0])
+    m = b = 0.0
+    for _ in range(1000):
+        r = m * x + b - y
+        m, b = m - 0.01 * np.mean(r * x), b - 0.01 * np.mean(r)
+    return 0.5 * np.mean((m * x + b - y) ** 2)

@@ -3,6 +3,7 @@
 References: numpy.linalg.lstsq on the dense array, and unblocked dense statistics.
 """
 
+import re
 import tracemalloc
 
 import numpy as np
@@ -123,10 +124,15 @@ def test_sparse_data_form_does_not_densify():
 def test_sparse_nan_is_rejected():
     X, y = sparse_problem(n=50, d=3)
     X.data[0] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN; remove or impute"):
+    # CSR: the first stored value is in the first row that has one, at its first index.
+    row, column = int(np.flatnonzero(np.diff(X.indptr))[0]), int(X.indices[0])
+    where = f"at row {row}, column {column} (the first such value); remove or impute"
+    with pytest.raises(ValueError, match=re.escape(f"Input X contains NaN {where}")):
         gradient_descent(X, y)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match=re.escape(f"Input X contains NaN {where}")):
         GDLinearRegressor().fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(f"Input X contains NaN {where}")):
+        GDLinearRegressor().fit(X.toarray(), y).predict(X)
 
 
 def test_minibatch_sgd_on_sparse_equals_dense():

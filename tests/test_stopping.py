@@ -527,3 +527,24 @@ def test_verbose_reports_the_last_step_of_an_early_stop(capsys):
     assert its == [*range(200, est.n_iter_, 200), est.n_iter_]
     for _, it, loss, _, _ in rows:
         assert loss == pytest.approx(est.loss_curve_[it - 1], rel=1e-9)
+
+
+def test_a_validation_set_of_one_row_is_refused():
+    """R^2 is undefined on one sample (scikit-learn's r2_score warns and returns NaN): early
+    stopping on it would score a constant. Two rows work, and score as r2_score does."""
+    from sklearn.metrics import r2_score
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 2))
+    y = X @ [1.0, -2.0] + 0.1 * rng.standard_normal(10)
+    est = GDLinearRegressor(solver="gd", learning_rate=0.1, max_iter=30, tol=None)
+    with pytest.raises(ValueError, match=r"undefined for fewer than 2 samples; this one has 1"):
+        est.fit(X, y, X_val=X[:1], y_val=y[:1])
+    # validation_fraction=0.1 of 10 rows holds out one.
+    with pytest.raises(ValueError, match=r"undefined for fewer than 2 samples; this one has 1"):
+        GDLinearRegressor(early_stopping=True, random_state=0).fit(X, y)
+    # Two rows, one of zero weight: one that counts.
+    with pytest.raises(ValueError, match=r"this one has 1 \(of positive weight\)"):
+        est.fit(X, y, X_val=X[:2], y_val=y[:2], sample_weight_val=[1.0, 0.0])
+    est.fit(X, y, X_val=X[:2], y_val=y[:2])
+    assert_allclose(est.validation_scores_[est.best_iter_ - 1], r2_score(y[:2], est.predict(X[:2])))

@@ -24,8 +24,10 @@ from ._shell.array_api import namespace as _namespace
 from ._shell.callbacks import CallbackBridge
 from ._shell.early_stopping import HoldOut, hold_out
 from ._shell.early_stopping import validation_set as _validation_set
+from ._shell.finite import NonFiniteError, check_finite, check_target
 from ._shell.fit import fit_model
 from ._shell.fit import is_dask as _is_dask
+from ._shell.frame import coef_frame
 from ._shell.param_checks import PassedChecks
 from ._shell.partial_fit import check_partial_fit
 from ._shell.persistence import stamped, unstamped
@@ -158,12 +160,15 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         holds). The user guide's "When to stop: ``tol``" has the details.
     fit_intercept : bool, default=True
         Whether to fit :math:`b` (never penalised). If False, :math:`b = 0`.
-    solver : {"auto", "gd", "cg", "agd", "svrg"}, default="auto"
+    solver : {"auto", "gd", "sgd", "cg", "agd", "svrg"}, default="auto"
         ``"gd"``: textbook gradient descent in your coordinates, the intercept being one more
         coordinate: :math:`\\theta \\leftarrow \\mathrm{prox}(\\theta - a\\nabla J(\\theta))`
         (the prox only with an l1 penalty or ``positive``), optionally with momentum, a
         schedule, a line search or mini-batches. Its speed depends on the conditioning of the
-        raw data; scale your features for it. ``"cg"``: conjugate gradients (squared losses,
+        raw data; scale your features for it. ``"sgd"`` (needs ``batch_size``): the same
+        update on mini-batches, stochastic gradient descent, which ``"gd"`` and ``"auto"``
+        also run when given a ``batch_size`` with a numeric step, a schedule or momentum
+        (``solver_ == "sgd"``). ``"cg"``: conjugate gradients (squared losses,
         at most an l2 penalty) on the centred problem with columns scaled to unit variance (a
         diagonal preconditioner); the intercept is recovered exactly from the means. It
         reaches the solution in a few times ``n_features`` steps even on ill-conditioned,
@@ -482,11 +487,16 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             X, y, sample_weight, X_val, y_val, sample_weight_val = follow(
                 space, host, X, y, sample_weight, X_val, y_val, sample_weight_val
             )
-            X, y = self._validate(X, y, reset=True, finite=False)
             validation: Validation | None = None
             validation_set = _validation_set(X_val, y_val, sample_weight_val)
+            # (Before early stopping's split renumbers the rows, X is checked here, so that a
+            # NaN's row is the caller's; otherwise the core checks it, from the moments.)
+            held_out = self.early_stopping and validation_set is None
+            X, y = self._validate(X, y, reset=True, finite=held_out)
             if validation_set is not None:
-                Xv, yv = self._validate(validation_set[0], validation_set[1], reset=False)
+                Xv, yv = self._validate(
+                    validation_set[0], validation_set[1], reset=False, names=("X_val", "y_val")
+                )
                 validation = (Xv, yv, sample_weight_val)
             elif self.early_stopping:
                 X, y, sample_weight, validation = hold_out(
@@ -603,6 +613,32 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self._statistics_discarded = True
         return self
 
+    def coef_frame(self) -> Any:
+        """The fitted coefficients as a labelled pandas ``DataFrame`` (pandas must be installed).
+
+        One row per parameter: ``"intercept"`` first (with ``fit_intercept=True``), then the
+        features, named as in ``feature_names_in_`` when X had names (else x0, x1, ...),
+        as :meth:`inference` names them; one column per target: ``"coef"`` for a 1-D ``y``,
+        ``y0``, ``y1``, ... for several targets.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_features + fit_intercept, n_targets)
+
+        Examples
+        --------
+        >>> from gdlinreg import GDLinearRegressor
+        >>> from gdlinreg.datasets import load_seed_example
+        >>> X, y = load_seed_example()
+        >>> GDLinearRegressor().fit(X, y).coef_frame().round(6)
+                   coef
+        intercept   0.6
+        x0          0.8
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        return coef_frame(_host(self.coef_), _host(self.intercept_), self.fit_intercept, names)
+
     def inference(
         self,
         X: Matrix | None = None,
@@ -703,6 +739,7 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
             return _dask.r2_score(y, self.predict(X), sample_weight)
         y, sample_weight = follow(_namespace(X), False, y, sample_weight)
+        check_target(y)
         if sample_weight is not None:
             w = np.asarray(_host(sample_weight), dtype=np.float64)
             # Older scikit-learn returns NaN here instead of raising.
@@ -730,7 +767,12 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             X = validate_data(self, X, reset=False, skip_check_array=True)
             return _dask.predict(X, self.coef_, self.intercept_)
         array_api.check_predict(X, self)
-        X = _as_float(validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric"))
+        # NaN and infinity are found here, in fit's words (scikit-learn's would be longer).
+        X = validate_data(
+            self, X, reset=False, accept_sparse=_SPARSE, dtype="numeric", ensure_all_finite=False
+        )
+        check_finite(X, "X", getattr(self, "feature_names_in_", None))
+        X = _as_float(X)
         coef = self.coef_
         prediction: FloatArray = X @ (coef.T if coef.ndim == 2 else coef) + self.intercept_
         return prediction
@@ -801,11 +843,18 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     # -- helpers -------------------------------------------------------------------------
 
     def _validate(
-        self, X: Matrix, y: ArrayLike, reset: bool, finite: bool = True
+        self,
+        X: Matrix,
+        y: ArrayLike,
+        reset: bool,
+        finite: bool = True,
+        names: tuple[str, str] = ("X", "y"),
     ) -> tuple[Matrix, NDArray[Any]]:
         # "numeric" refuses strings (as LinearRegression does) instead of parsing them.
         # finite=False leaves X's NaN/infinity check to the core (fit, partial_fit), which
-        # reads it from the moments instead of an extra pass over X.
+        # reads it from the moments instead of an extra pass over X. y is checked first, so
+        # that its NaN and infinity get the words X's do (scikit-learn's differ).
+        check_target(y, names[1])
         checked: tuple[Matrix, NDArray[Any]] = validate_data(
             self,
             X,
@@ -815,8 +864,10 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             multi_output=True,
             y_numeric=True,
             reset=reset,
-            ensure_all_finite=finite,
+            ensure_all_finite=False,
         )
+        if finite:
+            check_finite(checked[0], names[0], getattr(self, "feature_names_in_", None))
         return _as_float(checked[0]), checked[1]
 
     def _continued(self, first: bool) -> Start:
@@ -841,18 +892,21 @@ class GDLinearRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         params = {name: getattr(self, name) for name in _CORE_PARAMS}
         params["return_path"] = self.store_path
         continuing = partial and start.label is not None
-        fitted = fit_model(
-            params,
-            X,
-            y,
-            sample_weight,
-            start,
-            validation=validation,
-            memory=getattr(self, "_stats", None) if continuing else None,
-            partial=partial,
-            callbacks=bridge.begin,
-            namespace=None if isinstance(X, np.ndarray) else space,
-        )
+        try:
+            fitted = fit_model(
+                params,
+                X,
+                y,
+                sample_weight,
+                start,
+                validation=validation,
+                memory=getattr(self, "_stats", None) if continuing else None,
+                partial=partial,
+                callbacks=bridge.begin,
+                namespace=None if isinstance(X, np.ndarray) else space,
+            )
+        except NonFiniteError as error:  # the core knows positions; the column's name is here
+            raise error.named(getattr(self, "feature_names_in_", None)) from None
         self._stats = fitted.memory
         if not partial:  # a new fit holds new statistics: partial_fit may continue again
             self.__dict__.pop("_statistics_discarded", None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._data.arrays import ArraySource
+from ._loop.messages import clipped_batch
 from ._loop.options import DEFAULTS, Options
 from ._loop.solve import solve
 from ._problem.coordinates import Start
@@ -98,5 +99,6 @@ def gradient_descent(
     params = {name: value for name, value in locals().items() if name in DEFAULTS}
     source = ArraySource(X, y, sample_weight, validation)
     options = Options.from_params(params)
+    clipped_batch(options.method, options.batch_size, source.n_samples)
     start = Start(coef_init, intercept_init, start_step)
     return solve(source, options, start, lambda: callback)[0]

@@ -236,6 +236,14 @@ def validation_score(
     if found is None:
         return None
     objective, stats = found
+    if stats.rows is not None and stats.rows < 2:
+        # scikit-learn's r2_score is undefined there (it warns and returns NaN): a score that
+        # cannot change would stop every fit after n_iter_no_change iterations.
+        raise ValueError(
+            f"early stopping scores R^2 on the validation set, which is undefined for fewer "
+            f"than 2 samples; this one has {stats.rows} (of positive weight). Pass X_val and "
+            "y_val with at least 2 rows, or a validation_fraction that holds out at least 2."
+        )
     stacked = isinstance(objective, GramObjective)
     scatter = stats.scatter if stats.scatter.ndim == 1 else np.diagonal(stats.scatter)
     total = float(np.sum(scatter[source.n_features :]) / stats.weight_sum)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._kernels.finite import columns_nonfinite, first_nonfinite
 from .._kernels.sparse import check_sparse, is_sparse
 
 if TYPE_CHECKING:
@@ -48,9 +49,9 @@ def check_arrays(
     Y = Y.reshape(X.shape[0], -1).astype(np.float64, copy=False)
     weights = check_sample_weight(sample_weight, X.shape[0])
     heaviest = float(weights.max())
-    _check_magnitudes("y", Y, heaviest)
+    _check_magnitudes("y", Y, heaviest, where=Y[:, 0] if one_target else Y)
     if not defer:
-        _check_magnitudes("X", X.data if is_sparse(X) else X, heaviest)
+        _check_magnitudes("X", X.data if is_sparse(X) else X, heaviest, where=X)
     return X, Y, one_target, weights
 
 
@@ -118,7 +119,7 @@ def confirm_magnitudes(X: Matrix, weights: FloatArray, stats: Moments, d: int) -
     """
     if not moments_in_range(weights, stats, d):
         # (A sparse column's zeros are exact: only its stored values can be out of range.)
-        _check_magnitudes("X", X.data if is_sparse(X) else X, float(weights.max()))
+        _check_magnitudes("X", X.data if is_sparse(X) else X, float(weights.max()), where=X)
         check_statistics(stats)
 
 
@@ -141,7 +142,11 @@ def moments_in_range(weights: FloatArray, stats: Moments, d: int) -> bool:
 
 def check_range(name: str, low: FloatArray, high: FloatArray, heaviest: float) -> None:
     """:func:`_check_magnitudes` from each column's minimum and maximum (computed elsewhere,
-    e.g. on a device): the same checks and errors as on the values themselves."""
+    e.g. on a device): the same checks and errors as on the values themselves (the rows
+    unread, a NaN or infinity is named by its column only)."""
+    found = columns_nonfinite(name, low, high)
+    if found is not None:
+        raise found
     _check_magnitudes(name, np.stack([low, high]).reshape(2, -1), heaviest)
 
 
@@ -159,12 +164,16 @@ def check_statistics(stats: Moments) -> None:
         )
 
 
-def _check_magnitudes(name: str, a: FloatArray, heaviest: float = 1.0) -> float:
+def _check_magnitudes(
+    name: str, a: FloatArray, heaviest: float = 1.0, where: object = None, rows: bool = True
+) -> float:
     """NaN, infinity, and magnitudes whose squares leave float64, each with its remedy.
 
     ``heaviest`` is the largest sample weight: weighted squares must stay below 1e300 too.
     Returns the largest magnitude. Column minima and maxima cost two passes and no temporary
-    the size of the data. For sparse X, ``a`` is its stored values.
+    the size of the data. For sparse X, ``a`` is its stored values. ``where``: the array
+    (sparse X itself, a 1-D y) in which a NaN or infinity is located, ``a`` by default;
+    ``rows=False``: ``a`` is a block of the rows, whose positions the message leaves out.
     """
     if a.size == 0:
         return 0.0
@@ -193,10 +202,10 @@ def _check_magnitudes(name: str, a: FloatArray, heaviest: float = 1.0) -> float:
         and not ((magnitude > 0) & (magnitude < _TINY) | (spread > 0) & (spread < _TINY)).any()
     ):
         return largest
-    if np.isnan(low).any() or np.isnan(high).any():
-        raise ValueError(f"Input {name} contains NaN; remove or impute those values.")
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise ValueError(f"Input {name} contains infinity; remove or replace those values.")
+        found = first_nonfinite(name, a if where is None else where, rows)
+        if found is not None:
+            raise found
     scaler = ", or StandardScaler" if name == "X" else ""
     fix = f"{name} (e.g. divide by a power of 10{scaler})"
     if largest > _HUGE:

@@ -247,8 +247,10 @@ def _check_weights(w: FloatArray) -> None:
 
 def _check_finite(x: FloatArray, y: FloatArray, heaviest: float = 1.0) -> None:
     # The in-memory checks, with their messages (NaN, infinity, squares out of range).
-    for name, a in (("X", x), ("y", y)):
-        _check_magnitudes(name, a, heaviest)
+    # (A chunk's row numbers are not the collection's: the message names the column only.)
+    # (One target: named without a column, as a 1-D y is.)
+    for name, a in (("X", x), ("y", y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y)):
+        _check_magnitudes(name, a, heaviest, rows=False)
 
 
 def _merge_all(parts: list[NDArray[np.object_] | Moments]) -> Moments:

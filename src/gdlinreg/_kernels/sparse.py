@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from .finite import first_nonfinite
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -73,10 +75,10 @@ def check_sparse(X: Matrix, defer: bool = False) -> Matrix:
         # Duplicate entries would be counted twice by the moments: sum them, on a copy.
         X = X.copy()
         X.sum_duplicates()
-    if not defer and not np.isfinite(X.data).all():  # one pass; which kind only on failure
-        if np.isnan(X.data).any():
-            raise ValueError("Input X contains NaN; remove or impute those values.")
-        raise ValueError("Input X contains infinity; remove or replace those values.")
+    if not defer and not np.isfinite(X.data).all():  # one pass; where only on failure
+        found = first_nonfinite("X", X)
+        if found is not None:
+            raise found
     return X
 
 

@@ -59,6 +59,19 @@ def ignored_intercept(name: str) -> None:
     )
 
 
+def clipped_batch(method: str, batch_size: int | None, n_samples: int) -> None:
+    """Warn that a ``batch_size`` above the number of samples makes every epoch one batch
+    of all of them (it is clipped, as scikit-learn's ``MLPRegressor`` says it does)."""
+    if method in ("sgd", "svrg") and batch_size is not None and batch_size > n_samples:
+        _warnings.warn(
+            f"batch_size={batch_size} is larger than the {n_samples} training samples: it "
+            f"is clipped to {n_samples}, so every epoch is one full batch (solver={method!r} "
+            f"runs full-batch steps). Use batch_size <= {n_samples} for mini-batches, or "
+            "batch_size=None for the full-batch solvers.",
+            UserWarning,
+        )
+
+
 def missed_criterion(reason: str, solver: str, tol: float | None, loss: object) -> str | None:
     """The advice of the ``ConvergenceWarning`` for a fit that stopped ``reason`` short of
     its criterion; None when nothing was missed."""

@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 
     RandomState = int | np.random.RandomState | np.random.Generator | None
 
-#: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), conjugate gradients "cg",
-#: Nesterov-accelerated "agd", variance-reduced mini-batches "svrg", and "auto", which picks
-#: among them.
-SOLVERS = ("auto", "gd", "cg", "agd", "svrg")
+#: Solvers: textbook "gd" (mini-batch "sgd" with ``batch_size``), mini-batch "sgd" by name
+#: (the same method: it needs a ``batch_size``), conjugate gradients "cg", Nesterov-accelerated
+#: "agd", variance-reduced mini-batches "svrg", and "auto", which picks among them.
+SOLVERS = ("auto", "gd", "sgd", "cg", "agd", "svrg")
 
 #: The parameters :meth:`Options.from_params` reads, with gradient_descent's defaults.
 DEFAULTS: dict[str, Any] = {
@@ -265,7 +265,8 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
     without momentum, "sgd" otherwise; without, "gd" with a numeric step, a schedule or
     momentum, "cg" for a quadratic, smooth problem with the "auto" step, "newton" for a loss
     with a second derivative (Huber) with the "auto" step, "agd" otherwise
-    (``solver="auto"``); or the solver named, if it supports the other options."""
+    (``solver="auto"``); or the solver named, if it supports the other options ("sgd" is
+    "gd" on mini-batches: the same method, which needs a ``batch_size``)."""
     solver, batch_size, momentum = p["solver"], p["batch_size"], p["momentum"]
     line_search, rate = p["line_search"], p["learning_rate"]
     auto_step = isinstance(rate, str) and rate == "auto"
@@ -282,9 +283,15 @@ def choose_method(p: Mapping[str, Any], loss: Loss, smooth: bool, fixed: bool) -
                 "schedules, or batch_size=None for the full-batch solvers."
             )
         return "svrg"
+    if solver == "sgd" and batch_size is None:
+        raise ValueError(
+            "solver='sgd' (mini-batch stochastic gradient descent) needs a batch_size; "
+            "set batch_size to the number of samples per update, or use solver='gd' for "
+            "full batches."
+        )
     if solver == "auto" and batch_size is not None and auto_step and not momentum:
         return "svrg"
-    if solver in ("auto", "gd") and batch_size is not None:
+    if solver in ("auto", "gd", "sgd") and batch_size is not None:
         return "sgd"
     # A number is a step: the textbook update in the user's coordinates, as a learner
     # who sets one expects; the accelerated methods take a number only by name.

@@ -116,3 +116,48 @@ class GDResult:
     coef_path: np.ndarray | None = None
     intercept_path: np.ndarray | None = None
     n_passes: int = 0
+
+    def __repr__(self) -> str:
+        """The fields, with arrays as their shapes (the coefficients in full up to
+        :data:`_SHOWN` values): a line or two, whatever the number of steps."""
+        fields = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, np.ndarray) and not (
+                name in ("coef", "intercept") and value.size <= _SHOWN
+            ):
+                value = _Shape(value, last=name.endswith(("history", "scores")))
+            elif isinstance(value, (np.ndarray, np.floating, float)):
+                value = _Numbers(value)
+            fields.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(fields)})"
+
+
+#: Up to this many coefficients (or intercepts), ``repr(GDResult)`` shows their values.
+_SHOWN = 10
+
+
+class _Shape:
+    """An array in a repr: its shape and dtype, and the last value of a history."""
+
+    def __init__(self, array: np.ndarray, last: bool) -> None:
+        self.array, self.last = array, last
+
+    def __repr__(self) -> str:
+        a = self.array
+        last = f", last {a[-1]:.6g}" if self.last and a.size else ""
+        return f"<{a.dtype} array of shape {a.shape}{last}>"
+
+
+class _Numbers:
+    """Numbers in a repr, to 8 significant digits."""
+
+    def __init__(self, value: np.ndarray | np.floating[Any] | float) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        if isinstance(self.value, np.ndarray):
+            return np.array2string(self.value, precision=8, separator=", ")
+        return f"{float(self.value):.8g}"

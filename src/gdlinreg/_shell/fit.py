@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from .._data.arrays import ArraySource, accumulate
+from .._loop.messages import clipped_batch
 from .._loop.options import Options
 from .._loop.solve import solve
 from .._problem.coordinates import Start, check_start
@@ -85,9 +86,10 @@ def fit_model(
         loss = get_loss(params["loss"], epsilon=params["epsilon"])
         gram = loss.is_quadratic and source.n_features <= MAX_FEATURES_FOR_GRAM
         if gram:  # every batch's statistics, one solve on all of them, whatever batch_size
-            # The statistics have no rows to sample: svrg's full-batch limit runs ("cg" for
-            # the "auto" step, textbook "gd" for a number).
-            solver = "auto" if params["solver"] == "svrg" else params["solver"]
+            # The statistics have no rows to sample: the full-batch limit runs (svrg's: "cg"
+            # for the "auto" step, textbook "gd" for a number; sgd's: textbook "gd").
+            limit = {"svrg": "auto", "sgd": "gd"}
+            solver = limit.get(params["solver"], params["solver"])
             params = {**params, "batch_size": None, "precompute": True, "solver": solver}
         elif not loss.is_quadratic and streams(params):  # Huber with the "auto" step
             result, running = fit_streamed(params, source, start, memory, callbacks)
@@ -97,6 +99,8 @@ def fit_model(
             params = {**params, "batch_size": batch, "solver": "gd", "max_iter": 1, "tol": None}
             tested = False
     options = Options.from_params(params)
+    if not partial:  # (a partial_fit batch is what the stream gives: no warning per batch)
+        clipped_batch(options.method, options.batch_size, source.n_samples)
     if gram and options.method != "gd":
         # The standardised methods solve afresh on all the statistics, from fit's start: a
         # warm start would keep the earlier solution's part along directions the data seen
