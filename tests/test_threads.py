@@ -16,7 +16,7 @@ from _reference import exact_moments, unblocked
 from _reference import objective as reference_objective
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gdlinreg import GDLinearRegressor
+from gdlinreg import GDLinearRegressor, gradient_descent
 from gdlinreg._kernels import threads as _threads
 from gdlinreg._problem import statistics as _statistics
 from gdlinreg._problem.coordinates import Coordinates
@@ -220,3 +220,35 @@ def test_a_forked_child_gets_a_working_pool():
         threading.Event().wait(0.1)
     os.kill(pid, 9)
     pytest.fail("the forked child's parts never ran")
+
+
+def _blas_threads():
+    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+
+def test_a_fit_runs_its_own_linear_algebra_on_one_blas_thread_and_restores_the_count():
+    # (threaded p x p products and small parts ran 10-50x slower on a busy machine)
+    X = np.random.default_rng(0).standard_normal((300, 4))
+    y = X @ [1.0, 2.0, 0.0, -1.0]
+    seen = []
+
+    def callback(i, coef, intercept, loss):
+        seen.append(_blas_threads())
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        gradient_descent(X, y, learning_rate=0.1, max_iter=3, callback=callback)
+        assert _blas_threads() == before
+    assert seen and set(seen) == {1}
+
+
+def test_inside_serial_blas_the_parts_follow_the_thread_count_from_before():
+    # Else a large fit inside the one-thread block would read X on one core.
+    size = 8 * _threads.MIN_PART_SIZE
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = _threads.n_parts(size)
+        with _threads.serial_blas():
+            assert _blas_threads() == 1
+            assert _threads.n_parts(size) == outside
+    with threadpool_limits(limits=1, user_api="blas"), _threads.serial_blas():
+        assert _threads.n_parts(size) == 1  # (a user's limit of one thread is kept)

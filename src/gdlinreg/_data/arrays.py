@@ -99,9 +99,17 @@ class ArraySource:
         self.n_samples, self.n_features = (int(n) for n in self.X.shape)
         self.n_targets = int(self.Y.shape[1])
         self.dtype = self.X.dtype
-        self.p = self.weights / self.weights.sum()
         self.validation = validation
         self.passes = 0
+        self._p: FloatArray | None = None
+
+    @property
+    def p(self) -> FloatArray:
+        """The weights normalised to sum to one: built when a pass over the rows needs them
+        (the Gram form never does: a vector of n floats less at its peak)."""
+        if self._p is None:
+            self._p = self.weights / self.weights.sum()
+        return self._p
 
     def prefer_gram(self) -> bool:
         return prefer_gram(self.X)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -63,9 +63,10 @@ def n_parts(size: int) -> int:
     controller = _controller()
     if controller is None or not cores:
         return 1
-    blas = [info["num_threads"] for info in controller.info() if info["user_api"] == "blas"]
     # A user's threadpool_limits(1) (or joblib's in its workers) means one core: respect it.
-    return max(1, min(cores, max(blas, default=1), size // MIN_PART_SIZE))
+    # (Inside serial_blas, the count before it.)
+    threads = _state.get("outer_threads") or _blas_threads(controller)
+    return max(1, min(cores, threads, size // MIN_PART_SIZE))
 
 
 def spans(n: int, parts: int) -> list[slice]:
@@ -74,7 +75,8 @@ def spans(n: int, parts: int) -> list[slice]:
     return [slice(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
-def serial_blas() -> AbstractContextManager[Any]:
+@contextmanager
+def serial_blas() -> Iterator[None]:
     """A one-thread BLAS for the block, when called from the main thread (elsewhere the
     thread count is not gdlinreg's to change: threadpoolctl's limits are process-wide).
 
@@ -83,11 +85,23 @@ def serial_blas() -> AbstractContextManager[Any]:
     machine (the statistics of 1e4 x 100 rows: 685 ms against 15 ms; eigvalsh of 101 x 101:
     about 15 ms against 0.5), each call's threads waiting for a core at every
     synchronisation, and it gained little on a quiet one. What is large runs in parts
-    (:func:`run_parts`)."""
-    if threading.current_thread() is not threading.main_thread():
-        return nullcontext()
-    controller = _controller()
-    return nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
+    (:func:`run_parts`), as many as the threads BLAS had before this block (:func:`n_parts`
+    reads them here, not the one set)."""
+    controller = _controller() if threading.current_thread() is threading.main_thread() else None
+    if controller is None or "outer_threads" in _state:  # (none, or already inside one)
+        yield
+        return
+    _state["outer_threads"] = _blas_threads(controller)
+    try:
+        with controller.limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        del _state["outer_threads"]
+
+
+def _blas_threads(controller: Any) -> int:
+    blas = [info["num_threads"] for info in controller.info() if info["user_api"] == "blas"]
+    return max(blas, default=1)
 
 
 def run_parts(work: Callable[[slice], T], parts: Sequence[slice]) -> list[T]:
