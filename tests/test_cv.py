@@ -210,3 +210,17 @@ def test_stratified_folds_on_binned_y_as_an_iterable():
     splits = list(StratifiedKFold(4).split(X, bins))
     model = GDLinearRegressorCV(penalty="l1", alphas=6, cv=splits, tol=1e-13).fit(X, y)
     np.testing.assert_allclose(model.mse_path_, _slow(X, y, splits, model.alphas_, "l1"), rtol=1e-8)
+
+
+def test_nan_gets_the_words_of_gdlinearregressor_in_fit_and_predict():
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)])
+    bad = frame.copy()
+    bad.iloc[7, 2] = np.nan
+    for cv in (5, None):
+        with pytest.raises(ValueError, match=r"Input X contains NaN at row 7, column 'x2'"):
+            GDLinearRegressorCV(cv=cv).fit(bad, y)
+    model = GDLinearRegressorCV().fit(frame, y)
+    with pytest.raises(ValueError, match=r"Input X contains NaN at row 7, column 'x2'"):
+        model.predict(bad)

@@ -30,6 +30,7 @@ from ._loop.path import path_fits, penalty_path
 from ._loop.solve import solve
 from ._problem.coordinates import Start
 from ._shell.cv import FixedPredictions, Membership, membership
+from ._shell.finite import NonFiniteError, check_finite, check_target
 from ._shell.fit import is_dask
 
 if TYPE_CHECKING:
@@ -205,6 +206,9 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         ratios = self._ratios()
         if is_dask(X, y, sample_weight):
             return self._fit_dask(X, y, sample_weight, ratios, params)
+        # X's NaN and infinity are read from the moments (confirm_magnitudes), not from a
+        # pass of their own; y is checked first, in the words GDLinearRegressor uses.
+        check_target(y, "y")
         X, y = validate_data(
             self,
             X,
@@ -213,19 +217,23 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             multi_output=True,
             y_numeric=True,
+            ensure_all_finite=False,
         )
         source = ArraySource(X, y, sample_weight)
-        if self.cv is None:
-            stats = source.statistics(full=True)
-            grids = [self._grid(stats, source.n_features, r) for r in ratios]
-            self._leave_one_out(source, grids[0])
-        else:
-            member = membership(self._splits(X, y, params), source.n_samples)
-            # The one pass: each row into its group's statistics.
-            groups = fold_moments(X, source.Y, source.weights, member.labels, member.n_groups)
-            source.passes += 1
-            confirm_magnitudes(X, source.weights, merged(list(groups)), source.n_features)
-            stats, grids = self._cross_validate(source, ratios, member, groups)
+        try:
+            if self.cv is None:
+                stats = source.statistics(full=True)
+                grids = [self._grid(stats, source.n_features, r) for r in ratios]
+                self._leave_one_out(source, grids[0])
+            else:
+                member = membership(self._splits(X, y, params), source.n_samples)
+                # The one pass: each row into its group's statistics.
+                groups = fold_moments(X, source.Y, source.weights, member.labels, member.n_groups)
+                source.passes += 1
+                confirm_magnitudes(X, source.weights, merged(list(groups)), source.n_features)
+                stats, grids = self._cross_validate(source, ratios, member, groups)
+        except NonFiniteError as error:  # the core knows positions; the column's name is here
+            raise error.named(getattr(self, "feature_names_in_", None)) from None
         self.alphas_ = grids[0] if len(grids) == 1 else np.array(grids)
         self._refit(stats, source)
         return self
@@ -234,8 +242,14 @@ class GDLinearRegressorCV(RegressorMixin, BaseEstimator):
         """Predict :math:`X w + b`."""
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, accept_sparse=_SPARSE, dtype=(np.float64, np.float32)
+            self,
+            X,
+            reset=False,
+            accept_sparse=_SPARSE,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite=False,
         )
+        check_finite(X, "X", getattr(self, "feature_names_in_", None))  # (fit's words)
         coef = self.coef_
         prediction: FloatArray = X @ (coef.T if coef.ndim == 2 else coef) + self.intercept_
         return prediction

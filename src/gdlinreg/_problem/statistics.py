@@ -119,10 +119,11 @@ def moments(
         return counted(stats, sample_weight)
     parts = _threads.spans(X.shape[0], _threads.n_parts(X.size) if block_rows is None else 1)
     # One contiguous part of the rows per core, merged as any two blocks are.
-    # In parts, BLAS runs one thread: no per-call synchronisation, so the in-place products
-    # can go by sub-blocks small enough to stay in the core's cache between their two reads.
+    # BLAS runs one thread (threads.run_parts, one part too): no per-call synchronisation,
+    # so the in-place products can go by sub-blocks small enough to stay in the core's cache
+    # between their two reads.
     sub_rows = None
-    if len(parts) > 1:
+    if block_rows is None:
         block_rows, sub_rows = _PART_BLOCK_ROWS, _SUB_BLOCK_ROWS
     # Every part is shifted by the same first row: their means, relative to it, merge with
     # no more rounding than two blocks of one part do.
