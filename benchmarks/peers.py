@@ -21,7 +21,8 @@ badly scaled, offset design of ``tests/test_side_paths.py``) and dtype (float64,
 and refinement, the result), timed by wrapping those functions, the rest being glue.
 
 Run: ``python benchmarks/peers.py [--sizes 1e4,5e4,4e5,1e6,1e7] [--designs well,chain]
-[--dtypes float64,float32] [--repeats 5] [--profile] [--sklearn]``. OPENBLAS_CORETYPE and
+[--dtypes float64,float32] [--repeats 5] [--profile] [--memory] [--sklearn]``, after
+``pip install -e ".[bench]"`` (scikit-learn-intelex). OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE are unset for the run (the script runs itself again without them), and the
 kernel threadpoolctl names is printed.
 """
@@ -247,7 +248,7 @@ def run_row(n, name, dtype, repeats, rate, args):
     return row
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1e4,5e4,4e5,1e6")
     parser.add_argument("--designs", default="well,chain")
@@ -256,7 +257,7 @@ def main():
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--sklearn", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     import sklearnex
 

@@ -45,3 +45,18 @@ def test_gpu_benchmark_without_a_device_says_so_and_exits_0(capsys, monkeypatch)
     monkeypatch.setattr(gpu, "_modules", lambda cpu: (None, None, "no CUDA device"))
     assert gpu.main([]) == 0
     assert "no CUDA device" in capsys.readouterr().out
+
+
+def test_peers_benchmark_prints_its_table(capsys):
+    pytest.importorskip("sklearnex")
+    import peers
+
+    peers.main(["--sizes", "3000", "--repeats", "1", "--profile", "--memory"])
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| 3e+03 |")]
+    assert len(rows) == 4  # two designs, two dtypes
+    # The default fit is accurate on both designs (float64: against the TSQR reference)
+    for row in rows:
+        cells = row.split("|")
+        if cells[3].strip() == "float64":
+            assert float(cells[7].split("/")[0]) < 1e-10

@@ -24,6 +24,7 @@ _IN_PLACE_BLOCKS = 16
 # The first block of a part is centred in two passes (its mean is every later shift's start):
 # at most this many rows, a few hundred microseconds, where a whole block was 40% of 1e4 rows.
 _FIRST_ROWS = 1024
+_MIN_BLOCK_ROWS = 512
 _PART_BLOCK_ROWS = 8192
 _SUB_BLOCK_ROWS = 1024
 # The Gram form's d x d statistics stay small up to here (32 MB); beyond, one pass per gradient.
@@ -124,7 +125,11 @@ def moments(
     # between their two reads.
     sub_rows = None
     if block_rows is None:
-        block_rows, sub_rows = _PART_BLOCK_ROWS, _SUB_BLOCK_ROWS
+        # A shifted block's buffer is at most 1/16 of a part (and 8192 rows): the extra
+        # memory of a fit stays a few percent of X at every n.
+        part_rows = X.shape[0] // len(parts)
+        block_rows = min(_PART_BLOCK_ROWS, max(_MIN_BLOCK_ROWS, part_rows // 16))
+        sub_rows = _SUB_BLOCK_ROWS
     # Every part is shifted by the same first row: their means, relative to it, merge with
     # no more rounding than two blocks of one part do.
     base = np.concatenate([X[0], Y[0]]).astype(np.float64)
