@@ -107,26 +107,25 @@ def rel(a, b):
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
 
-def matmul_rate():
-    a = np.random.default_rng(1).standard_normal((3000, 3000))
+def median_time(fn, rounds=3):
+    """The median wall time of ``fn()``, 0.25 s pause before each round."""
     times = []
-    for _ in range(3):
+    for _ in range(rounds):
         time.sleep(0.25)
         t = time.perf_counter()
-        a @ a
+        fn()
         times.append(time.perf_counter() - t)
-    return 2 * 3000**3 / statistics.median(times)
+    return statistics.median(times)
+
+
+def matmul_rate():
+    a = np.random.default_rng(1).standard_normal((3000, 3000))
+    return 2 * 3000**3 / median_time(lambda: a @ a)
 
 
 def read_time(X):
     v = np.ones(X.shape[1], dtype=X.dtype)
-    times = []
-    for _ in range(3):
-        time.sleep(0.25)
-        t = time.perf_counter()
-        X @ v
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return median_time(lambda: X @ v)
 
 
 def extra_peak(X, y):
