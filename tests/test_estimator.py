@@ -744,6 +744,9 @@ def test_coef_frame_labels_the_least_squares_coefficients(monkeypatch):
     np.testing.assert_allclose(one["coef"].to_numpy(), ref0, rtol=1e-8, atol=1e-10)
     with pytest.raises(NotFittedError):
         GDLinearRegressor().coef_frame()
-    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    fitted = GDLinearRegressor().fit(X.to_numpy(), Y[:, 0])
+    # As if pandas were not installed (after the fit: scikit-learn 1.6 reads sys.modules'
+    # pandas in its validation and fails on None).
+    monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"coef_frame needs pandas.*pip install pandas"):
-        GDLinearRegressor().fit(X.to_numpy(), Y[:, 0]).coef_frame()
+        fitted.coef_frame()
