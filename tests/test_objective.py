@@ -78,6 +78,26 @@ def test_blocked_moments_keep_every_digit_under_huge_offsets(block_rows, weighte
     assert np.allclose(got.scatter, scatter, rtol=1e-12, atol=1e-9 * np.abs(scatter).max())
 
 
+@pytest.mark.parametrize("block_rows", [64, 100])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_blocked_moments_follow_rows_that_drift(block_rows, weighted):
+    # Blocks are summed about one shift while their means stay near it. Here the first 100
+    # rows sit 2^30 away from the rest: summed about their mean, the rest would lose ~30x
+    # eps (1.5e-13 measured); a run ends where a block drifts, and the next is shifted anew.
+    # Values on a 1/64 grid, so the exact moments are known.
+    rng = np.random.default_rng(5)
+    n = 6000
+    X = np.round(rng.standard_normal((n, 2)) * 64) / 64
+    X[:100, 0] += 2.0**30
+    Y = np.round(rng.standard_normal((n, 1)) * 64) / 64
+    s = rng.integers(1, 4, n).astype(float) if weighted else np.ones(n)
+    got = moments(X, Y, s, block_rows=block_rows)
+    mean, scatter = exact(np.hstack([X, Y]), s)
+    spread = np.sqrt(np.diagonal(scatter))
+    assert np.all(np.abs(got.mean - mean) <= 1e-15 * (np.abs(mean) + spread / np.sqrt(s.sum())))
+    assert np.all(np.abs(got.scatter - scatter) <= 2e-14 * np.outer(spread, spread))
+
+
 def test_in_place_path_matches_shifted_path():
     # Columns centred near zero are read in place: the result agrees with a fully shifted
     # computation (the same data with a huge offset, which forces the copy path).

@@ -19,14 +19,15 @@ from .._kernels.sparse import few_nonzeros, is_sparse
 if TYPE_CHECKING:
     from .._kernels.types import FloatArray, Matrix
 
-_BLOCK_ROWS = 4096
 _IN_PLACE_BLOCKS = 16
 # The first block of a part is centred in two passes (its mean is every later shift's start):
 # at most this many rows, a few hundred microseconds, where a whole block was 40% of 1e4 rows.
 _FIRST_ROWS = 1024
-_MIN_BLOCK_ROWS = 512
+_MIN_BLOCK_ROWS = 128
 _PART_BLOCK_ROWS = 8192
 _SUB_BLOCK_ROWS = 1024
+# A shifted block's buffer: about what a core's cache holds between the copy and the product.
+_BUFFER_BYTES = 1 << 20
 # The Gram form's d x d statistics stay small up to here (32 MB); beyond, one pass per gradient.
 MAX_FEATURES_FOR_GRAM = 2000
 
@@ -65,7 +66,10 @@ class Moments:
         mean = self.mean + delta * (other.weight_sum / total)
         coupling = self.weight_sum * other.weight_sum / total
         cross = np.outer(delta, delta) if self.scatter.ndim == 2 else delta * delta
-        scatter = self.scatter + other.scatter + coupling * cross
+        # (In place: a merge's p x p temporaries are a fit's peak memory on small X.)
+        cross *= coupling
+        scatter = self.scatter + other.scatter
+        scatter += cross
         rows = None if self.rows is None or other.rows is None else self.rows + other.rows
         logs = self.log_weights, other.log_weights
         log_weights = None if None in logs else float(sum(logs))  # type: ignore[arg-type]
@@ -86,11 +90,12 @@ def moments(
     Accuracy comes from shifting, speed from one matrix product per block:
 
     * every value is shifted before anything is summed: the first block by its first row and
-      then by its own weighted mean (the corrected two-pass algorithm); every later block by
-      the previous block's mean. A block's values then sit within about their spread of the
-      shift (plus the drift between neighbouring blocks), so nothing large is ever squared,
-      and :meth:`Moments.merge` (Chan et al.) joins blocks without the cancellation of
-      ``X'X - n*mu*mu'``;
+      then by its own weighted mean (the corrected two-pass algorithm); later blocks by that
+      mean, their products summed while each block's mean stays within half a spread of it,
+      and by the mean of the block that drifted further once one does. A block's values
+      then sit within about their spread of the shift, so nothing large is ever squared,
+      and :meth:`Moments.merge` (Chan et al.) joins the runs of blocks without the
+      cancellation of ``X'X - n*mu*mu'``;
     * each shifted block, with a column of sqrt-weights appended, goes through one symmetric
       rank-k product (BLAS syrk, which NumPy uses for ``B.T @ B``). That product holds the
       block's scatter about the shift and, in its last row, the weighted sums that correct
@@ -123,26 +128,27 @@ def moments(
     # BLAS runs one thread (threads.run_parts, one part too): no per-call synchronisation,
     # so the in-place products can go by sub-blocks small enough to stay in the core's cache
     # between their two reads.
-    sub_rows = None
-    if block_rows is None:
-        # A shifted block's buffer is at most 1/16 of a part (and 8192 rows): the extra
-        # memory of a fit stays a few percent of X at every n.
-        part_rows = X.shape[0] // len(parts)
-        block_rows = min(_PART_BLOCK_ROWS, max(_MIN_BLOCK_ROWS, part_rows // 16))
-        sub_rows = _SUB_BLOCK_ROWS
     # Every part is shifted by the same first row: their means, relative to it, merge with
     # no more rounding than two blocks of one part do.
     base = np.concatenate([X[0], Y[0]]).astype(np.float64)
+    if block_rows is None:
+        part = X.shape[0] // len(parts)
+        # A shifted block's float64 buffer is at most 1/32 of the part's bytes (and
+        # _BUFFER_BYTES): the extra memory of a fit stays a few percent of X at every n,
+        # float32 X too. Blocks read in place need no buffer: they are larger.
+        budget = min(_BUFFER_BYTES, part * X.shape[1] * X.dtype.itemsize // 32)
+        block = max(_MIN_BLOCK_ROWS, budget // (8 * (base.size + 1)))
+        in_place = _IN_PLACE_BLOCKS * min(_PART_BLOCK_ROWS, max(_MIN_BLOCK_ROWS, part // 16))
+        how = _Pass(full, base, block, in_place, _SUB_BLOCK_ROWS)
+    else:
+        how = _Pass(full, base, block_rows, _IN_PLACE_BLOCKS * block_rows, None)
     results = _threads.run_parts(
-        lambda rows: _moments(
-            X[rows], Y[rows], sample_weight[rows], full, block_rows, sub_rows, base
-        ),
-        parts,
+        lambda rows: _moments(X[rows], Y[rows], sample_weight[rows], how), parts
     )
     found = [r for r in results if r is not None]  # (check_arrays refuses all-zero weights)
     acc = found[0]
-    for part in found[1:]:
-        acc = acc.merge(part)
+    for stats in found[1:]:
+        acc = acc.merge(stats)
     return counted(Moments(acc.weight_sum, acc.mean + base, acc.scatter, base), sample_weight)
 
 
@@ -158,72 +164,127 @@ def counted(stats: Moments, sample_weight: FloatArray) -> Moments:
     return replace(stats, rows=int(positive.size), log_weights=logs)
 
 
-def _moments(
-    X: FloatArray,
-    Y: FloatArray,
-    sample_weight: FloatArray,
-    full: bool,
-    block_rows: int | None,
-    sub_rows: int | None,
-    base: FloatArray,
-) -> Moments | None:
-    """:func:`moments` of dense rows in one thread, means relative to ``base``; None when all
-    their weights are zero."""
+@dataclass(frozen=True)
+class _Pass:
+    """How one thread reads its rows: ``full`` statistics or variances only, the ``base``
+    every mean is relative to, the rows of a shifted block (copied into a buffer) and of a
+    block read in place, and the in-place products' sub-blocks (None: one a block)."""
+
+    full: bool
+    base: FloatArray
+    block: int
+    in_place: int
+    sub: int | None
+
+
+def _moments(X: FloatArray, Y: FloatArray, sample_weight: FloatArray, how: _Pass) -> Moments | None:
+    """:func:`moments` of dense rows in one thread, means relative to ``how.base``; None when
+    all their weights are zero."""
     n, d = X.shape
     p = d + Y.shape[1]
-    # At least 4096 rows a block, and no more than 16 blocks while a block stays under 64k
-    # rows: each BLAS call synchronises its threads, which costs milliseconds per call on a
-    # loaded machine, while the buffer stays within 1/16 of X.
-    block_rows = block_rows or max(_BLOCK_ROWS, min(n // 16, 16 * _BLOCK_ROWS))
     # Equal weights (the common case) need no per-row scaling: a scalar factor at the end.
     uniform = bool(sample_weight.min() == sample_weight.max())
-    in_place = full and uniform and X.dtype == np.float64
-    buf = np.ones((min(block_rows, n), p + 1))
+    unit = float(sample_weight[0]) if uniform else 1.0
+    in_place = how.full and uniform and X.dtype == np.float64
+    first = min(_FIRST_ROWS, how.block, n)
+    buf = np.ones((first, p + 1))  # (in place, only the first block is copied)
     acc: Moments | None = None
-    local = np.zeros(p)
     start = 0
-    while start < n:
-        shift = base + local
-        fast = acc is not None and in_place and _small_offsets(acc, shift[:d])
-        # In place, blocks are larger still: no buffer to bound, and syrk blocks for the
-        # cache itself.
-        stop = min(start + (block_rows * _IN_PLACE_BLOCKS if fast else block_rows), n)
-        if acc is None:  # (its two passes are for a shift, which a few rows give)
-            stop = min(start + min(_FIRST_ROWS, block_rows), n)
-        s = sample_weight[start:stop]
+    while acc is None and start < n:
+        # The first row may be an outlier, and this block's mean is every later block's
+        # shift: it gets the full corrected two-pass treatment.
+        rows, start = slice(start, min(start + first, n)), min(start + first, n)
+        s = sample_weight[rows]
         w_sum = float(s.sum())
-        start, rows = stop, slice(start, stop)
-        if w_sum == 0:
-            continue
-        if fast and acc is not None:  # (fast implies acc; the test tells the type checker)
+        if w_sum > 0:
+            block = buf[: rows.stop - rows.start]
+            np.subtract(X[rows], how.base[:d], out=block[:, :d])
+            np.subtract(Y[rows], how.base[d:], out=block[:, d:p])
+            acc = _first_block(block, s, w_sum, how.full, uniform)
+    if acc is None:
+        return None
+    local = acc.mean
+    while start < n:
+        shift = how.base + local
+        if in_place and _small_offsets(acc, shift[:d]):
             # Columns centred near zero lose nothing to X'X - n*mu*mu' (at most a factor
             # 1 + mu^2/var, here <= 2): read X's rows in place, no shifted copy.
+            rows, start = slice(start, min(start + how.in_place, n)), min(start + how.in_place, n)
             shift[:d] = 0.0
-            gram = _gram_in_place(X[rows], Y[rows], shift[d:], sub_rows)
-        elif acc is None:
-            # The first row may be an outlier, and this block's mean is every later block's
-            # shift: it gets the full corrected two-pass treatment.
-            block = buf[: stop - rows.start]
-            np.subtract(X[rows], shift[:d], out=block[:, :d])
-            np.subtract(Y[rows], shift[d:p], out=block[:, d:p])
-            acc = _first_block(block, s, w_sum, full, uniform)
-            local = acc.mean
+            gram = _gram_in_place(X[rows], Y[rows], shift[d:], how.sub) * unit
+            # shift - base is exact (Sterbenz) whenever the offsets are large against the
+            # spread.
+            part = _corrected(gram, shift - how.base, (rows.stop - rows.start) * unit, True)
+            acc, local = acc.merge(part), part.mean
             continue
-        else:
-            gram = _shifted_gram(X[rows], Y[rows], s, shift, buf, full, uniform)
-        if uniform:
-            gram *= s[0]
-        # shift - base is exact (Sterbenz) whenever the offsets are large against the spread.
-        rel = shift - base
-        correction = gram[p, :p] / w_sum if full else gram[1] / w_sum
-        if full:
-            scatter = gram[:p, :p] - w_sum * np.outer(correction, correction)
-        else:
-            scatter = gram[0] - w_sum * correction * correction
-        part = Moments(w_sum, rel + correction, scatter)
-        acc = acc.merge(part)
-        local = part.mean
+        if buf.shape[0] < how.block:
+            buf = np.ones((min(how.block, n), p + 1))
+        run = _Run(shift - how.base, acc, unit, how.full)
+        while start < n:
+            rows, start = slice(start, min(start + how.block, n)), min(start + how.block, n)
+            s = sample_weight[rows]
+            w_sum = (rows.stop - rows.start) * unit if uniform else float(s.sum())
+            if w_sum > 0:
+                gram = _shifted_gram(X[rows], Y[rows], None if uniform else s, shift, buf, how.full)
+                if not run.add(gram, w_sum):
+                    break
+        if run.w_sum > 0:
+            acc = acc.merge(run.moments())
+        # A run that drifted ends with the block that left it; the next is shifted by its mean.
+        local = run.shift + run.block_mean
     return acc
+
+
+def _corrected(gram: FloatArray, rel: FloatArray, w_sum: float, full: bool) -> Moments:
+    """The moments of rows whose products about ``rel`` (relative to the base) are ``gram``:
+    their weighted sums of ``z - rel`` are its last row (``full``) or its second (variances
+    only: the first holds the weighted sums of squares)."""
+    p = rel.size
+    correction = gram[p, :p] / w_sum if full else gram[1] / w_sum
+    if full:
+        cross = np.outer(correction, correction)
+        cross *= w_sum
+        scatter = gram[:p, :p] - cross
+    else:
+        scatter = gram[0] - w_sum * correction * correction
+    return Moments(w_sum, rel + correction, scatter)
+
+
+class _Run:
+    """Shifted blocks summed about one shift while their means stay near it.
+
+    Merging every block's moments cost some ten p x p operations a block, as much as the
+    copy and the product of a cache-sized block. Blocks whose mean stays within half a
+    spread (of the statistics so far) of the shift lose nothing by summing their products
+    instead: the rounding of ``sum s (z - shift)^2 - W c^2`` is then at most 1.25 times that
+    of the centred sum. A block that drifts further (sorted or trending rows) ends the run,
+    and the next run is shifted by its mean, as every block was by its predecessor's before.
+    """
+
+    def __init__(self, shift: FloatArray, acc: Moments, unit: float, full: bool) -> None:
+        self.shift, self.unit, self.full = shift, unit, full
+        var = np.diagonal(acc.scatter) if acc.scatter.ndim == 2 else acc.scatter
+        self.limit = var / (4 * acc.weight_sum)
+        self.gram: FloatArray | None = None
+        self.w_sum = 0.0
+        self.block_mean: FloatArray = np.zeros(shift.size)
+
+    def add(self, gram: FloatArray, w_sum: float) -> bool:
+        """Add a block's products (with weights in units of ``unit``); False if its mean
+        drifted from the shift."""
+        if self.gram is None:
+            self.gram = gram
+        else:
+            self.gram += gram
+        self.w_sum += w_sum
+        p = self.shift.size
+        self.block_mean = (gram[p, :p] if self.full else gram[1]) * (self.unit / w_sum)
+        return bool(np.all(self.block_mean * self.block_mean <= self.limit))
+
+    def moments(self) -> Moments:
+        assert self.gram is not None  # (w_sum > 0: a block was added)
+        self.gram *= self.unit  # (the run is over)
+        return _corrected(self.gram, self.shift, self.w_sum, self.full)
 
 
 def _small_offsets(acc: Moments, x_mean: FloatArray) -> bool:
@@ -255,21 +316,18 @@ def _gram_in_place(
 def _shifted_gram(
     xb: FloatArray,
     yb: FloatArray,
-    s: FloatArray,
+    s: FloatArray | None,
     shift: FloatArray,
     buf: FloatArray,
     full: bool,
-    uniform: bool,
 ) -> FloatArray:
     """:func:`_syrk` of ``[X_b - shift | sqrt(s)]``, shifted into ``buf``, rows scaled by
-    ``sqrt(s)`` unless the weights are equal. (Cut into cache-sized sub-blocks like the
-    in-place path, it was measured 5-10% slower: syrk loses more to short blocks than the
-    cache gains.)"""
+    ``sqrt(s)`` (equal weights: ``s`` None, and the buffer's column of ones)."""
     d, p = xb.shape[1], shift.size
     block = buf[: xb.shape[0]]
     np.subtract(xb, shift[:d], out=block[:, :d])
     np.subtract(yb, shift[d:], out=block[:, d:p])
-    if not uniform:
+    if s is not None:
         root = np.sqrt(s)
         block[:, :p] *= root[:, None]
         block[:, p] = root
@@ -293,7 +351,8 @@ def _first_block(
     pad[:-1] = correction
     block -= pad
     if full and uniform:  # syrk, and no weighted copy of the block
-        scatter = (z.T @ z) * s[0]
+        scatter = z.T @ z
+        scatter *= s[0]
     else:
         scatter = z.T @ (z * s[:, None]) if full else s @ np.square(z)
     return Moments(w_sum, mean + correction, scatter)
