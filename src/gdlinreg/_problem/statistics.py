@@ -193,7 +193,8 @@ def _moments(X: FloatArray, Y: FloatArray, sample_weight: FloatArray, how: _Pass
     while acc is None and start < n:
         # The first row may be an outlier, and this block's mean is every later block's
         # shift: it gets the full corrected two-pass treatment.
-        rows, start = slice(start, min(start + first, n)), min(start + first, n)
+        rows = slice(start, min(start + first, n))
+        start = rows.stop
         s = sample_weight[rows]
         w_sum = float(s.sum())
         if w_sum > 0:
@@ -209,19 +210,21 @@ def _moments(X: FloatArray, Y: FloatArray, sample_weight: FloatArray, how: _Pass
         if in_place and _small_offsets(acc, shift[:d]):
             # Columns centred near zero lose nothing to X'X - n*mu*mu' (at most a factor
             # 1 + mu^2/var, here <= 2): read X's rows in place, no shifted copy.
-            rows, start = slice(start, min(start + how.in_place, n)), min(start + how.in_place, n)
+            rows = slice(start, min(start + how.in_place, n))
+            start = rows.stop
             shift[:d] = 0.0
             gram = _gram_in_place(X[rows], Y[rows], shift[d:], how.sub) * unit
             # shift - base is exact (Sterbenz) whenever the offsets are large against the
             # spread.
-            part = _corrected(gram, shift - how.base, (rows.stop - rows.start) * unit, True)
+            part = _corrected(gram, shift - how.base, (rows.stop - rows.start) * unit, full=True)
             acc, local = acc.merge(part), part.mean
             continue
         if buf.shape[0] < how.block:
             buf = np.ones((min(how.block, n), p + 1))
         run = _Run(shift - how.base, acc, unit, how.full)
         while start < n:
-            rows, start = slice(start, min(start + how.block, n)), min(start + how.block, n)
+            rows = slice(start, min(start + how.block, n))
+            start = rows.stop
             s = sample_weight[rows]
             w_sum = (rows.stop - rows.start) * unit if uniform else float(s.sum())
             if w_sum > 0:
